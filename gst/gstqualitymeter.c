@@ -144,10 +144,27 @@ gst_quality_meter_pad_constructed (GObject * object)
     pad->index = (guint) g_ascii_strtoull (name + 5, NULL, 10);
 }
 
+/* A pad whose caps were refused has no video info: leave its frame
+ * unprepared (the element reports the error) instead of mapping it. */
+static gboolean
+gst_quality_meter_pad_prepare_frame (GstVideoAggregatorPad * pad,
+    GstVideoAggregator * vagg, GstBuffer * buffer,
+    GstVideoFrame * prepared_frame)
+{
+  if (pad->info.finfo == NULL ||
+      GST_VIDEO_INFO_FORMAT (&pad->info) == GST_VIDEO_FORMAT_UNKNOWN)
+    return TRUE;
+  return GST_VIDEO_AGGREGATOR_PAD_CLASS
+      (gst_quality_meter_pad_parent_class)->prepare_frame (pad, vagg, buffer,
+      prepared_frame);
+}
+
 static void
 gst_quality_meter_pad_class_init (GstQualityMeterPadClass * klass)
 {
   G_OBJECT_CLASS (klass)->constructed = gst_quality_meter_pad_constructed;
+  GST_VIDEO_AGGREGATOR_PAD_CLASS (klass)->prepare_frame =
+      gst_quality_meter_pad_prepare_frame;
 }
 
 static void
@@ -398,6 +415,7 @@ gst_quality_meter_sink_event (GstAggregator * agg, GstAggregatorPad * bpad,
 
     gst_event_parse_caps (event, &caps);
     if (!check_caps_match (self, GST_PAD (bpad), caps)) {
+      g_atomic_int_set (&self->not_negotiated, TRUE);
       gst_event_unref (event);
       return FALSE;
     }
@@ -417,6 +435,9 @@ gst_quality_meter_create_output_buffer (GstVideoAggregator * vagg,
   gboolean eos = FALSE;
 
   *outbuf = NULL;
+
+  if (g_atomic_int_get (&self->not_negotiated))
+    return GST_FLOW_NOT_NEGOTIATED;
 
   GST_OBJECT_LOCK (self);
   pass = find_pass_pad_locked (self, FALSE);
@@ -734,7 +755,8 @@ post_summaries (GstQualityMeter * self)
   guint i;
 
   GST_OBJECT_LOCK (self);
-  if (self->summary_posted || self->failed) {
+  if (self->summary_posted || self->failed ||
+      g_atomic_int_get (&self->not_negotiated)) {
     GST_OBJECT_UNLOCK (self);
     goto out;
   }
@@ -796,6 +818,7 @@ gst_quality_meter_start (GstAggregator * agg)
   self->warned_no_ref = FALSE;
   self->failed = FALSE;
   self->summary_posted = FALSE;
+  g_atomic_int_set (&self->not_negotiated, FALSE);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
     totals_reset (&GST_QUALITY_METER_PAD (l->data)->totals);
   GST_OBJECT_UNLOCK (self);

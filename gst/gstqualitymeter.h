@@ -64,7 +64,8 @@ struct _GstQualityMeter
   FILE *stats;
   guint64 ref_frames;           /* output frames that had a reference frame */
   gboolean warned_no_ref;
-  gboolean failed;
+  gboolean failed;               /* a min-psnr or frame error was posted */
+  gint not_negotiated;          /* atomic: caps of the inputs differ */
   gboolean summary_posted;
 };
 
