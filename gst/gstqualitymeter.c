@@ -173,11 +173,31 @@ gst_quality_meter_pad_init (GstQualityMeterPad * pad)
 }
 
 static void
-totals_reset (GstQualityMeterTotals * t)
+pad_reset (GstQualityMeterPad * pad)
 {
+  GstQualityMeterTotals *t = &pad->totals;
+
   memset (t, 0, sizeof (*t));
   t->min_psnr = INFINITY;
   t->max_psnr = -INFINITY;
+  pad->last_ref_pts = pad->last_pts = GST_CLOCK_TIME_NONE;
+}
+
+/* TRUE if this pad's current frame pair was measured already. */
+static gboolean
+pair_is_repeat (GstQualityMeterPad * pad, GstClockTime ref_pts)
+{
+  GstBuffer *buf =
+      gst_video_aggregator_pad_get_current_buffer (GST_VIDEO_AGGREGATOR_PAD
+      (pad));
+  GstClockTime pts = buf ? GST_BUFFER_PTS (buf) : GST_CLOCK_TIME_NONE;
+
+  if (GST_CLOCK_TIME_IS_VALID (pts) && GST_CLOCK_TIME_IS_VALID (ref_pts) &&
+      pts == pad->last_pts && ref_pts == pad->last_ref_pts)
+    return TRUE;
+  pad->last_pts = pts;
+  pad->last_ref_pts = ref_pts;
+  return FALSE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -604,6 +624,7 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
   gchar *fail_pad = NULL;
   gdouble fail_psnr = 0.0;
   guint64 fail_frame = 0;
+  GstClockTime ref_pts;
   GList *l;
 
   GST_OBJECT_LOCK (self);
@@ -637,7 +658,15 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
     }
     goto done;
   }
-  self->ref_frames++;
+  {
+    GstBuffer *rb =
+        gst_video_aggregator_pad_get_current_buffer (GST_VIDEO_AGGREGATOR_PAD
+        (ref));
+    ref_pts = rb ? GST_BUFFER_PTS (rb) : GST_CLOCK_TIME_NONE;
+    if (!GST_CLOCK_TIME_IS_VALID (ref_pts) || ref_pts != self->last_ref_pts)
+      self->ref_frames++;
+    self->last_ref_pts = ref_pts;
+  }
 
   ensure_pool (self, n_threads);
 
@@ -650,7 +679,7 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
     DlicMetrics m;
     guint n;
 
-    if (dist_frame == NULL)
+    if (dist_frame == NULL || pair_is_repeat (pad, ref_pts))
       continue;
     if (GST_VIDEO_FRAME_FORMAT (dist_frame) != GST_VIDEO_FRAME_FORMAT (ref_frame)
         || GST_VIDEO_FRAME_WIDTH (dist_frame) != GST_VIDEO_FRAME_WIDTH (ref_frame)
@@ -815,12 +844,13 @@ gst_quality_meter_start (GstAggregator * agg)
   GST_OBJECT_LOCK (self);
   path = g_strdup (self->stats_file);
   self->ref_frames = 0;
+  self->last_ref_pts = GST_CLOCK_TIME_NONE;
   self->warned_no_ref = FALSE;
   self->failed = FALSE;
   self->summary_posted = FALSE;
   g_atomic_int_set (&self->not_negotiated, FALSE);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
-    totals_reset (&GST_QUALITY_METER_PAD (l->data)->totals);
+    pad_reset (GST_QUALITY_METER_PAD (l->data));
   GST_OBJECT_UNLOCK (self);
 
   if (path && *path) {
@@ -860,7 +890,7 @@ gst_quality_meter_request_new_pad (GstElement * element,
       templ, req_name, caps);
 
   if (pad)
-    totals_reset (&GST_QUALITY_METER_PAD (pad)->totals);
+    pad_reset (GST_QUALITY_METER_PAD (pad));
   return pad;
 }
 

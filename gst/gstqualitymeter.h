@@ -45,6 +45,10 @@ struct _GstQualityMeterPad
 
   guint index;                  /* N of "sink_N"; 0 is the reference */
   GstQualityMeterTotals totals; /* streaming thread only */
+  /* input timestamps of the last measured pair: when the aggregator
+   * repeats the same two frames (live timing, EOS), they are not measured
+   * twice */
+  GstClockTime last_ref_pts, last_pts;
 };
 
 struct _GstQualityMeter
@@ -62,7 +66,8 @@ struct _GstQualityMeter
   DlicPool *pool;
   guint pool_threads;           /* the n-threads value the pool was made for */
   FILE *stats;
-  guint64 ref_frames;           /* output frames that had a reference frame */
+  guint64 ref_frames;           /* distinct reference frames seen */
+  GstClockTime last_ref_pts;
   gboolean warned_no_ref;
   gboolean failed;               /* a min-psnr or frame error was posted */
   gint not_negotiated;          /* atomic: caps of the inputs differ */
