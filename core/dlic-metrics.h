@@ -68,6 +68,15 @@ guint64 dlic_sse_u8_ref (const guint8 * a, gint as, const guint8 * b, gint bs,
     gint ps, gint w, gint h);
 guint64 dlic_sse_u8 (const guint8 * a, gint as, const guint8 * b, gint bs,
     gint ps, gint w, gint h);
+/* The planar (ps == 1) implementations behind dlic_sse_u8(), for tests and
+ * benchmarks: ORC (or its C backup) everywhere, SSE2 on x86-64. */
+guint64 dlic_sse_u8_orc (const guint8 * a, gint as, const guint8 * b, gint bs,
+    gint w, gint h);
+#if defined(__SSE2__)
+#define DLIC_HAVE_SSE_U8_SSE2 1
+guint64 dlic_sse_u8_sse2 (const guint8 * a, gint as, const guint8 * b,
+    gint bs, gint w, gint h);
+#endif
 /* 16-bit samples, pixel stride 'ps' samples, strides in bytes. */
 guint64 dlic_sse_u16_ref (const guint8 * a, gint as, const guint8 * b, gint bs,
     gint ps, gint w, gint h);

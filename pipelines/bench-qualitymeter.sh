@@ -72,12 +72,12 @@ FRAME_SIZE=$((W * H * 3 / 2))
 SEG=$(( (FRAMES + 2) / 3 ))
 # pan over the whole 192x328 margin during each image's segment
 pan() { # $1 image index, $2 x expr, $3 y expr
-  echo "[$1:v]scale=2112:1408,crop=$W:$H:$2:$3,trim=end_frame=$SEG,setpts=N/25/TB[s$1]"
+  echo "[$1:v]scale=2112:1408,crop=$W:$H:$2:$3,trim=end_frame=$SEG[s$1]"
 }
 echo "generating $FRAMES frames of ${W}x$H I420 in $TMP ..." >&2
 ffmpeg -nostdin -v error -y \
   -loop 1 -i "$DATA/kodim05.png" -loop 1 -i "$DATA/kodim15.png" -loop 1 -i "$DATA/kodim23.png" \
-  -filter_complex "$(pan 0 "n*191/$SEG" "n*327/$SEG");$(pan 1 "191-n*191/$SEG" "n*327/$SEG");$(pan 2 "n*191/$SEG" "327-n*327/$SEG");[s0][s1][s2]concat=n=3,trim=end_frame=$FRAMES,format=yuv420p" \
+  -filter_complex "$(pan 0 "n*191/$SEG" "n*327/$SEG");$(pan 1 "191-n*191/$SEG" "n*327/$SEG");$(pan 2 "n*191/$SEG" "327-n*327/$SEG");[s0][s1][s2]concat=n=3,trim=end_frame=$FRAMES,setpts=N/25/TB,format=yuv420p" \
   -fps_mode passthrough -f rawvideo "$REF"
 ffmpeg -nostdin -v error -f rawvideo -pix_fmt yuv420p -s ${W}x$H -i "$REF" \
     -c:v mjpeg -q:v $QSCALE -f mjpeg - |

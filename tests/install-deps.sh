@@ -11,6 +11,7 @@ PKGS=(
   liborc-0.4-dev liborc-0.4-dev-bin
   # run, demo and tests
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad
   ffmpeg python3 libjpeg-turbo-progs
 )
 

@@ -47,6 +47,11 @@ test_sse_u8_matches_reference (void)
       guint64 ref = dlic_sse_u8_ref (a, stride, b, stride, 1, w, h);
       guint64 opt = dlic_sse_u8 (a, stride, b, stride, 1, w, h);
       g_assert_cmpuint (ref, ==, opt);
+      g_assert_cmpuint (ref, ==, dlic_sse_u8_orc (a, stride, b, stride, w, h));
+#ifdef DLIC_HAVE_SSE_U8_SSE2
+      g_assert_cmpuint (ref, ==, dlic_sse_u8_sse2 (a, stride, b, stride, w,
+              h));
+#endif
       /* packed: every 3rd sample */
       if (w >= 3) {
         ref = dlic_sse_u8_ref (a + 1, stride, b + 1, stride, 3, w / 3, h);
@@ -73,6 +78,10 @@ test_sse_u8_no_overflow (void)
   g_assert_cmpuint (dlic_sse_u8 (a, w, b, w, 1, w, h), ==,
       (guint64) w * h * 255 * 255);
   g_assert_cmpuint (dlic_sse_u8 (a, 300, b, 300, 1, 300, 700), ==,
+      (guint64) 300 * 700 * 255 * 255);
+  g_assert_cmpuint (dlic_sse_u8_orc (a, w, b, w, w, h), ==,
+      (guint64) w * h * 255 * 255);
+  g_assert_cmpuint (dlic_sse_u8_orc (a, 300, b, 300, 300, 700), ==,
       (guint64) 300 * 700 * 255 * 255);
   g_free (a);
   g_free (b);
