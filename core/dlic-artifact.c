@@ -1,0 +1,515 @@
+/* gst-dlic: artifact-removal models, see dlic-artifact.h. */
+#include "dlic-artifact.h"
+
+#include <math.h>
+#include <string.h>
+#include "dlic-nn.h"
+
+typedef enum
+{
+  ARCH_CASCNN,
+  ARCH_FASTAR,
+} Arch;
+
+/* one conv or transposed conv layer */
+typedef struct
+{
+  const gfloat *w, *b;
+  gint cin, cout, k;
+} Layer;
+
+struct _DlicArModel
+{
+  DlicWeights *weights;
+  Arch arch;
+  gint multiple, margin;
+  gdouble macs;
+
+  /* CAS-CNN: channel sizes and layers */
+  gint ca, cb, cc, cd;
+  Layer a1, a2, b1, b2, c1, c2, d1, d2, ud, ue, uf, e1, f1, g1, s8, s4, s2,
+      us8, us4, us2, out;
+
+  /* fast model */
+  gint scale, ch, n_mid;
+  Layer head, tail;
+  Layer *body;
+};
+
+/* Ops used by a forward pass: optimised or reference. */
+typedef struct
+{
+  DlicPool *pool;
+  gboolean ref;
+} Ops;
+
+static void
+conv (const Ops * o, const Layer * l, const gfloat * in, gint h, gint w,
+    gint s, gboolean relu, gfloat * out)
+{
+  if (o->ref)
+    dlic_conv2d_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, s, l->k / 2,
+        relu, out);
+  else
+    dlic_conv2d (o->pool, in, l->cin, h, w, l->w, l->b, l->cout, l->k, s,
+        l->k / 2, relu, out);
+}
+
+/* 4x4 transposed conv, stride 2, padding 1: (h, w) -> (2h, 2w) */
+static void
+up (const Ops * o, const Layer * l, const gfloat * in, gint h, gint w,
+    gboolean relu, gfloat * out)
+{
+  if (o->ref)
+    dlic_conv_transpose2d_ref (in, l->cin, h, w, l->w, l->b, l->cout, 4, 2, 1,
+        relu, out);
+  else
+    dlic_conv_transpose2d (o->pool, in, l->cin, h, w, l->w, l->b, l->cout, 4,
+        2, 1, relu, out);
+}
+
+static gboolean
+get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
+    gboolean transposed, Layer * l, GError ** error)
+{
+  gchar *wn = g_strdup_printf ("%s.weight", name);
+  gchar *bn = g_strdup_printf ("%s.bias", name);
+  gint64 ws[4] = { transposed ? cin : cout, transposed ? cout : cin, k, k };
+  gint64 bs[1] = { cout };
+
+  l->w = dlic_weights_get (wt, wn, 4, ws, error);
+  l->b = l->w ? dlic_weights_get (wt, bn, 1, bs, error) : NULL;
+  l->cin = cin;
+  l->cout = cout;
+  l->k = k;
+  g_free (wn);
+  g_free (bn);
+  return l->w && l->b;
+}
+
+static gboolean
+meta_int (DlicWeights * w, const gchar * key, gint lo, gint hi, gint * out,
+    GError ** error)
+{
+  const gchar *v = dlic_weights_meta (w, key);
+  gchar *end = NULL;
+  gint64 n;
+
+  if (v == NULL) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: metadata \"%s\" is missing", w->source, key);
+    return FALSE;
+  }
+  n = g_ascii_strtoll (v, &end, 10);
+  if (end == v || *end || n < lo || n > hi) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: metadata \"%s\" = \"%s\" is not an integer in [%d, %d]",
+        w->source, key, v, lo, hi);
+    return FALSE;
+  }
+  *out = (gint) n;
+  return TRUE;
+}
+
+DlicArModel *
+dlic_ar_model_new (DlicWeights * w, GError ** error)
+{
+  DlicArModel *m = g_new0 (DlicArModel, 1);
+  const gchar *fmt, *arch;
+
+  m->weights = w;
+  fmt = dlic_weights_meta (w, "format");
+  arch = dlic_weights_meta (w, "arch");
+  if (g_strcmp0 (fmt, "gst-dlic-ar") != 0) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: not an artifact-removal model (metadata format is \"%s\", "
+        "expected \"gst-dlic-ar\")", w->source, fmt ? fmt : "(none)");
+    goto fail;
+  }
+  if (g_strcmp0 (dlic_weights_meta (w, "format_version"), "1") != 0) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: unsupported format_version \"%s\" (this build reads 1)",
+        w->source, dlic_weights_meta (w, "format_version"));
+    goto fail;
+  }
+
+  if (g_strcmp0 (arch, "cascnn") == 0) {
+    gchar **ch;
+    gint c[4], i;
+
+    m->arch = ARCH_CASCNN;
+    ch = g_strsplit (dlic_weights_meta (w, "channels") ?
+        dlic_weights_meta (w, "channels") : "", ",", -1);
+    if (g_strv_length (ch) != 4) {
+      g_strfreev (ch);
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+          "%s: cascnn needs metadata channels=\"a,b,c,d\"", w->source);
+      goto fail;
+    }
+    for (i = 0; i < 4; i++) {
+      c[i] = (gint) g_ascii_strtoll (ch[i], NULL, 10);
+      if (c[i] < 1 || c[i] > 4096) {
+        g_strfreev (ch);
+        g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+            "%s: bad channel count in metadata channels", w->source);
+        goto fail;
+      }
+    }
+    g_strfreev (ch);
+    m->ca = c[0];
+    m->cb = c[1];
+    m->cc = c[2];
+    m->cd = c[3];
+    if (!get_layer (w, "a1", 1, m->ca, 3, FALSE, &m->a1, error) ||
+        !get_layer (w, "a2", m->ca, m->ca, 3, FALSE, &m->a2, error) ||
+        !get_layer (w, "b1", m->ca, m->cb, 3, FALSE, &m->b1, error) ||
+        !get_layer (w, "b2", m->cb, m->cb, 3, FALSE, &m->b2, error) ||
+        !get_layer (w, "c1", m->cb, m->cc, 3, FALSE, &m->c1, error) ||
+        !get_layer (w, "c2", m->cc, m->cc, 3, FALSE, &m->c2, error) ||
+        !get_layer (w, "d1", m->cc, m->cd, 3, FALSE, &m->d1, error) ||
+        !get_layer (w, "d2", m->cd, m->cd, 3, FALSE, &m->d2, error) ||
+        !get_layer (w, "ud", m->cd, m->cc, 4, TRUE, &m->ud, error) ||
+        !get_layer (w, "ue", m->cc, m->cb, 4, TRUE, &m->ue, error) ||
+        !get_layer (w, "uf", m->cb, m->ca, 4, TRUE, &m->uf, error) ||
+        !get_layer (w, "e1", 2 * m->cc + 1, m->cc, 3, FALSE, &m->e1, error) ||
+        !get_layer (w, "f1", 2 * m->cb + 1, m->cb, 3, FALSE, &m->f1, error) ||
+        !get_layer (w, "g1", 2 * m->ca + 1, m->ca, 3, FALSE, &m->g1, error) ||
+        !get_layer (w, "s8", m->cd, 1, 3, FALSE, &m->s8, error) ||
+        !get_layer (w, "s4", m->cc, 1, 3, FALSE, &m->s4, error) ||
+        !get_layer (w, "s2", m->cb, 1, 3, FALSE, &m->s2, error) ||
+        !get_layer (w, "us8", 1, 1, 4, TRUE, &m->us8, error) ||
+        !get_layer (w, "us4", 1, 1, 4, TRUE, &m->us4, error) ||
+        !get_layer (w, "us2", 1, 1, 4, TRUE, &m->us2, error) ||
+        !get_layer (w, "out", m->ca, 1, 3, FALSE, &m->out, error))
+      goto fail;
+    m->multiple = 8;
+    /* receptive-field radius: see docs/casartifact.md (measured 63 px);
+     * rounded up to the 8-pixel grid */
+    m->margin = 64;
+    m->macs = 9.0 * (1 * m->ca + m->ca * m->ca + (2.0 * m->ca + 1) * m->ca +
+        m->ca)
+        + 9.0 * (m->ca * m->cb + m->cb * m->cb + (2.0 * m->cb + 1) * m->cb +
+        m->cb) / 4 + 16.0 * m->cb * m->ca / 4
+        + 9.0 * (m->cb * m->cc + m->cc * m->cc + (2.0 * m->cc + 1) * m->cc +
+        m->cc) / 16 + 16.0 * m->cc * m->cb / 16
+        + 9.0 * (m->cc * m->cd + m->cd * m->cd + m->cd) / 64 +
+        16.0 * m->cd * m->cc / 64 + 16.0 * (1.0 / 4 + 1.0 / 16 + 1.0 / 64);
+  } else if (g_strcmp0 (arch, "fastar") == 0) {
+    gint i;
+
+    m->arch = ARCH_FASTAR;
+    if (!meta_int (w, "scale", 1, 16, &m->scale, error) ||
+        !meta_int (w, "channels", 1, 1024, &m->ch, error) ||
+        !meta_int (w, "n_mid", 0, 64, &m->n_mid, error))
+      goto fail;
+    if (!get_layer (w, "head", m->scale * m->scale, m->ch, 3, FALSE, &m->head,
+            error) || !get_layer (w, "tail", m->ch, m->scale * m->scale, 3,
+            FALSE, &m->tail, error))
+      goto fail;
+    m->body = g_new0 (Layer, MAX (1, m->n_mid));
+    for (i = 0; i < m->n_mid; i++) {
+      gchar *name = g_strdup_printf ("body.%d", i);
+      gboolean ok = get_layer (w, name, m->ch, m->ch, 3, FALSE, &m->body[i],
+          error);
+      g_free (name);
+      if (!ok)
+        goto fail;
+    }
+    m->multiple = m->scale;
+    /* n_mid + 2 convs of 3x3 at 1/scale: radius (n_mid + 2) * scale plus
+     * the position inside the block */
+    m->margin = (m->n_mid + 2) * m->scale + m->scale;
+    m->macs = 9.0 * m->ch * (2.0 * m->scale * m->scale + m->n_mid * m->ch) /
+        (m->scale * m->scale);
+  } else {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: unknown architecture \"%s\" (known: cascnn, fastar)", w->source,
+        arch ? arch : "(none)");
+    goto fail;
+  }
+  return m;
+
+fail:
+  dlic_ar_model_free (m);
+  return NULL;
+}
+
+DlicArModel *
+dlic_ar_model_load_file (const gchar * path, GError ** error)
+{
+  DlicWeights *w = dlic_weights_load_file (path, error);
+  return w ? dlic_ar_model_new (w, error) : NULL;
+}
+
+void
+dlic_ar_model_free (DlicArModel * m)
+{
+  if (m == NULL)
+    return;
+  dlic_weights_free (m->weights);
+  g_free (m->body);
+  g_free (m);
+}
+
+const gchar *
+dlic_ar_model_arch (const DlicArModel * m)
+{
+  return m->arch == ARCH_CASCNN ? "cascnn" : "fastar";
+}
+
+const DlicWeights *
+dlic_ar_model_weights (const DlicArModel * m)
+{
+  return m->weights;
+}
+
+gint
+dlic_ar_model_multiple (const DlicArModel * m)
+{
+  return m->multiple;
+}
+
+gint
+dlic_ar_model_margin (const DlicArModel * m)
+{
+  return m->margin;
+}
+
+gdouble
+dlic_ar_model_macs_per_pixel (const DlicArModel * m)
+{
+  return m->macs;
+}
+
+/* ---------------------------------------------------------------------- */
+/* forward passes                                                          */
+
+#define ALLOC(n) g_try_new (gfloat, (n))
+
+/* x (1, h, w) -> y (1, h, w); h, w multiples of 8 */
+static gboolean
+cascnn_forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h,
+    gint w, gfloat * y, GError ** error)
+{
+  const gsize n1 = (gsize) h * w, n2 = n1 / 4, n4 = n1 / 16, n8 = n1 / 64;
+  const gint ca = m->ca, cb = m->cb, cc = m->cc, cd = m->cd;
+  /* concatenation buffers: [up-sampled, skip, side output] */
+  gfloat *gcat = ALLOC ((2 * ca + 1) * n1);     /* (2ca+1, h)   */
+  gfloat *fcat = ALLOC ((2 * cb + 1) * n2);     /* (2cb+1, h/2) */
+  gfloat *ecat = ALLOC ((2 * cc + 1) * n4);     /* (2cc+1, h/4) */
+  gfloat *t1 = ALLOC (MAX (ca * n1, MAX (cb * n2, cc * n4)));   /* scratch */
+  gfloat *d = ALLOC (cd * n8 * 2);      /* D1, D */
+  gfloat *side = ALLOC (n8 + n4 + n2 + n1);     /* pooled x, side outputs */
+  gboolean ok = gcat && fcat && ecat && t1 && d && side;
+  gfloat *A = gcat + ca * n1, *B = fcat + cb * n2, *C = ecat + cc * n4;
+  gfloat *D1 = d, *D = d + cd * n8;
+  gfloat *o8 = side, *o4 = side + n8, *o2 = o4 + n4, *tmp = o2 + n2;
+
+  if (!ok) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "out of memory for a %dx%d CAS-CNN tile", w, h);
+    goto out;
+  }
+
+  /* encoder */
+  conv (o, &m->a1, x, h, w, 1, TRUE, t1);       /* (ca, h) */
+  conv (o, &m->a2, t1, h, w, 1, TRUE, A);       /* A (ca, h) */
+  conv (o, &m->b1, A, h, w, 2, TRUE, t1);       /* (cb, h/2) */
+  conv (o, &m->b2, t1, h / 2, w / 2, 1, TRUE, B);       /* B */
+  conv (o, &m->c1, B, h / 2, w / 2, 2, TRUE, t1);       /* (cc, h/4) */
+  conv (o, &m->c2, t1, h / 4, w / 4, 1, TRUE, C);       /* C */
+  conv (o, &m->d1, C, h / 4, w / 4, 2, TRUE, D1);       /* (cd, h/8) */
+  conv (o, &m->d2, D1, h / 8, w / 8, 1, TRUE, D);       /* D */
+
+  /* h/8 -> h/4 */
+  dlic_avg_pool2d (x, 1, h, w, 8, o8);
+  conv (o, &m->s8, D, h / 8, w / 8, 1, FALSE, tmp);
+  dlic_add_inplace (o8, tmp, n8);       /* o8 = pool8(x) + s8(D) */
+  up (o, &m->ud, D, h / 8, w / 8, TRUE, ecat);  /* relu(ud(D)) */
+  up (o, &m->us8, o8, h / 8, w / 8, FALSE, ecat + 2 * cc * n4);
+  conv (o, &m->e1, ecat, h / 4, w / 4, 1, TRUE, t1);    /* E (cc, h/4) */
+
+  /* h/4 -> h/2 */
+  dlic_avg_pool2d (x, 1, h, w, 4, o4);
+  conv (o, &m->s4, t1, h / 4, w / 4, 1, FALSE, tmp);
+  dlic_add_inplace (o4, tmp, n4);
+  up (o, &m->ue, t1, h / 4, w / 4, TRUE, fcat);
+  up (o, &m->us4, o4, h / 4, w / 4, FALSE, fcat + 2 * cb * n2);
+  conv (o, &m->f1, fcat, h / 2, w / 2, 1, TRUE, t1);    /* F (cb, h/2) */
+
+  /* h/2 -> h */
+  dlic_avg_pool2d (x, 1, h, w, 2, o2);
+  conv (o, &m->s2, t1, h / 2, w / 2, 1, FALSE, tmp);
+  dlic_add_inplace (o2, tmp, n2);
+  up (o, &m->uf, t1, h / 2, w / 2, TRUE, gcat);
+  up (o, &m->us2, o2, h / 2, w / 2, FALSE, gcat + 2 * ca * n1);
+  conv (o, &m->g1, gcat, h, w, 1, TRUE, t1);    /* G (ca, h) */
+
+  conv (o, &m->out, t1, h, w, 1, FALSE, y);
+  dlic_add_inplace (y, x, n1);  /* y = x + out(G) */
+
+out:
+  g_free (gcat);
+  g_free (fcat);
+  g_free (ecat);
+  g_free (t1);
+  g_free (d);
+  g_free (side);
+  return ok;
+}
+
+/* x (1, h, w) -> y (1, h, w); h, w multiples of scale */
+static gboolean
+fastar_forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h,
+    gint w, gfloat * y, GError ** error)
+{
+  const gint s = m->scale, hs = h / s, ws = w / s;
+  const gsize ns = (gsize) hs * ws;
+  gfloat *z = ALLOC ((gsize) s * s * ns);       /* (s*s, h/s) */
+  gfloat *h0 = ALLOC (m->ch * ns), *h1 = ALLOC (m->ch * ns);
+  gboolean ok = z && h0 && h1;
+  gint i;
+
+  if (!ok) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "out of memory for a %dx%d tile", w, h);
+    goto out;
+  }
+  dlic_pixel_unshuffle (x, 1, h, w, s, z);
+  conv (o, &m->head, z, hs, ws, 1, TRUE, h0);
+  for (i = 0; i < m->n_mid; i++) {
+    gfloat *t;
+    conv (o, &m->body[i], h0, hs, ws, 1, TRUE, h1);
+    t = h0;
+    h0 = h1;
+    h1 = t;
+  }
+  conv (o, &m->tail, h0, hs, ws, 1, FALSE, z);  /* residual (s*s, h/s) */
+  dlic_pixel_shuffle (z, 1, hs, ws, s, y);
+  dlic_add_inplace (y, x, (gsize) h * w);
+
+out:
+  g_free (z);
+  g_free (h0);
+  g_free (h1);
+  return ok;
+}
+
+static gboolean
+forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h, gint w,
+    gfloat * y, GError ** error)
+{
+  if (h <= 0 || w <= 0 || h % m->multiple || w % m->multiple) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "input %dx%d is not a positive multiple of %d", w, h, m->multiple);
+    return FALSE;
+  }
+  if (m->arch == ARCH_CASCNN)
+    return cascnn_forward (m, o, x, h, w, y, error);
+  return fastar_forward (m, o, x, h, w, y, error);
+}
+
+gboolean
+dlic_ar_forward (DlicArModel * m, DlicPool * pool, const gfloat * x, gint h,
+    gint w, gfloat * y, GError ** error)
+{
+  Ops o = { pool, FALSE };
+  return forward (m, &o, x, h, w, y, error);
+}
+
+gboolean
+dlic_ar_forward_ref (DlicArModel * m, const gfloat * x, gint h, gint w,
+    gfloat * y, GError ** error)
+{
+  Ops o = { NULL, TRUE };
+  return forward (m, &o, x, h, w, y, error);
+}
+
+/* ---------------------------------------------------------------------- */
+/* planes of any size, tiled                                               */
+
+#define DEFAULT_MAX_TILE 768
+
+gboolean
+dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
+    gint src_stride, guint8 * dst, gint dst_stride, gint width, gint height,
+    gint max_tile, GError ** error)
+{
+  const gint mul = m->multiple, g = m->margin;
+  gint hp, wp, core, ty, tx;
+  gfloat *xin = NULL, *yout = NULL;
+  guint8 *out = NULL;
+  gboolean ok = TRUE;
+
+  if (width <= 0 || height <= 0) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "bad plane size %dx%d", width, height);
+    return FALSE;
+  }
+  if (max_tile <= 0)
+    max_tile = DEFAULT_MAX_TILE;
+  max_tile = MAX (max_tile / mul * mul, 2 * g + 4 * mul);
+  hp = (height + mul - 1) / mul * mul;
+  wp = (width + mul - 1) / mul * mul;
+  /* core size: the part of a tile that is kept */
+  core = (max_tile - 2 * g) / mul * mul;
+
+  {
+    gint tile_h = MIN (hp, max_tile), tile_w = MIN (wp, max_tile);
+    xin = g_try_new (gfloat, (gsize) tile_h * tile_w);
+    yout = g_try_new (gfloat, (gsize) tile_h * tile_w);
+    out = g_try_malloc ((gsize) hp * wp);
+    if (!xin || !yout || !out) {
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+          "out of memory for a %dx%d plane", width, height);
+      ok = FALSE;
+      goto done;
+    }
+  }
+
+  for (ty = 0; ty < hp && ok; ty += (hp <= max_tile ? hp : core)) {
+    gint th = hp <= max_tile ? hp : MIN (core, hp - ty);
+    gint y0 = hp <= max_tile ? 0 : MAX (0, ty - g);
+    gint y1 = hp <= max_tile ? hp : MIN (hp, ty + th + g);
+
+    for (tx = 0; tx < wp && ok; tx += (wp <= max_tile ? wp : core)) {
+      gint tw = wp <= max_tile ? wp : MIN (core, wp - tx);
+      gint x0 = wp <= max_tile ? 0 : MAX (0, tx - g);
+      gint x1 = wp <= max_tile ? wp : MIN (wp, tx + tw + g);
+      gint rh = y1 - y0, rw = x1 - x0, yy, xx;
+
+      /* gather the region, replicating the last row/column into the pad */
+      for (yy = 0; yy < rh; yy++) {
+        const guint8 *row = src + (gsize) MIN (y0 + yy, height - 1) *
+            src_stride;
+        gfloat *xr = xin + (gsize) yy * rw;
+        for (xx = 0; xx < rw; xx++)
+          xr[xx] = row[MIN (x0 + xx, width - 1)] * (1.f / 255.f);
+      }
+      ok = dlic_ar_forward (m, pool, xin, rh, rw, yout, error);
+      if (!ok)
+        break;
+      /* keep the core */
+      for (yy = ty; yy < ty + th; yy++) {
+        const gfloat *yr = yout + (gsize) (yy - y0) * rw - x0;
+        guint8 *orow = out + (gsize) yy * wp;
+        for (xx = tx; xx < tx + tw; xx++) {
+          gfloat v = yr[xx] * 255.f + 0.5f;
+          orow[xx] = v <= 0.f ? 0 : v >= 255.f ? 255 : (guint8) v;
+        }
+      }
+    }
+  }
+
+  if (ok) {
+    gint yy;
+    for (yy = 0; yy < height; yy++)
+      memcpy (dst + (gsize) yy * dst_stride, out + (gsize) yy * wp, width);
+  }
+
+done:
+  g_free (xin);
+  g_free (yout);
+  g_free (out);
+  return ok;
+}

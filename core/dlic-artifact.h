@@ -1,0 +1,51 @@
+/* gst-dlic: JPEG artifact removal models (CAS-CNN and the fast live model)
+ * run by the C engine.  Architectures are documented in core/train/README.md
+ * and docs/casartifact.md; weights come from safetensors files made by
+ * core/train/export.py.
+ */
+#ifndef DLIC_ARTIFACT_H
+#define DLIC_ARTIFACT_H
+
+#include <glib.h>
+#include "dlic-parallel.h"
+#include "dlic-weights.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DlicArModel DlicArModel;
+
+/* Build a model from loaded weights (takes ownership of 'w' on success and
+ * on failure).  Errors name the file and the problem. */
+DlicArModel *dlic_ar_model_new (DlicWeights * w, GError ** error);
+DlicArModel *dlic_ar_model_load_file (const gchar * path, GError ** error);
+void dlic_ar_model_free (DlicArModel * m);
+
+const gchar *dlic_ar_model_arch (const DlicArModel * m);     /* "cascnn" / "fastar" */
+const DlicWeights *dlic_ar_model_weights (const DlicArModel * m);
+/* Input sizes must be multiples of this (the network's total stride). */
+gint dlic_ar_model_multiple (const DlicArModel * m);
+/* Receptive-field radius in pixels, rounded up to the multiple: tiles
+ * overlap by this much, so tiled output equals whole-image output. */
+gint dlic_ar_model_margin (const DlicArModel * m);
+/* Multiply-adds per pixel of the forward pass. */
+gdouble dlic_ar_model_macs_per_pixel (const DlicArModel * m);
+
+/* Forward pass on one float image x (1, h, w), h and w multiples of
+ * dlic_ar_model_multiple(): y (1, h, w).  Values are intensity / 255.
+ * The _ref variant uses only the naive reference ops (slow; for tests). */
+gboolean dlic_ar_forward (DlicArModel * m, DlicPool * pool, const gfloat * x,
+    gint h, gint w, gfloat * y, GError ** error);
+gboolean dlic_ar_forward_ref (DlicArModel * m, const gfloat * x, gint h,
+    gint w, gfloat * y, GError ** error);
+
+/* Restore one 8-bit plane of any size (>= 1x1): pads to the multiple by edge
+ * replication, runs in tiles of at most max_tile x max_tile pixels (margin
+ * included; 0 = default) overlapping by the margin, rounds and clips to
+ * 0..255.  src and dst may be the same buffer. */
+gboolean dlic_ar_process_plane (DlicArModel * m, DlicPool * pool,
+    const guint8 * src, gint src_stride, guint8 * dst, gint dst_stride,
+    gint width, gint height, gint max_tile, GError ** error);
+
+G_END_DECLS
+
+#endif /* DLIC_ARTIFACT_H */

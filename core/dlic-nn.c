@@ -1,0 +1,407 @@
+/* gst-dlic: neural-network ops, see dlic-nn.h. */
+#include "dlic-nn.h"
+
+#include <string.h>
+#include <cblas.h>
+
+/* OpenBLAS' own thread control (not in cblas.h of every BLAS) */
+extern void openblas_set_num_threads (int num_threads);
+
+/* im2col / col2im scratch per job and chunk: at most this many floats */
+#define CHUNK_FLOATS (1 << 20)
+
+void
+dlic_nn_init (void)
+{
+  static gsize inited = 0;
+
+  if (g_once_init_enter (&inited)) {
+    openblas_set_num_threads (1);
+    g_once_init_leave (&inited, 1);
+  }
+}
+
+/* ---------------------------------------------------------------------- */
+/* conv2d                                                                  */
+
+void
+dlic_conv2d_ref (const gfloat * in, gint cin, gint h, gint w,
+    const gfloat * weight, const gfloat * bias, gint cout, gint k, gint s,
+    gint p, gboolean relu, gfloat * out)
+{
+  gint ho = dlic_conv_out_size (h, k, s, p), wo = dlic_conv_out_size (w, k, s,
+      p);
+  gint co, ci, oy, ox, ky, kx;
+
+  for (co = 0; co < cout; co++) {
+    for (oy = 0; oy < ho; oy++) {
+      for (ox = 0; ox < wo; ox++) {
+        gdouble acc = bias ? bias[co] : 0.0;
+        for (ci = 0; ci < cin; ci++) {
+          for (ky = 0; ky < k; ky++) {
+            gint iy = oy * s - p + ky;
+            if (iy < 0 || iy >= h)
+              continue;
+            for (kx = 0; kx < k; kx++) {
+              gint ix = ox * s - p + kx;
+              if (ix < 0 || ix >= w)
+                continue;
+              acc += (gdouble) weight[((gsize) (co * cin + ci) * k + ky) * k +
+                  kx] * in[((gsize) ci * h + iy) * w + ix];
+            }
+          }
+        }
+        if (relu && acc < 0)
+          acc = 0;
+        out[((gsize) co * ho + oy) * wo + ox] = (gfloat) acc;
+      }
+    }
+  }
+}
+
+/* im2col of output rows [y0, y0 + n): col (cin*k*k, n*wo) */
+static void
+im2col (const gfloat * in, gint cin, gint h, gint w, gint k, gint s, gint p,
+    gint wo, gint y0, gint n, gfloat * col)
+{
+  const gsize ncol = (gsize) n * wo;
+  gint ci, ky, kx, yy, x;
+
+  for (ci = 0; ci < cin; ci++) {
+    const gfloat *plane = in + (gsize) ci * h * w;
+    for (ky = 0; ky < k; ky++) {
+      for (kx = 0; kx < k; kx++) {
+        gfloat *row = col + ((gsize) (ci * k + ky) * k + kx) * ncol;
+        /* valid output x: 0 <= x*s - p + kx < w */
+        gint x0 = p - kx > 0 ? (p - kx + s - 1) / s : 0;
+        gint x1 = (w - 1 + p - kx) >= 0 ? MIN (wo, (w - 1 + p - kx) / s + 1) :
+            0;
+        for (yy = 0; yy < n; yy++) {
+          gint iy = (y0 + yy) * s - p + ky;
+          gfloat *dst = row + (gsize) yy * wo;
+          if (iy < 0 || iy >= h || x1 <= x0) {
+            memset (dst, 0, sizeof (gfloat) * wo);
+            continue;
+          }
+          {
+            const gfloat *src = plane + (gsize) iy * w - p + kx;
+            for (x = 0; x < x0; x++)
+              dst[x] = 0.f;
+            if (s == 1) {
+              memcpy (dst + x0, src + x0, sizeof (gfloat) * (x1 - x0));
+            } else {
+              for (x = x0; x < x1; x++)
+                dst[x] = src[x * s];
+            }
+            for (x = x1; x < wo; x++)
+              dst[x] = 0.f;
+          }
+        }
+      }
+    }
+  }
+}
+
+typedef struct
+{
+  const gfloat *in, *weight, *bias;
+  gfloat *out;
+  gint cin, h, w, cout, k, s, p, ho, wo;
+  gboolean relu;
+} ConvArgs;
+
+static void
+bias_relu (gfloat * out, gsize cstride, gint cout, gsize n,
+    const gfloat * bias, gboolean relu)
+{
+  gint co;
+  gsize i;
+
+  for (co = 0; co < cout; co++) {
+    gfloat *o = out + (gsize) co * cstride;
+    gfloat b = bias ? bias[co] : 0.f;
+    if (relu) {
+      for (i = 0; i < n; i++) {
+        gfloat v = o[i] + b;
+        o[i] = v > 0.f ? v : 0.f;
+      }
+    } else if (b != 0.f) {
+      for (i = 0; i < n; i++)
+        o[i] += b;
+    }
+  }
+}
+
+static void
+conv2d_job (gpointer data, guint job, guint n_jobs)
+{
+  const ConvArgs *a = data;
+  const gint K = a->cin * a->k * a->k;
+  const gsize cstride = (gsize) a->ho * a->wo;
+  gboolean direct = (a->k == 1 && a->s == 1 && a->p == 0);
+  gint rows = MAX (1, CHUNK_FLOATS / MAX (1, K * a->wo));
+  guint y0, y1;
+  gint y;
+  gfloat *col = NULL;
+
+  dlic_split_range (a->ho, n_jobs, job, &y0, &y1);
+  if (y1 <= y0)
+    return;
+  if (!direct)
+    col = g_malloc (sizeof (gfloat) * (gsize) K * MIN (rows, (gint) (y1 - y0))
+        * a->wo);
+
+  for (y = y0; y < (gint) y1; y += rows) {
+    gint n = MIN (rows, (gint) y1 - y);
+    gsize ncol = (gsize) n * a->wo;
+    const gfloat *b;
+    gint ldb;
+
+    if (direct) {
+      b = a->in + (gsize) y * a->wo;
+      ldb = a->h * a->w;
+      /* a 1x1 conv reads the input planes in place: B is (cin, ncol) with
+       * row stride h*w */
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->cout, ncol,
+          K, 1.f, a->weight, K, b, ldb, 0.f, a->out + (gsize) y * a->wo,
+          cstride);
+    } else {
+      im2col (a->in, a->cin, a->h, a->w, a->k, a->s, a->p, a->wo, y, n, col);
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->cout, ncol,
+          K, 1.f, a->weight, K, col, ncol, 0.f, a->out + (gsize) y * a->wo,
+          cstride);
+    }
+    bias_relu (a->out + (gsize) y * a->wo, cstride, a->cout, ncol, a->bias,
+        a->relu);
+  }
+  g_free (col);
+}
+
+void
+dlic_conv2d (DlicPool * pool, const gfloat * in, gint cin, gint h, gint w,
+    const gfloat * weight, const gfloat * bias, gint cout, gint k, gint s,
+    gint p, gboolean relu, gfloat * out)
+{
+  ConvArgs a = { in, weight, bias, out, cin, h, w, cout, k, s, p,
+    dlic_conv_out_size (h, k, s, p), dlic_conv_out_size (w, k, s, p), relu
+  };
+  guint threads = dlic_pool_get_n_threads (pool);
+  guint jobs;
+
+  if (a.ho <= 0 || a.wo <= 0)
+    return;
+  dlic_nn_init ();
+  /* enough work per job to amortise the call: >= 16k output values */
+  jobs = MIN ((guint) a.ho, threads);
+  jobs = MIN (jobs, MAX (1u, (guint) ((gsize) a.ho * a.wo * cout / 16384)));
+  dlic_pool_run (pool, MAX (1u, jobs), conv2d_job, &a);
+}
+
+/* ---------------------------------------------------------------------- */
+/* conv_transpose2d                                                        */
+
+void
+dlic_conv_transpose2d_ref (const gfloat * in, gint cin, gint h, gint w,
+    const gfloat * weight, const gfloat * bias, gint cout, gint k, gint s,
+    gint p, gboolean relu, gfloat * out)
+{
+  gint ho = dlic_convt_out_size (h, k, s, p), wo = dlic_convt_out_size (w, k,
+      s, p);
+  gint co, ci, iy, ix, ky, kx;
+  gdouble *acc = g_new0 (gdouble, (gsize) ho * wo);
+
+  for (co = 0; co < cout; co++) {
+    gsize i;
+    for (i = 0; i < (gsize) ho * wo; i++)
+      acc[i] = bias ? bias[co] : 0.0;
+    for (ci = 0; ci < cin; ci++) {
+      for (iy = 0; iy < h; iy++) {
+        for (ix = 0; ix < w; ix++) {
+          gdouble v = in[((gsize) ci * h + iy) * w + ix];
+          for (ky = 0; ky < k; ky++) {
+            gint oy = iy * s - p + ky;
+            if (oy < 0 || oy >= ho)
+              continue;
+            for (kx = 0; kx < k; kx++) {
+              gint ox = ix * s - p + kx;
+              if (ox < 0 || ox >= wo)
+                continue;
+              acc[(gsize) oy * wo + ox] += v *
+                  weight[((gsize) (ci * cout + co) * k + ky) * k + kx];
+            }
+          }
+        }
+      }
+    }
+    for (i = 0; i < (gsize) ho * wo; i++) {
+      gdouble v = acc[i];
+      out[(gsize) co * ho * wo + i] = (gfloat) ((relu && v < 0) ? 0 : v);
+    }
+  }
+  g_free (acc);
+}
+
+typedef struct
+{
+  const gfloat *in, *weight, *bias;
+  gfloat *out;
+  gint cin, h, w, cout, k, s, p, ho, wo;
+  gboolean relu;
+} ConvTArgs;
+
+/* One job owns output channels [co0, co1): col = W[:, co0..co1]^T x in,
+ * then col2im scatters into its own channels only. */
+static void
+conv_transpose2d_job (gpointer data, guint job, guint n_jobs)
+{
+  const ConvTArgs *a = data;
+  const gint kk = a->k * a->k;
+  const gsize ocs = (gsize) a->ho * a->wo;
+  guint co0, co1;
+  gint M, rows, r0, co, ky, kx;
+  gfloat *col;
+
+  dlic_split_range (a->cout, n_jobs, job, &co0, &co1);
+  if (co1 <= co0)
+    return;
+  M = (co1 - co0) * kk;
+  rows = MAX (1, CHUNK_FLOATS / MAX (1, M * a->w));
+  rows = MIN (rows, a->h);
+  col = g_malloc (sizeof (gfloat) * (gsize) M * rows * a->w);
+
+  for (co = co0; co < (gint) co1; co++) {
+    gfloat *o = a->out + co * ocs;
+    gfloat b = a->bias ? a->bias[co] : 0.f;
+    gsize i;
+    for (i = 0; i < ocs; i++)
+      o[i] = b;
+  }
+
+  for (r0 = 0; r0 < a->h; r0 += rows) {
+    gint n = MIN (rows, a->h - r0);
+    gsize ncol = (gsize) n * a->w;
+
+    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, M, ncol, a->cin,
+        1.f, a->weight + (gsize) co0 * kk, a->cout * kk,
+        a->in + (gsize) r0 * a->w, a->h * a->w, 0.f, col, ncol);
+
+    for (co = co0; co < (gint) co1; co++) {
+      gfloat *o = a->out + co * ocs;
+      for (ky = 0; ky < a->k; ky++) {
+        for (kx = 0; kx < a->k; kx++) {
+          const gfloat *c = col + ((gsize) ((co - co0) * a->k + ky) * a->k +
+              kx) * ncol;
+          gint iy, ix;
+          for (iy = 0; iy < n; iy++) {
+            gint oy = (r0 + iy) * a->s - a->p + ky;
+            gfloat *orow;
+            const gfloat *crow = c + (gsize) iy * a->w;
+            if (oy < 0 || oy >= a->ho)
+              continue;
+            orow = o + (gsize) oy * a->wo;
+            for (ix = 0; ix < a->w; ix++) {
+              gint ox = ix * a->s - a->p + kx;
+              if (ox >= 0 && ox < a->wo)
+                orow[ox] += crow[ix];
+            }
+          }
+        }
+      }
+    }
+  }
+
+  if (a->relu)
+    dlic_relu_inplace (a->out + co0 * ocs, (co1 - co0) * ocs);
+  g_free (col);
+}
+
+void
+dlic_conv_transpose2d (DlicPool * pool, const gfloat * in, gint cin, gint h,
+    gint w, const gfloat * weight, const gfloat * bias, gint cout, gint k,
+    gint s, gint p, gboolean relu, gfloat * out)
+{
+  ConvTArgs a = { in, weight, bias, out, cin, h, w, cout, k, s, p,
+    dlic_convt_out_size (h, k, s, p), dlic_convt_out_size (w, k, s, p), relu
+  };
+  guint jobs = MIN ((guint) cout, dlic_pool_get_n_threads (pool));
+
+  if (a.ho <= 0 || a.wo <= 0)
+    return;
+  dlic_nn_init ();
+  dlic_pool_run (pool, MAX (1u, jobs), conv_transpose2d_job, &a);
+}
+
+/* ---------------------------------------------------------------------- */
+/* memory-bound ops                                                        */
+
+void
+dlic_avg_pool2d (const gfloat * in, gint c, gint h, gint w, gint k,
+    gfloat * out)
+{
+  gint ho = h / k, wo = w / k, ci, oy, ox, y, x;
+  gfloat scale = 1.f / (k * k);
+
+  for (ci = 0; ci < c; ci++) {
+    for (oy = 0; oy < ho; oy++) {
+      for (ox = 0; ox < wo; ox++) {
+        gfloat acc = 0.f;
+        for (y = 0; y < k; y++)
+          for (x = 0; x < k; x++)
+            acc += in[((gsize) ci * h + oy * k + y) * w + ox * k + x];
+        out[((gsize) ci * ho + oy) * wo + ox] = acc * scale;
+      }
+    }
+  }
+}
+
+void
+dlic_pixel_unshuffle (const gfloat * in, gint c, gint h, gint w, gint r,
+    gfloat * out)
+{
+  gint ho = h / r, wo = w / r, ci, dy, dx, y, x;
+
+  for (ci = 0; ci < c; ci++)
+    for (dy = 0; dy < r; dy++)
+      for (dx = 0; dx < r; dx++) {
+        gfloat *o = out + (gsize) ((ci * r + dy) * r + dx) * ho * wo;
+        for (y = 0; y < ho; y++) {
+          const gfloat *src = in + ((gsize) ci * h + y * r + dy) * w + dx;
+          for (x = 0; x < wo; x++)
+            o[(gsize) y * wo + x] = src[x * r];
+        }
+      }
+}
+
+void
+dlic_pixel_shuffle (const gfloat * in, gint c, gint h, gint w, gint r,
+    gfloat * out)
+{
+  gint ho = h * r, wo = w * r, ci, dy, dx, y, x;
+
+  for (ci = 0; ci < c; ci++)
+    for (dy = 0; dy < r; dy++)
+      for (dx = 0; dx < r; dx++) {
+        const gfloat *src = in + (gsize) ((ci * r + dy) * r + dx) * h * w;
+        for (y = 0; y < h; y++) {
+          gfloat *dst = out + ((gsize) ci * ho + y * r + dy) * wo + dx;
+          for (x = 0; x < w; x++)
+            dst[x * r] = src[(gsize) y * w + x];
+        }
+      }
+}
+
+void
+dlic_add_inplace (gfloat * y, const gfloat * x, gsize n)
+{
+  gsize i;
+  for (i = 0; i < n; i++)
+    y[i] += x[i];
+}
+
+void
+dlic_relu_inplace (gfloat * y, gsize n)
+{
+  gsize i;
+  for (i = 0; i < n; i++)
+    y[i] = y[i] > 0.f ? y[i] : 0.f;
+}

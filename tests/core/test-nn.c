@@ -1,0 +1,567 @@
+/* gst-dlic: tests of the inference engine: optimised ops against the naive
+ * references, the safetensors loader and its errors, and whole models
+ * (optimised vs reference forward, tiled vs untiled). */
+#include <math.h>
+#include <string.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "dlic-nn.h"
+#include "dlic-weights.h"
+#include "dlic-artifact.h"
+
+static gfloat *
+rand_floats (GRand * r, gsize n, gdouble amp)
+{
+  gfloat *p = g_new (gfloat, n);
+  gsize i;
+  for (i = 0; i < n; i++)
+    p[i] = (gfloat) g_rand_double_range (r, -amp, amp);
+  return p;
+}
+
+static gdouble
+max_abs_diff (const gfloat * a, const gfloat * b, gsize n)
+{
+  gdouble m = 0;
+  gsize i;
+  for (i = 0; i < n; i++)
+    m = MAX (m, fabs ((gdouble) a[i] - b[i]));
+  return m;
+}
+
+static void
+test_conv2d_matches_reference (void)
+{
+  /* cin, cout, k, s, h, w */
+  static const gint cases[][6] = {
+    {1, 8, 3, 1, 17, 13}, {3, 5, 3, 2, 16, 16}, {7, 4, 3, 2, 15, 9},
+    {16, 16, 3, 1, 8, 8}, {5, 6, 1, 1, 9, 11}, {4, 3, 5, 2, 12, 10},
+    {2, 2, 3, 1, 1, 1}, {64, 32, 3, 1, 20, 30},
+  };
+  GRand *r = g_rand_new_with_seed (11);
+  guint i, t;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gint cin = cases[i][0], cout = cases[i][1], k = cases[i][2];
+    gint s = cases[i][3], h = cases[i][4], w = cases[i][5], p = k / 2;
+    gint ho = dlic_conv_out_size (h, k, s, p), wo = dlic_conv_out_size (w, k,
+        s, p);
+    gsize no = (gsize) cout * ho * wo;
+    gfloat *in = rand_floats (r, (gsize) cin * h * w, 1.0);
+    gfloat *wt = rand_floats (r, (gsize) cout * cin * k * k, 0.5);
+    gfloat *b = rand_floats (r, cout, 0.5);
+    gfloat *ref = g_new (gfloat, no), *opt = g_new (gfloat, no);
+
+    for (t = 1; t <= 3; t++) {
+      DlicPool *pool = dlic_pool_new (t);
+      gboolean relu = (t == 2);
+      dlic_conv2d_ref (in, cin, h, w, wt, b, cout, k, s, p, relu, ref);
+      memset (opt, 0xff, no * sizeof (gfloat));
+      dlic_conv2d (pool, in, cin, h, w, wt, b, cout, k, s, p, relu, opt);
+      g_assert_cmpfloat (max_abs_diff (ref, opt, no), <, 1e-4);
+      dlic_pool_free (pool);
+    }
+    g_free (in);
+    g_free (wt);
+    g_free (b);
+    g_free (ref);
+    g_free (opt);
+  }
+  g_rand_free (r);
+}
+
+static void
+test_conv_transpose2d_matches_reference (void)
+{
+  /* cin, cout, h, w */
+  static const gint cases[][4] = {
+    {1, 1, 5, 7}, {8, 4, 4, 4}, {3, 16, 1, 1}, {32, 16, 9, 6}, {16, 1, 3, 8},
+  };
+  GRand *r = g_rand_new_with_seed (12);
+  guint i, t;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gint cin = cases[i][0], cout = cases[i][1], h = cases[i][2],
+        w = cases[i][3];
+    gint ho = dlic_convt_out_size (h, 4, 2, 1), wo = dlic_convt_out_size (w,
+        4, 2, 1);
+    gsize no = (gsize) cout * ho * wo;
+    gfloat *in = rand_floats (r, (gsize) cin * h * w, 1.0);
+    gfloat *wt = rand_floats (r, (gsize) cin * cout * 16, 0.5);
+    gfloat *b = rand_floats (r, cout, 0.5);
+    gfloat *ref = g_new (gfloat, no), *opt = g_new (gfloat, no);
+
+    g_assert_cmpint (ho, ==, 2 * h);
+    for (t = 1; t <= 3; t++) {
+      DlicPool *pool = dlic_pool_new (t);
+      gboolean relu = (t != 2);
+      dlic_conv_transpose2d_ref (in, cin, h, w, wt, b, cout, 4, 2, 1, relu,
+          ref);
+      dlic_conv_transpose2d (pool, in, cin, h, w, wt, b, cout, 4, 2, 1, relu,
+          opt);
+      g_assert_cmpfloat (max_abs_diff (ref, opt, no), <, 1e-4);
+      dlic_pool_free (pool);
+    }
+    g_free (in);
+    g_free (wt);
+    g_free (b);
+    g_free (ref);
+    g_free (opt);
+  }
+  g_rand_free (r);
+}
+
+static void
+test_shuffle_and_pool (void)
+{
+  GRand *r = g_rand_new_with_seed (13);
+  const gint c = 2, h = 16, w = 24, s = 8;
+  gfloat *x = rand_floats (r, c * h * w, 1.0);
+  gfloat *z = g_new (gfloat, c * h * w), *y = g_new (gfloat, c * h * w);
+  gfloat pooled[2 * 2 * 3];
+
+  dlic_pixel_unshuffle (x, c, h, w, s, z);
+  /* channel (ci*s + dy)*s + dx at (y, x) is pixel (y*s+dy, x*s+dx) */
+  g_assert_cmpfloat (z[((1 * s + 3) * s + 5) * (h / s) * (w / s) + 1 *
+          (w / s) + 2], ==, x[(1 * h + 1 * s + 3) * w + 2 * s + 5]);
+  dlic_pixel_shuffle (z, c, h / s, w / s, s, y);
+  g_assert_cmpmem (x, sizeof (gfloat) * c * h * w, y,
+      sizeof (gfloat) * c * h * w);
+
+  dlic_avg_pool2d (x, c, h, w, 8, pooled);
+  {
+    gdouble acc = 0;
+    gint yy, xx;
+    for (yy = 8; yy < 16; yy++)
+      for (xx = 16; xx < 24; xx++)
+        acc += x[(1 * h + yy) * w + xx];
+    g_assert_cmpfloat_with_epsilon (pooled[1 * 6 + 1 * 3 + 2], acc / 64,
+        1e-5);
+  }
+  g_free (x);
+  g_free (z);
+  g_free (y);
+  g_rand_free (r);
+}
+
+/* ---- safetensors writing helpers (tests only) ---- */
+
+typedef struct
+{
+  GString *header;
+  GByteArray *data;
+} StWriter;
+
+static void
+st_init (StWriter * st)
+{
+  st->header = g_string_new ("{");
+  st->data = g_byte_array_new ();
+}
+
+static void
+st_add (StWriter * st, const gchar * name, gint ndim, const gint64 * shape,
+    const gfloat * v, gboolean half)
+{
+  gsize n = 1, i, begin = st->data->len;
+  gint d;
+
+  for (d = 0; d < ndim; d++)
+    n *= shape[d];
+  for (i = 0; i < n; i++) {
+    if (half) {
+      /* truncating float -> half, enough for test values in (-4, 4) */
+      guint32 bits;
+      guint16 hv;
+      memcpy (&bits, &v[i], 4);
+      if ((bits & 0x7fffffff) < 0x38800000)
+        hv = (guint16) ((bits >> 16) & 0x8000);
+      else
+        hv = (guint16) (((bits >> 16) & 0x8000) |
+            ((((bits >> 23) & 0xff) - 127 + 15) << 10) |
+            ((bits >> 13) & 0x3ff));
+      g_byte_array_append (st->data, (guint8 *) & hv, 2);
+    } else {
+      g_byte_array_append (st->data, (const guint8 *) &v[i], 4);
+    }
+  }
+  if (st->header->len > 1)
+    g_string_append_c (st->header, ',');
+  g_string_append_printf (st->header, "\"%s\":{\"dtype\":\"%s\",\"shape\":[",
+      name, half ? "F16" : "F32");
+  for (d = 0; d < ndim; d++)
+    g_string_append_printf (st->header, "%s%" G_GINT64_FORMAT, d ? "," : "",
+        shape[d]);
+  g_string_append_printf (st->header, "],\"data_offsets\":[%" G_GSIZE_FORMAT
+      ",%u]}", begin, st->data->len);
+}
+
+/* Finish with metadata "k1", "v1", ..., NULL; returns the file bytes. */
+static GBytes *
+st_finish (StWriter * st, ...)
+{
+  GByteArray *out = g_byte_array_new ();
+  const gchar *k;
+  va_list ap;
+  guint64 hlen;
+  gboolean first = TRUE;
+
+  g_string_append (st->header, ",\"__metadata__\":{");
+  va_start (ap, st);
+  while ((k = va_arg (ap, const gchar *))) {
+    const gchar *v = va_arg (ap, const gchar *);
+    g_string_append_printf (st->header, "%s\"%s\":\"%s\"", first ? "" : ",",
+        k, v);
+    first = FALSE;
+  }
+  va_end (ap);
+  g_string_append (st->header, "}}");
+  while (st->header->len % 8)
+    g_string_append_c (st->header, ' ');
+  hlen = GUINT64_TO_LE (st->header->len);
+  g_byte_array_append (out, (guint8 *) & hlen, 8);
+  g_byte_array_append (out, (guint8 *) st->header->str, st->header->len);
+  g_byte_array_append (out, st->data->data, st->data->len);
+  g_string_free (st->header, TRUE);
+  g_byte_array_unref (st->data);
+  return g_byte_array_free_to_bytes (out);
+}
+
+static void
+add_layer (StWriter * st, GRand * r, const gchar * name, gint cin, gint cout,
+    gint k, gboolean transposed, gboolean half)
+{
+  gint64 ws[4] = { transposed ? cin : cout, transposed ? cout : cin, k, k };
+  gint64 bs[1] = { cout };
+  gdouble amp = 1.5 / sqrt (cin * k * k);
+  gfloat *w = rand_floats (r, (gsize) cin * cout * k * k, amp);
+  gfloat *b = rand_floats (r, cout, 0.05);
+  gchar *wn = g_strdup_printf ("%s.weight", name);
+  gchar *bn = g_strdup_printf ("%s.bias", name);
+
+  st_add (st, wn, 4, ws, w, half);
+  st_add (st, bn, 1, bs, b, half);
+  g_free (w);
+  g_free (b);
+  g_free (wn);
+  g_free (bn);
+}
+
+/* A small random CAS-CNN (channels 4, 4, 8, 8) */
+static GBytes *
+tiny_cascnn (guint seed, gboolean half)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  StWriter st;
+  const gint a = 4, b = 4, c = 8, d = 8;
+
+  st_init (&st);
+  add_layer (&st, r, "a1", 1, a, 3, FALSE, half);
+  add_layer (&st, r, "a2", a, a, 3, FALSE, half);
+  add_layer (&st, r, "b1", a, b, 3, FALSE, half);
+  add_layer (&st, r, "b2", b, b, 3, FALSE, half);
+  add_layer (&st, r, "c1", b, c, 3, FALSE, half);
+  add_layer (&st, r, "c2", c, c, 3, FALSE, half);
+  add_layer (&st, r, "d1", c, d, 3, FALSE, half);
+  add_layer (&st, r, "d2", d, d, 3, FALSE, half);
+  add_layer (&st, r, "ud", d, c, 4, TRUE, half);
+  add_layer (&st, r, "ue", c, b, 4, TRUE, half);
+  add_layer (&st, r, "uf", b, a, 4, TRUE, half);
+  add_layer (&st, r, "e1", 2 * c + 1, c, 3, FALSE, half);
+  add_layer (&st, r, "f1", 2 * b + 1, b, 3, FALSE, half);
+  add_layer (&st, r, "g1", 2 * a + 1, a, 3, FALSE, half);
+  add_layer (&st, r, "s8", d, 1, 3, FALSE, half);
+  add_layer (&st, r, "s4", c, 1, 3, FALSE, half);
+  add_layer (&st, r, "s2", b, 1, 3, FALSE, half);
+  add_layer (&st, r, "us8", 1, 1, 4, TRUE, half);
+  add_layer (&st, r, "us4", 1, 1, 4, TRUE, half);
+  add_layer (&st, r, "us2", 1, 1, 4, TRUE, half);
+  add_layer (&st, r, "out", a, 1, 3, FALSE, half);
+  g_rand_free (r);
+  return st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
+      "arch", "cascnn", "channels", "4,4,8,8", NULL);
+}
+
+static GBytes *
+tiny_fastar (guint seed)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  StWriter st;
+
+  st_init (&st);
+  add_layer (&st, r, "head", 64, 8, 3, FALSE, FALSE);
+  add_layer (&st, r, "body.0", 8, 8, 3, FALSE, FALSE);
+  add_layer (&st, r, "tail", 8, 64, 3, FALSE, FALSE);
+  g_rand_free (r);
+  return st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
+      "arch", "fastar", "scale", "8", "channels", "8", "n_mid", "1", NULL);
+}
+
+static void
+test_weights_load_and_half (void)
+{
+  StWriter st;
+  gint64 shape[2] = { 2, 3 };
+  gfloat v[6] = { 0.5f, -1.25f, 3.0f, 0.f, 1e-3f, -2.f };
+  GBytes *bytes;
+  DlicWeights *w;
+  GError *err = NULL;
+  const gfloat *p;
+
+  st_init (&st);
+  st_add (&st, "x", 2, shape, v, FALSE);
+  st_add (&st, "h", 2, shape, v, TRUE);
+  bytes = st_finish (&st, "arch", "test", NULL);
+  w = dlic_weights_load_bytes (bytes, "mem.safetensors", &err);
+  g_assert_no_error (err);
+  g_assert_cmpstr (dlic_weights_meta (w, "arch"), ==, "test");
+  p = dlic_weights_get (w, "x", 2, shape, &err);
+  g_assert_no_error (err);
+  g_assert_cmpmem (p, sizeof (v), v, sizeof (v));
+  p = dlic_weights_get (w, "h", 2, shape, &err);
+  g_assert_no_error (err);
+  g_assert_cmpfloat_with_epsilon (p[1], -1.25, 1e-6);
+  g_assert_cmpfloat_with_epsilon (p[4], 1e-3, 1e-5);
+  g_assert_cmpuint (w->total, ==, 12);
+  /* wrong shape, missing tensor */
+  {
+    gint64 bad[2] = { 3, 2 };
+    g_assert_null (dlic_weights_get (w, "x", 2, bad, &err));
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (err->message, "mem.safetensors"));
+    g_assert_nonnull (strstr (err->message, "[2, 3]"));
+    g_clear_error (&err);
+    g_assert_null (dlic_weights_get (w, "nope", 2, shape, &err));
+    g_assert_nonnull (strstr (err->message, "\"nope\" is missing"));
+    g_clear_error (&err);
+  }
+  dlic_weights_free (w);
+  g_bytes_unref (bytes);
+
+  g_assert_cmpfloat (dlic_half_to_float (0x3c00), ==, 1.0f);
+  g_assert_cmpfloat (dlic_half_to_float (0xc000), ==, -2.0f);
+  g_assert_cmpfloat (dlic_half_to_float (0x0001), ==, 5.9604644775390625e-8f);
+}
+
+/* Every corruption of a valid file is an error naming the file, never a
+ * crash: truncations at every length, and every byte of the header
+ * flipped. */
+static void
+test_weights_corrupt (void)
+{
+  GBytes *good = tiny_fastar (1);
+  gsize size, i;
+  const guint8 *d = g_bytes_get_data (good, &size);
+  guint64 hlen;
+  GError *err = NULL;
+  DlicWeights *w;
+
+  memcpy (&hlen, d, 8);
+  for (i = 0; i < size; i += (i < 8 + hlen + 64 ? 1 : 997)) {
+    GBytes *b = g_bytes_new (d, i);
+    w = dlic_weights_load_bytes (b, "cut.safetensors", &err);
+    g_assert_null (w);
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_FORMAT);
+    g_assert_nonnull (strstr (err->message, "cut.safetensors"));
+    g_clear_error (&err);
+    g_bytes_unref (b);
+  }
+  for (i = 0; i < 8 + hlen; i++) {
+    guint8 *c = g_memdup2 (d, size);
+    GBytes *b;
+    c[i] ^= 0x5a;
+    b = g_bytes_new_take (c, size);
+    w = dlic_weights_load_bytes (b, "flip.safetensors", &err);
+    if (w) {
+      /* a harmless flip (e.g. inside a name or a space): the model check
+       * must still refuse or accept it without crashing */
+      DlicArModel *m = dlic_ar_model_new (w, &err);
+      if (m)
+        dlic_ar_model_free (m);
+      else
+        g_clear_error (&err);
+    } else {
+      g_assert_nonnull (err);
+      g_assert_nonnull (strstr (err->message, "flip.safetensors"));
+      g_clear_error (&err);
+    }
+    g_bytes_unref (b);
+  }
+  g_bytes_unref (good);
+
+  w = dlic_weights_load_file ("/nonexistent/model.safetensors", &err);
+  g_assert_null (w);
+  g_assert_error (err, DLIC_ERROR, DLIC_ERROR_IO);
+  g_assert_nonnull (strstr (err->message, "/nonexistent/model.safetensors"));
+  g_clear_error (&err);
+}
+
+static DlicArModel *
+model_from_bytes (GBytes * b)
+{
+  GError *err = NULL;
+  DlicWeights *w = dlic_weights_load_bytes (b, "tiny.safetensors", &err);
+  DlicArModel *m;
+
+  g_assert_no_error (err);
+  m = dlic_ar_model_new (w, &err);
+  g_assert_no_error (err);
+  return m;
+}
+
+static void
+check_forward_matches_ref (DlicArModel * m, gint h, gint w)
+{
+  GRand *r = g_rand_new_with_seed (h * 1000 + w);
+  gfloat *x = g_new (gfloat, h * w), *y0 = g_new (gfloat, h * w),
+      *y1 = g_new (gfloat, h * w);
+  DlicPool *pool = dlic_pool_new (2);
+  GError *err = NULL;
+  gint i;
+
+  for (i = 0; i < h * w; i++)
+    x[i] = (gfloat) g_rand_double (r);
+  g_assert_true (dlic_ar_forward_ref (m, x, h, w, y0, &err));
+  g_assert_true (dlic_ar_forward (m, pool, x, h, w, y1, &err));
+  g_assert_no_error (err);
+  g_assert_cmpfloat (max_abs_diff (y0, y1, h * w), <, 1e-4);
+  /* the network does something */
+  g_assert_cmpfloat (max_abs_diff (x, y1, h * w), >, 1e-3);
+  dlic_pool_free (pool);
+  g_free (x);
+  g_free (y0);
+  g_free (y1);
+  g_rand_free (r);
+}
+
+static void
+test_models_forward_matches_ref (void)
+{
+  GBytes *b = tiny_cascnn (3, FALSE);
+  DlicArModel *m = model_from_bytes (b);
+  GError *err = NULL;
+  gfloat x[64];
+
+  g_assert_cmpstr (dlic_ar_model_arch (m), ==, "cascnn");
+  check_forward_matches_ref (m, 8, 8);
+  check_forward_matches_ref (m, 24, 40);
+  /* sizes must be multiples of 8 */
+  g_assert_false (dlic_ar_forward (m, NULL, x, 8, 7, x, &err));
+  g_assert_error (err, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED);
+  g_clear_error (&err);
+  dlic_ar_model_free (m);
+  g_bytes_unref (b);
+
+  b = tiny_fastar (4);
+  m = model_from_bytes (b);
+  g_assert_cmpstr (dlic_ar_model_arch (m), ==, "fastar");
+  /* 3 convs at 1/8: 3 blocks + the pixel inside its block */
+  g_assert_cmpint (dlic_ar_model_margin (m), ==, 32);
+  check_forward_matches_ref (m, 16, 32);
+  dlic_ar_model_free (m);
+  g_bytes_unref (b);
+}
+
+/* Tiled processing of a plane equals whole-plane processing exactly: the
+ * tiles overlap by the receptive field and sit on the 8x8 grid. Odd sizes
+ * and 1x1 work. */
+static void
+test_tiles_equal_whole (void)
+{
+  GBytes *bs[2] = { tiny_cascnn (5, TRUE), tiny_fastar (6) };
+  GRand *r = g_rand_new_with_seed (7);
+  DlicPool *pool = dlic_pool_new (2);
+  guint k;
+
+  for (k = 0; k < 2; k++) {
+    DlicArModel *m = model_from_bytes (bs[k]);
+    static const gint sizes[][2] = { {301, 203}, {1, 1}, {9, 17} };
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+      gint w = sizes[i][0], h = sizes[i][1], j, stride = w + 5;
+      guint8 *src = g_malloc ((gsize) stride * h);
+      guint8 *whole = g_malloc ((gsize) stride * h);
+      guint8 *tiled = g_malloc ((gsize) stride * h);
+      GError *err = NULL;
+      gint diff = 0;
+
+      for (j = 0; j < stride * h; j++)
+        src[j] = (guint8) g_rand_int_range (r, 0, 256);
+      g_assert_true (dlic_ar_process_plane (m, pool, src, stride, whole,
+              stride, w, h, 4096, &err));
+      g_assert_true (dlic_ar_process_plane (m, pool, src, stride, tiled,
+              stride, w, h, 2 * dlic_ar_model_margin (m) + 32, &err));
+      g_assert_no_error (err);
+      for (j = 0; j < h; j++) {
+        gint x;
+        for (x = 0; x < w; x++)
+          diff = MAX (diff, abs (whole[j * stride + x] - tiled[j * stride +
+                      x]));
+      }
+      /* identical up to float rounding of a pixel at a .5 boundary */
+      g_assert_cmpint (diff, <=, 1);
+      g_free (src);
+      g_free (whole);
+      g_free (tiled);
+    }
+    dlic_ar_model_free (m);
+    g_bytes_unref (bs[k]);
+  }
+  dlic_pool_free (pool);
+  g_rand_free (r);
+}
+
+static void
+test_model_mismatch_errors (void)
+{
+  GBytes *b = tiny_fastar (8);
+  GError *err = NULL;
+  DlicWeights *w;
+  StWriter st;
+  gint64 shape[1] = { 1 };
+  gfloat v = 1;
+
+  /* a fastar file whose metadata says cascnn */
+  st_init (&st);
+  st_add (&st, "head.weight", 1, shape, &v, FALSE);
+  g_bytes_unref (b);
+  b = st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
+      "arch", "cascnn", "channels", "4,4,8,8", NULL);
+  w = dlic_weights_load_bytes (b, "wrong.safetensors", &err);
+  g_assert_no_error (err);
+  g_assert_null (dlic_ar_model_new (w, &err));
+  g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (err->message, "wrong.safetensors"));
+  g_clear_error (&err);
+  g_bytes_unref (b);
+
+  st_init (&st);
+  st_add (&st, "x", 1, shape, &v, FALSE);
+  b = st_finish (&st, "format", "something-else", NULL);
+  w = dlic_weights_load_bytes (b, "other.safetensors", &err);
+  g_assert_null (dlic_ar_model_new (w, &err));
+  g_assert_nonnull (strstr (err->message, "not an artifact-removal model"));
+  g_clear_error (&err);
+  g_bytes_unref (b);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/nn/conv2d-matches-reference",
+      test_conv2d_matches_reference);
+  g_test_add_func ("/nn/conv-transpose2d-matches-reference",
+      test_conv_transpose2d_matches_reference);
+  g_test_add_func ("/nn/shuffle-and-pool", test_shuffle_and_pool);
+  g_test_add_func ("/weights/load-and-half", test_weights_load_and_half);
+  g_test_add_func ("/weights/corrupt", test_weights_corrupt);
+  g_test_add_func ("/artifact/forward-matches-ref",
+      test_models_forward_matches_ref);
+  g_test_add_func ("/artifact/tiles-equal-whole", test_tiles_equal_whole);
+  g_test_add_func ("/artifact/model-mismatch-errors",
+      test_model_mismatch_errors);
+  return g_test_run ();
+}
