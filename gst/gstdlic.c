@@ -16,6 +16,7 @@
 #include <gst/gst.h>
 
 #include "gstqualitymeter.h"
+#include "gstcasartifact.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -23,6 +24,7 @@ plugin_init (GstPlugin * plugin)
   gboolean ret = FALSE;
 
   ret |= GST_ELEMENT_REGISTER (qualitymeter, plugin);
+  ret |= GST_ELEMENT_REGISTER (casartifact, plugin);
 
   return ret;
 }

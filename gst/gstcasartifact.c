@@ -1,0 +1,461 @@
+/* GStreamer
+ * Copyright (C) 2026 the gst-dlic authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-casartifact
+ * @title: casartifact
+ *
+ * Removes JPEG compression artifacts (blocking, ringing) from decoded JPEG
+ * or MJPEG frames with a convolutional network run by gst-dlic's C engine.
+ *
+ * Two models are built in (property #GstCasArtifact:model): `fast`, a
+ * block-grid network for live video, and `cascnn`, CAS-CNN (Cavigelli et
+ * al. 2017), slower and stronger.  Both are blind: one network covers JPEG
+ * qualities 10 to 60.  A custom weights file (safetensors, as written by
+ * `core/train/export.py`) can replace them with #GstCasArtifact:model-file.
+ *
+ * The network runs on the luma plane; chroma passes through untouched
+ * unless #GstCasArtifact:chroma is set, in which case each chroma plane is
+ * restored with the same network.  Frames of any size work: planes are
+ * padded to the 8×8 JPEG grid and processed in overlapping tiles (the
+ * overlap covers the receptive field, so tiles leave no seams).
+ *
+ * The element reports the slowest frame's processing time as latency, so
+ * live pipelines with synchronised sinks stay in time.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=photo.jpg ! jpegdec ! casartifact model=cascnn ! \
+ *     videoconvert ! pngenc ! filesink location=restored.png
+ * ]| restores one JPEG image with CAS-CNN.
+ * |[
+ * gst-launch-1.0 videotestsrc ! jpegenc quality=20 ! jpegdec ! casartifact ! \
+ *     videoconvert ! autovideosink
+ * ]| removes the artifacts of a live MJPEG-like stream.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gio/gio.h>
+
+#include "gstcasartifact.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_cas_artifact_debug);
+#define GST_CAT_DEFAULT gst_cas_artifact_debug
+
+#define FORMATS "{ GRAY8, I420, YV12, NV12, Y42B, Y444 }"
+
+#define DEFAULT_MODEL GST_CAS_ARTIFACT_MODEL_FAST
+#define DEFAULT_MODEL_FILE NULL
+#define DEFAULT_N_THREADS 0
+#define DEFAULT_CHROMA FALSE
+#define DEFAULT_TILE_SIZE 0
+
+#define RESOURCE_DIR "/org/gst-dlic/models/"
+
+enum
+{
+  PROP_0,
+  PROP_MODEL,
+  PROP_MODEL_FILE,
+  PROP_N_THREADS,
+  PROP_CHROMA,
+  PROP_TILE_SIZE,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS (GST_VIDEO_CAPS_MAKE (FORMATS)));
+
+#define GST_TYPE_CAS_ARTIFACT_MODEL (gst_cas_artifact_model_get_type ())
+static GType
+gst_cas_artifact_model_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {GST_CAS_ARTIFACT_MODEL_FAST, "Fast block-grid model for live video",
+        "fast"},
+    {GST_CAS_ARTIFACT_MODEL_CASCNN, "CAS-CNN (best quality, slow)", "cascnn"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstCasArtifactModel", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
+
+#define gst_cas_artifact_parent_class parent_class
+G_DEFINE_TYPE (GstCasArtifact, gst_cas_artifact, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE (casartifact, "casartifact", GST_RANK_NONE,
+    GST_TYPE_CAS_ARTIFACT);
+
+/* Load the configured model: a file, or the one embedded in the plugin. */
+static DlicArModel *
+load_model (GstCasArtifactModel kind, const gchar * file, GError ** error)
+{
+  DlicWeights *w;
+  GBytes *bytes;
+  gchar *path;
+
+  if (file && *file)
+    return dlic_ar_model_load_file (file, error);
+
+  path = g_strconcat (RESOURCE_DIR, kind == GST_CAS_ARTIFACT_MODEL_CASCNN ?
+      "casartifact-cascnn.safetensors" : "casartifact-fast.safetensors", NULL);
+  bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  if (bytes == NULL) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_IO,
+        "this build has no built-in %s model (core/models was empty at "
+        "build time); set model-file", kind == GST_CAS_ARTIFACT_MODEL_CASCNN ?
+        "cascnn" : "fast");
+    g_free (path);
+    return NULL;
+  }
+  {
+    gchar *source = g_strconcat ("resource://", path, NULL);
+    w = dlic_weights_load_bytes (bytes, source, error);
+    g_free (source);
+  }
+  g_bytes_unref (bytes);
+  g_free (path);
+  return w ? dlic_ar_model_new (w, error) : NULL;
+}
+
+static gboolean
+gst_cas_artifact_start (GstBaseTransform * trans)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (trans);
+  GstCasArtifactModel kind;
+  gchar *file;
+  GError *err = NULL;
+
+  GST_OBJECT_LOCK (self);
+  kind = self->model_kind;
+  file = g_strdup (self->model_file);
+  GST_OBJECT_UNLOCK (self);
+
+  self->model = load_model (kind, file, &err);
+  g_free (file);
+  if (self->model == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the artifact-removal model: %s", err->message),
+        (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "model %s, %.0f multiply-adds per pixel, margin %d",
+      dlic_ar_model_arch (self->model),
+      dlic_ar_model_macs_per_pixel (self->model),
+      dlic_ar_model_margin (self->model));
+  GST_OBJECT_LOCK (self);
+  self->max_proc_time = 0;
+  self->reported_latency = 0;
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
+static gboolean
+gst_cas_artifact_stop (GstBaseTransform * trans)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (trans);
+
+  dlic_ar_model_free (self->model);
+  self->model = NULL;
+  dlic_pool_free (self->pool);
+  self->pool = NULL;
+  return TRUE;
+}
+
+static GstFlowReturn
+gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
+    GstVideoFrame * frame)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (filter);
+  guint n_threads, c, n_comp;
+  gboolean chroma;
+  gint tile;
+  gint64 t0;
+  GstClockTime dt;
+  GError *err = NULL;
+  gboolean post_latency = FALSE;
+
+  GST_OBJECT_LOCK (self);
+  n_threads = self->n_threads;
+  chroma = self->chroma;
+  tile = self->tile_size;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->pool == NULL || self->pool_threads != n_threads) {
+    dlic_pool_free (self->pool);
+    self->pool = dlic_pool_new (n_threads);
+    self->pool_threads = n_threads;
+  }
+
+  t0 = g_get_monotonic_time ();
+  n_comp = chroma ? GST_VIDEO_FRAME_N_COMPONENTS (frame) : 1;
+  for (c = 0; c < n_comp; c++) {
+    guint8 *data = GST_VIDEO_FRAME_COMP_DATA (frame, c);
+    gint stride = GST_VIDEO_FRAME_COMP_STRIDE (frame, c);
+    gint pstride = GST_VIDEO_FRAME_COMP_PSTRIDE (frame, c);
+    gint w = GST_VIDEO_FRAME_COMP_WIDTH (frame, c);
+    gint h = GST_VIDEO_FRAME_COMP_HEIGHT (frame, c);
+    gboolean ok;
+
+    if (pstride != 1) {
+      /* NV12 chroma: interleaved, copy out and back */
+      guint8 *tmp = g_malloc ((gsize) w * h);
+      gint x, y;
+      for (y = 0; y < h; y++)
+        for (x = 0; x < w; x++)
+          tmp[y * w + x] = data[(gsize) y * stride + x * pstride];
+      ok = dlic_ar_process_plane (self->model, self->pool, tmp, w, tmp, w, w,
+          h, tile, &err);
+      for (y = 0; ok && y < h; y++)
+        for (x = 0; x < w; x++)
+          data[(gsize) y * stride + x * pstride] = tmp[y * w + x];
+      g_free (tmp);
+    } else {
+      ok = dlic_ar_process_plane (self->model, self->pool, data, stride, data,
+          stride, w, h, tile, &err);
+    }
+    if (!ok) {
+      GST_ELEMENT_ERROR (self, STREAM, FAILED,
+          ("Artifact removal failed on a %dx%d plane: %s", w, h, err->message),
+          (NULL));
+      g_error_free (err);
+      return GST_FLOW_ERROR;
+    }
+  }
+  dt = (GstClockTime) (g_get_monotonic_time () - t0) * GST_USECOND;
+
+  /* report the slowest frame as latency once it grows by more than 20% */
+  GST_OBJECT_LOCK (self);
+  if (dt > self->max_proc_time) {
+    self->max_proc_time = dt;
+    if (dt > self->reported_latency + self->reported_latency / 5) {
+      self->reported_latency = dt;
+      post_latency = TRUE;
+    }
+  }
+  GST_OBJECT_UNLOCK (self);
+  if (post_latency)
+    gst_element_post_message (GST_ELEMENT (self),
+        gst_message_new_latency (GST_OBJECT (self)));
+  return GST_FLOW_OK;
+}
+
+static gboolean
+gst_cas_artifact_query (GstBaseTransform * trans, GstPadDirection direction,
+    GstQuery * query)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (trans);
+  gboolean ret;
+
+  ret = GST_BASE_TRANSFORM_CLASS (parent_class)->query (trans, direction,
+      query);
+  if (ret && GST_QUERY_TYPE (query) == GST_QUERY_LATENCY &&
+      direction == GST_PAD_SRC) {
+    GstClockTime min, max, ours;
+    gboolean live;
+
+    gst_query_parse_latency (query, &live, &min, &max);
+    GST_OBJECT_LOCK (self);
+    ours = self->reported_latency;
+    GST_OBJECT_UNLOCK (self);
+    GST_DEBUG_OBJECT (self, "adding processing latency %" GST_TIME_FORMAT,
+        GST_TIME_ARGS (ours));
+    min += ours;
+    if (GST_CLOCK_TIME_IS_VALID (max))
+      max += ours;
+    gst_query_set_latency (query, live, min, max);
+  }
+  return ret;
+}
+
+static void
+gst_cas_artifact_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      self->model_kind = g_value_get_enum (value);
+      break;
+    case PROP_MODEL_FILE:
+      g_free (self->model_file);
+      self->model_file = g_value_dup_string (value);
+      break;
+    case PROP_N_THREADS:
+      self->n_threads = g_value_get_uint (value);
+      break;
+    case PROP_CHROMA:
+      self->chroma = g_value_get_boolean (value);
+      break;
+    case PROP_TILE_SIZE:
+      self->tile_size = g_value_get_int (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cas_artifact_get_property (GObject * object, guint prop_id,
+    GValue * value, GParamSpec * pspec)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_enum (value, self->model_kind);
+      break;
+    case PROP_MODEL_FILE:
+      g_value_set_string (value, self->model_file);
+      break;
+    case PROP_N_THREADS:
+      g_value_set_uint (value, self->n_threads);
+      break;
+    case PROP_CHROMA:
+      g_value_set_boolean (value, self->chroma);
+      break;
+    case PROP_TILE_SIZE:
+      g_value_set_int (value, self->tile_size);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_cas_artifact_finalize (GObject * object)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (object);
+
+  g_free (self->model_file);
+  dlic_ar_model_free (self->model);
+  dlic_pool_free (self->pool);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_cas_artifact_class_init (GstCasArtifactClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstBaseTransformClass *trans_class = (GstBaseTransformClass *) klass;
+  GstVideoFilterClass *filter_class = (GstVideoFilterClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (gst_cas_artifact_debug, "casartifact", 0,
+      "JPEG artifact removal");
+
+  gobject_class->set_property = gst_cas_artifact_set_property;
+  gobject_class->get_property = gst_cas_artifact_get_property;
+  gobject_class->finalize = gst_cas_artifact_finalize;
+
+  /**
+   * GstCasArtifact:model:
+   *
+   * Which built-in network to use; ignored when #GstCasArtifact:model-file
+   * is set.  Read when the element starts.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL,
+      g_param_spec_enum ("model", "Model", "Built-in network to use",
+          GST_TYPE_CAS_ARTIFACT_MODEL, DEFAULT_MODEL,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCasArtifact:model-file:
+   *
+   * A safetensors weights file (from core/train/export.py) to use instead
+   * of the built-in model.  Read when the element starts; a missing or bad
+   * file fails the start with an error naming the file and the problem.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
+      g_param_spec_string ("model-file", "Model file",
+          "Custom weights (safetensors); NULL uses the built-in model",
+          DEFAULT_MODEL_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  /**
+   * GstCasArtifact:n-threads:
+   *
+   * Threads for the network (0: one per CPU core).
+   */
+  g_object_class_install_property (gobject_class, PROP_N_THREADS,
+      g_param_spec_uint ("n-threads", "Threads",
+          "Number of threads (0 = one per CPU core)", 0, 256,
+          DEFAULT_N_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCasArtifact:chroma:
+   *
+   * Also restore the chroma planes (with the luma network).
+   */
+  g_object_class_install_property (gobject_class, PROP_CHROMA,
+      g_param_spec_boolean ("chroma", "Chroma",
+          "Also restore the chroma planes with the same network",
+          DEFAULT_CHROMA,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCasArtifact:tile-size:
+   *
+   * Largest tile side in pixels, overlap included (0: the model's
+   * default).  Bounds memory for huge frames; results do not depend on it.
+   */
+  g_object_class_install_property (gobject_class, PROP_TILE_SIZE,
+      g_param_spec_int ("tile-size", "Tile size",
+          "Largest tile side in pixels incl. overlap (0 = default)", 0,
+          16384, DEFAULT_TILE_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "JPEG artifact removal", "Filter/Effect/Video",
+      "Removes JPEG blocking and ringing with a CNN (CAS-CNN or a fast "
+      "live model)", "gst-dlic authors");
+
+  trans_class->start = GST_DEBUG_FUNCPTR (gst_cas_artifact_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR (gst_cas_artifact_stop);
+  trans_class->query = GST_DEBUG_FUNCPTR (gst_cas_artifact_query);
+  filter_class->transform_frame_ip =
+      GST_DEBUG_FUNCPTR (gst_cas_artifact_transform_frame_ip);
+
+  gst_type_mark_as_plugin_api (GST_TYPE_CAS_ARTIFACT_MODEL, 0);
+}
+
+static void
+gst_cas_artifact_init (GstCasArtifact * self)
+{
+  self->model_kind = DEFAULT_MODEL;
+  self->model_file = g_strdup (DEFAULT_MODEL_FILE);
+  self->n_threads = DEFAULT_N_THREADS;
+  self->chroma = DEFAULT_CHROMA;
+  self->tile_size = DEFAULT_TILE_SIZE;
+}

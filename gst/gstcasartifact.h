@@ -1,0 +1,58 @@
+/* GStreamer
+ * Copyright (C) 2026 the gst-dlic authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+#ifndef __GST_CAS_ARTIFACT_H__
+#define __GST_CAS_ARTIFACT_H__
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/video/gstvideofilter.h>
+
+#include "dlic-artifact.h"
+
+G_BEGIN_DECLS
+
+/**
+ * GstCasArtifactModel:
+ * @GST_CAS_ARTIFACT_MODEL_FAST: the fast block-grid model for live use
+ * @GST_CAS_ARTIFACT_MODEL_CASCNN: the CAS-CNN model (best quality, slow)
+ */
+typedef enum
+{
+  GST_CAS_ARTIFACT_MODEL_FAST,
+  GST_CAS_ARTIFACT_MODEL_CASCNN,
+} GstCasArtifactModel;
+
+#define GST_TYPE_CAS_ARTIFACT (gst_cas_artifact_get_type ())
+G_DECLARE_FINAL_TYPE (GstCasArtifact, gst_cas_artifact, GST, CAS_ARTIFACT,
+    GstVideoFilter)
+
+struct _GstCasArtifact
+{
+  GstVideoFilter parent;
+
+  /* properties, under the object lock */
+  GstCasArtifactModel model_kind;
+  gchar *model_file;
+  guint n_threads;
+  gboolean chroma;
+  gint tile_size;
+
+  /* streaming state */
+  DlicArModel *model;           /* loaded in start(), freed in stop() */
+  DlicPool *pool;
+  guint pool_threads;
+  GstClockTime max_proc_time;   /* slowest frame so far, reported as latency */
+  GstClockTime reported_latency;
+};
+
+GST_ELEMENT_REGISTER_DECLARE (casartifact);
+
+G_END_DECLS
+
+#endif /* __GST_CAS_ARTIFACT_H__ */
