@@ -16,6 +16,7 @@ typedef struct
 {
   const gfloat *w, *b;
   gint cin, cout, k;
+  gfloat *u;                    /* Winograd weights for 3x3 stride-1 convs */
 } Layer;
 
 struct _DlicArModel
@@ -50,6 +51,9 @@ conv (const Ops * o, const Layer * l, const gfloat * in, gint h, gint w,
   if (o->ref)
     dlic_conv2d_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, s, l->k / 2,
         relu, out);
+  else if (l->u && s == 1)
+    dlic_conv2d_winograd (o->pool, in, l->cin, h, w, l->u, l->b, l->cout,
+        relu, out);
   else
     dlic_conv2d (o->pool, in, l->cin, h, w, l->w, l->b, l->cout, l->k, s,
         l->k / 2, relu, out);
@@ -68,6 +72,10 @@ up (const Ops * o, const Layer * l, const gfloat * in, gint h, gint w,
         2, 1, relu, out);
 }
 
+/* Layers used with stride 1 whose both sides have enough channels for
+ * the 16 Winograd products to pay */
+#define WINOGRAD_MIN_CHANNELS 8
+
 static gboolean
 get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
     gboolean transposed, Layer * l, GError ** error)
@@ -84,7 +92,19 @@ get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
   l->k = k;
   g_free (wn);
   g_free (bn);
+  if (l->w && l->b && !transposed && k == 3 && cin >= WINOGRAD_MIN_CHANNELS &&
+      cout >= WINOGRAD_MIN_CHANNELS) {
+    l->u = g_new (gfloat, (gsize) 16 * cin * cout);
+    dlic_winograd_weights (l->w, cin, cout, l->u);
+  }
   return l->w && l->b;
+}
+
+static void
+free_layer (Layer * l)
+{
+  g_free (l->u);
+  l->u = NULL;
 }
 
 static gboolean
@@ -182,6 +202,10 @@ dlic_ar_model_new (DlicWeights * w, GError ** error)
         !get_layer (w, "us2", 1, 1, 4, TRUE, &m->us2, error) ||
         !get_layer (w, "out", m->ca, 1, 3, FALSE, &m->out, error))
       goto fail;
+    /* b1, c1, d1 run with stride 2: no Winograd */
+    free_layer (&m->b1);
+    free_layer (&m->c1);
+    free_layer (&m->d1);
     m->multiple = 8;
     /* receptive-field radius: see docs/casartifact.md (measured 63 px);
      * rounded up to the 8-pixel grid */
@@ -244,8 +268,20 @@ dlic_ar_model_load_file (const gchar * path, GError ** error)
 void
 dlic_ar_model_free (DlicArModel * m)
 {
+  guint i;
+
   if (m == NULL)
     return;
+  {
+    Layer *all[] = { &m->a1, &m->a2, &m->b1, &m->b2, &m->c1, &m->c2, &m->d1,
+      &m->d2, &m->ud, &m->ue, &m->uf, &m->e1, &m->f1, &m->g1, &m->s8, &m->s4,
+      &m->s2, &m->us8, &m->us4, &m->us2, &m->out, &m->head, &m->tail
+    };
+    for (i = 0; i < G_N_ELEMENTS (all); i++)
+      free_layer (all[i]);
+  }
+  for (i = 0; m->body && i < (guint) m->n_mid; i++)
+    free_layer (&m->body[i]);
   dlic_weights_free (m->weights);
   g_free (m->body);
   g_free (m);

@@ -7,8 +7,16 @@
 /* OpenBLAS' own thread control (not in cblas.h of every BLAS) */
 extern void openblas_set_num_threads (int num_threads);
 
-/* im2col / col2im scratch per job and chunk: at most this many floats */
-#define CHUNK_FLOATS (1 << 20)
+/* im2col / col2im / Winograd scratch per job and chunk: about this many
+ * floats (tests lower it to exercise the chunked paths) */
+static gsize chunk_floats = 1 << 20;
+#define CHUNK_FLOATS chunk_floats
+
+void
+dlic_nn_set_chunk_floats (gsize n)
+{
+  chunk_floats = MAX (n, 16);
+}
 
 void
 dlic_nn_init (void)
@@ -195,6 +203,201 @@ dlic_conv2d (DlicPool * pool, const gfloat * in, gint cin, gint h, gint w,
   jobs = MIN ((guint) a.ho, threads);
   jobs = MIN (jobs, MAX (1u, (guint) ((gsize) a.ho * a.wo * cout / 16384)));
   dlic_pool_run (pool, MAX (1u, jobs), conv2d_job, &a);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Winograd F(2x2, 3x3)                                                    */
+
+/* u[xi][co][ci] = (G g G^T)[xi] with G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1] */
+void
+dlic_winograd_weights (const gfloat * weight, gint cin, gint cout, gfloat * u)
+{
+  const gsize plane = (gsize) cout * cin;
+  gint co, ci, i, j;
+
+  for (co = 0; co < cout; co++) {
+    for (ci = 0; ci < cin; ci++) {
+      const gfloat *g = weight + ((gsize) co * cin + ci) * 9;
+      gfloat t[4][3], r[4][4];
+      /* t = G g (4x3) */
+      for (j = 0; j < 3; j++) {
+        t[0][j] = g[0 * 3 + j];
+        t[1][j] = 0.5f * (g[0 * 3 + j] + g[1 * 3 + j] + g[2 * 3 + j]);
+        t[2][j] = 0.5f * (g[0 * 3 + j] - g[1 * 3 + j] + g[2 * 3 + j]);
+        t[3][j] = g[2 * 3 + j];
+      }
+      /* r = t G^T (4x4) */
+      for (i = 0; i < 4; i++) {
+        r[i][0] = t[i][0];
+        r[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+        r[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+        r[i][3] = t[i][2];
+      }
+      for (i = 0; i < 16; i++)
+        u[i * plane + (gsize) co * cin + ci] = r[i / 4][i % 4];
+    }
+  }
+}
+
+typedef struct
+{
+  const gfloat *in, *u, *bias;
+  gfloat *out;
+  gint cin, h, w, cout;
+  gboolean relu;
+  gint tw, th;                  /* tiles per row / column */
+  gint band;                    /* tile rows per chunk */
+} WinoArgs;
+
+/* One job: tile rows [ty0, ty1), in chunks of a->band tile rows:
+ * v (16, cin, P) = B^T d B per 4x4 input patch, m (16, cout, P) = u v,
+ * out 2x2 = A^T m A. */
+static void
+winograd_job (gpointer data, guint job, guint n_jobs)
+{
+  const WinoArgs *a = data;
+  const gint cin = a->cin, cout = a->cout, h = a->h, w = a->w, tw = a->tw;
+  guint ty0, ty1;
+  gint t0;
+  gfloat *v, *m, *rowbuf;
+
+  dlic_split_range (a->th, n_jobs, job, &ty0, &ty1);
+  if (ty1 <= ty0)
+    return;
+  v = g_malloc (sizeof (gfloat) * 16 * (gsize) cin * a->band * tw);
+  m = g_malloc (sizeof (gfloat) * 16 * (gsize) cout * a->band * tw);
+  /* 4 padded input rows, then 2 output rows, of 2*tw + 4 floats; the
+   * input rows' padding stays zero */
+  rowbuf = g_malloc0 (sizeof (gfloat) * 6 * (2 * (gsize) tw + 4));
+
+  for (t0 = ty0; t0 < (gint) ty1; t0 += a->band) {
+    const gint nb = MIN (a->band, (gint) ty1 - t0);
+    const gsize P = (gsize) nb * tw;
+    gint ci, co, xi, ty, tx;
+
+    /* input transform, vectorised along tx: pr[i] is input row y0 + i with
+     * one zero column in front and enough behind (zero rows outside) */
+    for (ci = 0; ci < cin; ci++) {
+      const gfloat *plane = a->in + (gsize) ci * h * w;
+      for (ty = 0; ty < nb; ty++) {
+        const gint y0 = 2 * (t0 + ty) - 1;
+        const gfloat *pr[4];
+        gfloat *vo = v + (gsize) ci * P + (gsize) ty * tw;
+        const gsize xs = (gsize) cin * P;
+        gint i;
+
+        for (i = 0; i < 4; i++) {
+          gint yy = y0 + i;
+          gfloat *row = rowbuf + (gsize) i * (2 * tw + 4);
+          if (yy >= 0 && yy < h)
+            memcpy (row + 1, plane + (gsize) yy * w, sizeof (gfloat) * w);
+          else
+            memset (row + 1, 0, sizeof (gfloat) * w);
+          pr[i] = row;
+        }
+        for (tx = 0; tx < tw; tx++) {
+          const gint x = 2 * tx;
+          /* t = B^T d (rows), then v = t B (columns) */
+          gfloat t00 = pr[0][x] - pr[2][x], t01 = pr[0][x + 1] - pr[2][x + 1];
+          gfloat t02 = pr[0][x + 2] - pr[2][x + 2];
+          gfloat t03 = pr[0][x + 3] - pr[2][x + 3];
+          gfloat t10 = pr[1][x] + pr[2][x], t11 = pr[1][x + 1] + pr[2][x + 1];
+          gfloat t12 = pr[1][x + 2] + pr[2][x + 2];
+          gfloat t13 = pr[1][x + 3] + pr[2][x + 3];
+          gfloat t20 = pr[2][x] - pr[1][x], t21 = pr[2][x + 1] - pr[1][x + 1];
+          gfloat t22 = pr[2][x + 2] - pr[1][x + 2];
+          gfloat t23 = pr[2][x + 3] - pr[1][x + 3];
+          gfloat t30 = pr[1][x] - pr[3][x], t31 = pr[1][x + 1] - pr[3][x + 1];
+          gfloat t32 = pr[1][x + 2] - pr[3][x + 2];
+          gfloat t33 = pr[1][x + 3] - pr[3][x + 3];
+          vo[0 * xs + tx] = t00 - t02;
+          vo[1 * xs + tx] = t01 + t02;
+          vo[2 * xs + tx] = t02 - t01;
+          vo[3 * xs + tx] = t01 - t03;
+          vo[4 * xs + tx] = t10 - t12;
+          vo[5 * xs + tx] = t11 + t12;
+          vo[6 * xs + tx] = t12 - t11;
+          vo[7 * xs + tx] = t11 - t13;
+          vo[8 * xs + tx] = t20 - t22;
+          vo[9 * xs + tx] = t21 + t22;
+          vo[10 * xs + tx] = t22 - t21;
+          vo[11 * xs + tx] = t21 - t23;
+          vo[12 * xs + tx] = t30 - t32;
+          vo[13 * xs + tx] = t31 + t32;
+          vo[14 * xs + tx] = t32 - t31;
+          vo[15 * xs + tx] = t31 - t33;
+        }
+      }
+    }
+
+    /* 16 products: m[xi] (cout, P) = u[xi] (cout, cin) x v[xi] (cin, P) */
+    for (xi = 0; xi < 16; xi++)
+      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, P, cin,
+          1.f, a->u + (gsize) xi * cout * cin, cin, v + (gsize) xi * cin * P,
+          P, 0.f, m + (gsize) xi * cout * P, P);
+
+    /* output transform, vectorised along tx into two row buffers */
+    for (co = 0; co < cout; co++) {
+      const gfloat b = a->bias ? a->bias[co] : 0.f;
+      gfloat *oplane = a->out + (gsize) co * h * w;
+      const gsize xs = (gsize) cout * P;
+      gfloat *o0 = rowbuf + 4 * (2 * tw + 4), *o1 = o0 + 2 * tw + 4;
+      for (ty = 0; ty < nb; ty++) {
+        const gint oy = 2 * (t0 + ty);
+        const gfloat *q = m + (gsize) co * P + (gsize) ty * tw;
+        for (tx = 0; tx < tw; tx++) {
+          /* r = A^T q (A^T = [1 1 1 0; 0 1 -1 -1]), y = r A */
+          gfloat r00 = q[0 * xs + tx] + q[4 * xs + tx] + q[8 * xs + tx];
+          gfloat r01 = q[1 * xs + tx] + q[5 * xs + tx] + q[9 * xs + tx];
+          gfloat r02 = q[2 * xs + tx] + q[6 * xs + tx] + q[10 * xs + tx];
+          gfloat r03 = q[3 * xs + tx] + q[7 * xs + tx] + q[11 * xs + tx];
+          gfloat r10 = q[4 * xs + tx] - q[8 * xs + tx] - q[12 * xs + tx];
+          gfloat r11 = q[5 * xs + tx] - q[9 * xs + tx] - q[13 * xs + tx];
+          gfloat r12 = q[6 * xs + tx] - q[10 * xs + tx] - q[14 * xs + tx];
+          gfloat r13 = q[7 * xs + tx] - q[11 * xs + tx] - q[15 * xs + tx];
+          gfloat y00 = r00 + r01 + r02 + b, y01 = r01 - r02 - r03 + b;
+          gfloat y10 = r10 + r11 + r12 + b, y11 = r11 - r12 - r13 + b;
+          if (a->relu) {
+            y00 = y00 > 0.f ? y00 : 0.f;
+            y01 = y01 > 0.f ? y01 : 0.f;
+            y10 = y10 > 0.f ? y10 : 0.f;
+            y11 = y11 > 0.f ? y11 : 0.f;
+          }
+          o0[2 * tx] = y00;
+          o0[2 * tx + 1] = y01;
+          o1[2 * tx] = y10;
+          o1[2 * tx + 1] = y11;
+        }
+        memcpy (oplane + (gsize) oy * w, o0, sizeof (gfloat) * w);
+        if (oy + 1 < h)
+          memcpy (oplane + (gsize) (oy + 1) * w, o1, sizeof (gfloat) * w);
+      }
+    }
+  }
+  g_free (v);
+  g_free (m);
+  g_free (rowbuf);
+}
+
+void
+dlic_conv2d_winograd (DlicPool * pool, const gfloat * in, gint cin, gint h,
+    gint w, const gfloat * u, const gfloat * bias, gint cout, gboolean relu,
+    gfloat * out)
+{
+  WinoArgs a = { in, u, bias, out, cin, h, w, cout, relu,
+    (w + 1) / 2, (h + 1) / 2, 1
+  };
+  guint threads = dlic_pool_get_n_threads (pool);
+  guint jobs;
+
+  if (h <= 0 || w <= 0)
+    return;
+  dlic_nn_init ();
+  /* chunk: v and m together at most ~4 CHUNK_FLOATS */
+  a.band = MAX (1, (gint) ((4 * (gsize) CHUNK_FLOATS) /
+          (16 * (gsize) (cin + cout) * a.tw)));
+  jobs = MIN ((guint) a.th, threads);
+  dlic_pool_run (pool, MAX (1u, jobs), winograd_job, &a);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -72,6 +72,48 @@ test_conv2d_matches_reference (void)
 }
 
 static void
+test_winograd_matches_reference (void)
+{
+  /* cin, cout, h, w: odd sizes, 1x1, thin and wide */
+  static const gint cases[][4] = {
+    {1, 8, 17, 13}, {16, 16, 8, 8}, {7, 5, 1, 1}, {3, 4, 2, 3},
+    {64, 32, 21, 30}, {33, 1, 9, 16},
+    {24, 24, 141, 77},          /* several chunks per job */
+  };
+  GRand *r = g_rand_new_with_seed (14);
+  guint i, t;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gint cin = cases[i][0], cout = cases[i][1], h = cases[i][2],
+        w = cases[i][3];
+    gsize no = (gsize) cout * h * w;
+    gfloat *in = rand_floats (r, (gsize) cin * h * w, 1.0);
+    gfloat *wt = rand_floats (r, (gsize) cout * cin * 9, 0.5);
+    gfloat *u = g_new (gfloat, (gsize) 16 * cout * cin);
+    gfloat *b = rand_floats (r, cout, 0.5);
+    gfloat *ref = g_new (gfloat, no), *opt = g_new (gfloat, no);
+
+    dlic_winograd_weights (wt, cin, cout, u);
+    for (t = 1; t <= 3; t++) {
+      DlicPool *pool = dlic_pool_new (t);
+      gboolean relu = (t == 2);
+      dlic_conv2d_ref (in, cin, h, w, wt, b, cout, 3, 1, 1, relu, ref);
+      memset (opt, 0xff, no * sizeof (gfloat));
+      dlic_conv2d_winograd (pool, in, cin, h, w, u, b, cout, relu, opt);
+      g_assert_cmpfloat (max_abs_diff (ref, opt, no), <, 1e-4);
+      dlic_pool_free (pool);
+    }
+    g_free (in);
+    g_free (wt);
+    g_free (u);
+    g_free (b);
+    g_free (ref);
+    g_free (opt);
+  }
+  g_rand_free (r);
+}
+
+static void
 test_conv_transpose2d_matches_reference (void)
 {
   /* cin, cout, h, w */
@@ -551,8 +593,12 @@ int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* small scratch chunks, so that every op runs its chunked path */
+  dlic_nn_set_chunk_floats (4096);
   g_test_add_func ("/nn/conv2d-matches-reference",
       test_conv2d_matches_reference);
+  g_test_add_func ("/nn/winograd-matches-reference",
+      test_winograd_matches_reference);
   g_test_add_func ("/nn/conv-transpose2d-matches-reference",
       test_conv_transpose2d_matches_reference);
   g_test_add_func ("/nn/shuffle-and-pool", test_shuffle_and_pool);
