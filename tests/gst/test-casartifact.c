@@ -1,0 +1,289 @@
+/* gst-dlic: tests of the casartifact element. */
+#include <math.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
+#include <gst/video/video.h>
+
+static GstBuffer *
+noise_frame (const GstVideoInfo * info, guint seed)
+{
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, info->size, NULL);
+  GRand *r = g_rand_new_with_seed (seed);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = (guint8) g_rand_int_range (r, 0, 256);
+  gst_buffer_unmap (buf, &map);
+  g_rand_free (r);
+  GST_BUFFER_PTS (buf) = 0;
+  GST_BUFFER_DURATION (buf) = GST_SECOND / 25;
+  return buf;
+}
+
+/* Push one frame through casartifact; returns the output buffer. */
+static GstBuffer *
+run_one (const gchar * format, gint w, gint h, const gchar * props,
+    GstBuffer ** in_copy)
+{
+  GstHarness *hs;
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+  gchar *desc, *caps;
+
+  desc = g_strdup_printf ("casartifact %s", props ? props : "");
+  hs = gst_harness_new_parse (desc);
+  g_free (desc);
+  caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
+      "framerate=25/1", format, w, h);
+  gst_harness_set_caps_str (hs, caps, caps);
+  g_free (caps);
+  gst_video_info_set_format (&info, gst_video_format_from_string (format), w,
+      h);
+  in = noise_frame (&info, w * 31 + h);
+  *in_copy = gst_buffer_copy_deep (in);
+  fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_OK);
+  out = gst_harness_pull (hs);
+  gst_harness_teardown (hs);
+  return out;
+}
+
+static gboolean
+region_equal (GstBuffer * a, GstBuffer * b, gsize offset, gsize size)
+{
+  GstMapInfo ma, mb;
+  gboolean eq;
+
+  gst_buffer_map (a, &ma, GST_MAP_READ);
+  gst_buffer_map (b, &mb, GST_MAP_READ);
+  eq = ma.size >= offset + size && mb.size >= offset + size &&
+      memcmp (ma.data + offset, mb.data + offset, size) == 0;
+  gst_buffer_unmap (a, &ma);
+  gst_buffer_unmap (b, &mb);
+  return eq;
+}
+
+/* Every format and odd sizes: the luma plane changes, chroma does not
+ * (unless chroma=true), nothing crashes on 1x1 or 8x1. */
+GST_START_TEST (test_formats_and_sizes)
+{
+  static const gchar *formats[] = { "GRAY8", "I420", "YV12", "NV12", "Y42B",
+    "Y444"
+  };
+  static const gint sizes[][2] = { {67, 45}, {1, 1}, {8, 1}, {130, 9} };
+  guint f, s;
+
+  for (f = 0; f < G_N_ELEMENTS (formats); f++) {
+    for (s = 0; s < G_N_ELEMENTS (sizes); s++) {
+      GstVideoInfo info;
+      GstBuffer *in, *out;
+      gsize luma;
+
+      gst_video_info_set_format (&info,
+          gst_video_format_from_string (formats[f]), sizes[s][0], sizes[s][1]);
+      out = run_one (formats[f], sizes[s][0], sizes[s][1], NULL, &in);
+      fail_unless (out != NULL);
+      fail_unless_equals_uint64 (gst_buffer_get_size (out), info.size);
+      luma = GST_VIDEO_INFO_PLANE_OFFSET (&info, 1);
+      if (GST_VIDEO_INFO_N_PLANES (&info) > 1) {
+        fail_unless (region_equal (in, out, luma, info.size - luma),
+            "%s %dx%d: chroma changed", formats[f], sizes[s][0], sizes[s][1]);
+      }
+      if (sizes[s][0] * sizes[s][1] > 64)
+        fail_if (region_equal (in, out, 0, GST_VIDEO_INFO_COMP_STRIDE (&info,
+                    0) * sizes[s][1]), "%s: luma untouched", formats[f]);
+      gst_buffer_unref (in);
+      gst_buffer_unref (out);
+    }
+  }
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_chroma_option)
+{
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 64, 48);
+  out = run_one ("I420", 64, 48, "chroma=true", &in);
+  fail_if (region_equal (in, out, GST_VIDEO_INFO_PLANE_OFFSET (&info, 1),
+          GST_VIDEO_INFO_PLANE_OFFSET (&info, 2) -
+          GST_VIDEO_INFO_PLANE_OFFSET (&info, 1)));
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  out = run_one ("NV12", 64, 48, "chroma=true", &in);
+  fail_if (region_equal (in, out, GST_VIDEO_INFO_PLANE_OFFSET (&info, 1),
+          64 * 24));
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+}
+
+GST_END_TEST;
+
+/* The result does not depend on the tile size or the thread count. */
+GST_START_TEST (test_tiles_and_threads_invariant)
+{
+  GstBuffer *in1, *in2, *in3, *a, *b, *c;
+  const gchar *model = g_getenv ("DLIC_TEST_FULL") ? "cascnn" : "fast";
+  gchar *p1 = g_strdup_printf ("model=%s n-threads=1", model);
+  gchar *p2 = g_strdup_printf ("model=%s n-threads=2 tile-size=160", model);
+  gchar *p3 = g_strdup_printf ("model=%s n-threads=3 tile-size=4096", model);
+
+  a = run_one ("GRAY8", 203, 150, p1, &in1);
+  b = run_one ("GRAY8", 203, 150, p2, &in2);
+  c = run_one ("GRAY8", 203, 150, p3, &in3);
+  {
+    GstMapInfo ma, mb, mc;
+    gsize i;
+    gint diff = 0;
+    gst_buffer_map (a, &ma, GST_MAP_READ);
+    gst_buffer_map (b, &mb, GST_MAP_READ);
+    gst_buffer_map (c, &mc, GST_MAP_READ);
+    for (i = 0; i < ma.size; i++) {
+      diff = MAX (diff, abs (ma.data[i] - mb.data[i]));
+      diff = MAX (diff, abs (ma.data[i] - mc.data[i]));
+    }
+    /* float sums in another order may flip a rounding */
+    fail_unless (diff <= 1, "max difference %d", diff);
+    gst_buffer_unmap (a, &ma);
+    gst_buffer_unmap (b, &mb);
+    gst_buffer_unmap (c, &mc);
+  }
+  gst_buffer_unref (a);
+  gst_buffer_unref (b);
+  gst_buffer_unref (c);
+  gst_buffer_unref (in1);
+  gst_buffer_unref (in2);
+  gst_buffer_unref (in3);
+  g_free (p1);
+  g_free (p2);
+  g_free (p3);
+}
+
+GST_END_TEST;
+
+/* A missing or corrupt model file fails the start with an error that names
+ * the file. */
+GST_START_TEST (test_bad_model_file)
+{
+  gchar *dir = g_dir_make_tmp ("casa-XXXXXX", NULL);
+  gchar *bad = g_build_filename (dir, "bad.safetensors", NULL);
+  const gchar *paths[] = { "/nonexistent/model.safetensors", bad };
+  guint i;
+
+  g_file_set_contents (bad, "\x10\0\0\0\0\0\0\0{\"x\":1}", 16, NULL);
+  for (i = 0; i < G_N_ELEMENTS (paths); i++) {
+    gchar *desc = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+        "video/x-raw,format=I420,width=64,height=48 ! "
+        "casartifact model-file=%s ! fakesink", paths[i]);
+    GstElement *pipe = gst_parse_launch (desc, NULL);
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstMessage *msg;
+    GError *err = NULL;
+    gchar *dbg = NULL;
+
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+        GST_MESSAGE_ERROR | GST_MESSAGE_EOS);
+    fail_unless (msg != NULL);
+    fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
+    gst_message_parse_error (msg, &err, &dbg);
+    fail_unless (strstr (err->message, paths[i]) != NULL, "%s", err->message);
+    GST_INFO ("error: %s", err->message);
+    g_error_free (err);
+    g_free (dbg);
+    gst_message_unref (msg);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (bus);
+    gst_object_unref (pipe);
+    g_free (desc);
+  }
+  g_unlink (bad);
+  g_rmdir (dir);
+  g_free (bad);
+  g_free (dir);
+}
+
+GST_END_TEST;
+
+/* Measured in a pipeline with qualitymeter: luma PSNR of a quality-10 JPEG
+ * of a bundled Kodak image, with and without casartifact. */
+static gdouble
+jpeg_psnr (const gchar * image, gint quality, const gchar * restore)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! pngdec ! "
+      "videoconvert ! video/x-raw,format=GRAY8 ! imagefreeze num-buffers=1 ! "
+      "tee name=t t. ! queue ! q.sink_0 "
+      "t. ! queue ! jpegenc quality=%d ! jpegdec ! %s ! q.sink_1 "
+      "qualitymeter name=q ! fakesink", image, quality, restore);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+  gdouble psnr = -1;
+
+  fail_unless (pipe != NULL, "%s", desc);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while ((msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+              GST_MESSAGE_ELEMENT | GST_MESSAGE_EOS | GST_MESSAGE_ERROR))) {
+    GstMessageType t = GST_MESSAGE_TYPE (msg);
+    if (t == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name (gst_message_get_structure (msg),
+            "qualitymeter"))
+      gst_structure_get_double (gst_message_get_structure (msg), "psnr",
+          &psnr);
+    gst_message_unref (msg);
+    if (t != GST_MESSAGE_ELEMENT)
+      break;
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  return psnr;
+}
+
+GST_START_TEST (test_improves_jpeg)
+{
+  const gchar *data = g_getenv ("DLIC_TEST_DATA");
+  gchar *image;
+  gdouble jpeg, fast;
+
+  fail_unless (data != NULL, "DLIC_TEST_DATA not set");
+  image = g_build_filename (data, "kodim23.png", NULL);
+  jpeg = jpeg_psnr (image, 10, "identity");
+  fast = jpeg_psnr (image, 10, "casartifact model=fast");
+  GST_INFO ("Q10 kodim23 luma: JPEG %.2f dB, fast %.2f dB", jpeg, fast);
+  fail_unless (jpeg > 20 && jpeg < 40, "JPEG PSNR %f", jpeg);
+  fail_unless (fast > jpeg + 0.3, "fast model: %.2f dB vs JPEG %.2f dB",
+      fast, jpeg);
+  if (g_getenv ("DLIC_TEST_FULL")) {
+    gdouble cas = jpeg_psnr (image, 10, "casartifact model=cascnn");
+    GST_INFO ("Q10 kodim23 luma: CAS-CNN %.2f dB", cas);
+    fail_unless (cas > fast, "CAS-CNN %.2f dB vs fast %.2f dB", cas, fast);
+  }
+  g_free (image);
+}
+
+GST_END_TEST;
+
+static Suite *
+casartifact_suite (void)
+{
+  Suite *s = suite_create ("casartifact");
+  TCase *tc = tcase_create ("general");
+
+  tcase_set_timeout (tc, 300);
+  suite_add_tcase (s, tc);
+  tcase_add_test (tc, test_formats_and_sizes);
+  tcase_add_test (tc, test_chroma_option);
+  tcase_add_test (tc, test_tiles_and_threads_invariant);
+  tcase_add_test (tc, test_bad_model_file);
+  tcase_add_test (tc, test_improves_jpeg);
+  return s;
+}
+
+GST_CHECK_MAIN (casartifact);
