@@ -35,7 +35,45 @@ struct _DlicArModel
   gint scale, ch, n_mid;
   Layer head, tail;
   Layer *body;
+
+  /* grow-only workspace: the forward pass and tiling allocate nothing
+   * once it has grown to the largest tile (one forward at a time) */
+  gfloat *ws;
+  gsize ws_cap;
+  guint8 *plane;
+  gsize plane_cap;
 };
+
+static gfloat *
+ws_reserve (DlicArModel * m, gsize n, GError ** error)
+{
+  if (n > m->ws_cap) {
+    g_free (m->ws);
+    m->ws = g_try_new (gfloat, n);
+    m->ws_cap = m->ws ? n : 0;
+    if (m->ws == NULL)
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+          "out of memory for a %" G_GSIZE_FORMAT " MB work area",
+          n * sizeof (gfloat) >> 20);
+  }
+  return m->ws;
+}
+
+/* floats the forward pass needs for an h x w input */
+static gsize
+forward_floats (const DlicArModel * m, gint h, gint w)
+{
+  const gsize n1 = (gsize) h * w;
+
+  if (m->arch == ARCH_CASCNN) {
+    const gsize n2 = n1 / 4, n4 = n1 / 16, n8 = n1 / 64;
+    return (2 * m->ca + 1) * n1 + (2 * m->cb + 1) * n2 + (2 * m->cc + 1) * n4
+        + MAX (m->ca * n1, MAX (m->cb * n2, m->cc * n4)) + 2 * m->cd * n8
+        + n8 + n4 + n2 + n1;
+  }
+  return (gsize) (m->scale * m->scale + 2 * m->ch) * (n1 / (m->scale *
+          m->scale));
+}
 
 /* Ops used by a forward pass: optimised or reference. */
 typedef struct
@@ -284,6 +322,8 @@ dlic_ar_model_free (DlicArModel * m)
     free_layer (&m->body[i]);
   dlic_weights_free (m->weights);
   g_free (m->body);
+  g_free (m->ws);
+  g_free (m->plane);
   g_free (m);
 }
 
@@ -320,32 +360,23 @@ dlic_ar_model_macs_per_pixel (const DlicArModel * m)
 /* ---------------------------------------------------------------------- */
 /* forward passes                                                          */
 
-#define ALLOC(n) g_try_new (gfloat, (n))
-
-/* x (1, h, w) -> y (1, h, w); h, w multiples of 8 */
-static gboolean
+/* x (1, h, w) -> y (1, h, w); h, w multiples of 8; ws: forward_floats() */
+static void
 cascnn_forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h,
-    gint w, gfloat * y, GError ** error)
+    gint w, gfloat * y, gfloat * ws)
 {
   const gsize n1 = (gsize) h * w, n2 = n1 / 4, n4 = n1 / 16, n8 = n1 / 64;
   const gint ca = m->ca, cb = m->cb, cc = m->cc, cd = m->cd;
   /* concatenation buffers: [up-sampled, skip, side output] */
-  gfloat *gcat = ALLOC ((2 * ca + 1) * n1);     /* (2ca+1, h)   */
-  gfloat *fcat = ALLOC ((2 * cb + 1) * n2);     /* (2cb+1, h/2) */
-  gfloat *ecat = ALLOC ((2 * cc + 1) * n4);     /* (2cc+1, h/4) */
-  gfloat *t1 = ALLOC (MAX (ca * n1, MAX (cb * n2, cc * n4)));   /* scratch */
-  gfloat *d = ALLOC (cd * n8 * 2);      /* D1, D */
-  gfloat *side = ALLOC (n8 + n4 + n2 + n1);     /* pooled x, side outputs */
-  gboolean ok = gcat && fcat && ecat && t1 && d && side;
+  gfloat *gcat = ws;            /* (2ca+1, h)   */
+  gfloat *fcat = gcat + (2 * ca + 1) * n1;      /* (2cb+1, h/2) */
+  gfloat *ecat = fcat + (2 * cb + 1) * n2;      /* (2cc+1, h/4) */
+  gfloat *t1 = ecat + (2 * cc + 1) * n4;        /* scratch */
+  gfloat *d = t1 + MAX (ca * n1, MAX (cb * n2, cc * n4));       /* D1, D */
+  gfloat *side = d + 2 * cd * n8;       /* pooled x, side outputs */
   gfloat *A = gcat + ca * n1, *B = fcat + cb * n2, *C = ecat + cc * n4;
   gfloat *D1 = d, *D = d + cd * n8;
   gfloat *o8 = side, *o4 = side + n8, *o2 = o4 + n4, *tmp = o2 + n2;
-
-  if (!ok) {
-    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "out of memory for a %dx%d CAS-CNN tile", w, h);
-    goto out;
-  }
 
   /* encoder */
   conv (o, &m->a1, x, h, w, 1, TRUE, t1);       /* (ca, h) */
@@ -383,66 +414,53 @@ cascnn_forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h,
 
   conv (o, &m->out, t1, h, w, 1, FALSE, y);
   dlic_add_inplace (y, x, n1);  /* y = x + out(G) */
-
-out:
-  g_free (gcat);
-  g_free (fcat);
-  g_free (ecat);
-  g_free (t1);
-  g_free (d);
-  g_free (side);
-  return ok;
 }
 
-/* x (1, h, w) -> y (1, h, w); h, w multiples of scale */
-static gboolean
+/* x (1, h, w) -> y (1, h, w); h, w multiples of scale; ws: forward_floats() */
+static void
 fastar_forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h,
-    gint w, gfloat * y, GError ** error)
+    gint w, gfloat * y, gfloat * ws)
 {
-  const gint s = m->scale, hs = h / s, ws = w / s;
-  const gsize ns = (gsize) hs * ws;
-  gfloat *z = ALLOC ((gsize) s * s * ns);       /* (s*s, h/s) */
-  gfloat *h0 = ALLOC (m->ch * ns), *h1 = ALLOC (m->ch * ns);
-  gboolean ok = z && h0 && h1;
+  const gint s = m->scale, hs = h / s, wsz = w / s;
+  const gsize ns = (gsize) hs * wsz;
+  gfloat *z = ws;               /* (s*s, h/s) */
+  gfloat *h0 = z + (gsize) s * s * ns, *h1 = h0 + m->ch * ns;   /* (ch, h/s) */
   gint i;
 
-  if (!ok) {
-    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "out of memory for a %dx%d tile", w, h);
-    goto out;
-  }
   dlic_pixel_unshuffle (x, 1, h, w, s, z);
-  conv (o, &m->head, z, hs, ws, 1, TRUE, h0);
+  conv (o, &m->head, z, hs, wsz, 1, TRUE, h0);
   for (i = 0; i < m->n_mid; i++) {
     gfloat *t;
-    conv (o, &m->body[i], h0, hs, ws, 1, TRUE, h1);
+    conv (o, &m->body[i], h0, hs, wsz, 1, TRUE, h1);
     t = h0;
     h0 = h1;
     h1 = t;
   }
-  conv (o, &m->tail, h0, hs, ws, 1, FALSE, z);  /* residual (s*s, h/s) */
-  dlic_pixel_shuffle (z, 1, hs, ws, s, y);
+  conv (o, &m->tail, h0, hs, wsz, 1, FALSE, z); /* residual (s*s, h/s) */
+  dlic_pixel_shuffle (z, 1, hs, wsz, s, y);
   dlic_add_inplace (y, x, (gsize) h * w);
-
-out:
-  g_free (z);
-  g_free (h0);
-  g_free (h1);
-  return ok;
 }
 
+/* ws: forward_floats (m, h, w) floats */
 static gboolean
 forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h, gint w,
-    gfloat * y, GError ** error)
+    gfloat * y, gfloat * ws, GError ** error)
 {
   if (h <= 0 || w <= 0 || h % m->multiple || w % m->multiple) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
         "input %dx%d is not a positive multiple of %d", w, h, m->multiple);
     return FALSE;
   }
+  if (ws == NULL) {
+    ws = ws_reserve (m, forward_floats (m, h, w), error);
+    if (ws == NULL)
+      return FALSE;
+  }
   if (m->arch == ARCH_CASCNN)
-    return cascnn_forward (m, o, x, h, w, y, error);
-  return fastar_forward (m, o, x, h, w, y, error);
+    cascnn_forward (m, o, x, h, w, y, ws);
+  else
+    fastar_forward (m, o, x, h, w, y, ws);
+  return TRUE;
 }
 
 gboolean
@@ -450,7 +468,7 @@ dlic_ar_forward (DlicArModel * m, DlicPool * pool, const gfloat * x, gint h,
     gint w, gfloat * y, GError ** error)
 {
   Ops o = { pool, FALSE };
-  return forward (m, &o, x, h, w, y, error);
+  return forward (m, &o, x, h, w, y, NULL, error);
 }
 
 gboolean
@@ -458,13 +476,77 @@ dlic_ar_forward_ref (DlicArModel * m, const gfloat * x, gint h, gint w,
     gfloat * y, GError ** error)
 {
   Ops o = { NULL, TRUE };
-  return forward (m, &o, x, h, w, y, error);
+  return forward (m, &o, x, h, w, y, NULL, error);
 }
 
 /* ---------------------------------------------------------------------- */
 /* planes of any size, tiled                                               */
 
+/* default tile sides: CAS-CNN needs ~2 kB per pixel, the fast model ~20 B */
 #define DEFAULT_MAX_TILE 768
+#define DEFAULT_MAX_TILE_FAST 2048
+
+typedef struct
+{
+  const guint8 *src;
+  gint stride, width, height, x0, y0, rh, rw;
+  gfloat *xin;                  /* (rh, rw) */
+} GatherArgs;
+
+/* xin = src[y0.., x0..] / 255, edge pixels repeated past width / height */
+static void
+gather_job (gpointer data, guint job, guint n_jobs)
+{
+  const GatherArgs *a = data;
+  const gint n_in = CLAMP (a->width - a->x0, 0, a->rw);
+  guint r0, r1, yy;
+  gint xx;
+
+  dlic_split_range (a->rh, n_jobs, job, &r0, &r1);
+  for (yy = r0; yy < r1; yy++) {
+    const guint8 *row = a->src + (gsize) MIN (a->y0 + (gint) yy,
+        a->height - 1) * a->stride;
+    gfloat *xr = a->xin + (gsize) yy * a->rw;
+    const gfloat edge = row[a->width - 1] * (1.f / 255.f);
+    for (xx = 0; xx < n_in; xx++)
+      xr[xx] = row[a->x0 + xx] * (1.f / 255.f);
+    for (; xx < a->rw; xx++)
+      xr[xx] = edge;
+  }
+}
+
+typedef struct
+{
+  const gfloat *yout;           /* region (.., rw) starting at (y0, x0) */
+  gint rw, x0, y0;
+  gint tx, ty, tw, th;          /* the core to keep */
+  guint8 *dst;
+  gint stride, maxw, maxh;      /* dst clipped to maxw x maxh */
+} ScatterArgs;
+
+static void
+scatter_job (gpointer data, guint job, guint n_jobs)
+{
+  const ScatterArgs *a = data;
+  const gint x1 = MIN (a->tx + a->tw, a->maxw);
+  guint r0, r1, i;
+  gint xx;
+
+  dlic_split_range (a->th, n_jobs, job, &r0, &r1);
+  for (i = r0; i < r1; i++) {
+    gint yy = a->ty + (gint) i;
+    const gfloat *yr;
+    guint8 *orow;
+    if (yy >= a->maxh)
+      break;
+    yr = a->yout + (gsize) (yy - a->y0) * a->rw - a->x0;
+    orow = a->dst + (gsize) yy * a->stride;
+    for (xx = a->tx; xx < x1; xx++) {
+      gfloat v = yr[xx] * 255.f + 0.5f;
+      orow[xx] = v <= 0.f ? 0 : v >= 255.f ? 255 : (guint8) v;
+    }
+  }
+}
 
 gboolean
 dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
@@ -473,8 +555,9 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
 {
   const gint mul = m->multiple, g = m->margin;
   gint hp, wp, core, ty, tx;
-  gfloat *xin = NULL, *yout = NULL;
+  gfloat *xin, *yout, *fws;
   guint8 *out = NULL;
+  gboolean single;
   gboolean ok = TRUE;
 
   if (width <= 0 || height <= 0) {
@@ -483,23 +566,34 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
     return FALSE;
   }
   if (max_tile <= 0)
-    max_tile = DEFAULT_MAX_TILE;
+    max_tile = m->arch == ARCH_CASCNN ? DEFAULT_MAX_TILE : DEFAULT_MAX_TILE_FAST;
   max_tile = MAX (max_tile / mul * mul, 2 * g + 4 * mul);
   hp = (height + mul - 1) / mul * mul;
   wp = (width + mul - 1) / mul * mul;
   /* core size: the part of a tile that is kept */
   core = (max_tile - 2 * g) / mul * mul;
+  /* one tile: write straight to dst (all of src is read first) */
+  single = hp <= max_tile && wp <= max_tile;
 
   {
+    /* one work area: input tile, output tile, forward pass */
     gint tile_h = MIN (hp, max_tile), tile_w = MIN (wp, max_tile);
-    xin = g_try_new (gfloat, (gsize) tile_h * tile_w);
-    yout = g_try_new (gfloat, (gsize) tile_h * tile_w);
-    out = g_try_malloc ((gsize) hp * wp);
-    if (!xin || !yout || !out) {
+    gsize nt = (gsize) tile_h * tile_w;
+    xin = ws_reserve (m, 2 * nt + forward_floats (m, tile_h, tile_w), error);
+    if (xin == NULL)
+      return FALSE;
+    yout = xin + nt;
+    fws = yout + nt;
+    if (!single && (gsize) hp * wp > m->plane_cap) {
+      g_free (m->plane);
+      m->plane = g_try_malloc ((gsize) hp * wp);
+      m->plane_cap = m->plane ? (gsize) hp *wp : 0;
+    }
+    out = m->plane;
+    if (!single && out == NULL) {
       g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
           "out of memory for a %dx%d plane", width, height);
-      ok = FALSE;
-      goto done;
+      return FALSE;
     }
   }
 
@@ -512,40 +606,31 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
       gint tw = wp <= max_tile ? wp : MIN (core, wp - tx);
       gint x0 = wp <= max_tile ? 0 : MAX (0, tx - g);
       gint x1 = wp <= max_tile ? wp : MIN (wp, tx + tw + g);
-      gint rh = y1 - y0, rw = x1 - x0, yy, xx;
+      gint rh = y1 - y0, rw = x1 - x0;
+      GatherArgs ga = { src, src_stride, width, height, x0, y0, rh, rw, xin };
+      ScatterArgs sa = { yout, rw, x0, y0, tx, ty, tw, th, single ? dst : out,
+        single ? dst_stride : wp, single ? width : wp, single ? height : hp
+      };
 
       /* gather the region, replicating the last row/column into the pad */
-      for (yy = 0; yy < rh; yy++) {
-        const guint8 *row = src + (gsize) MIN (y0 + yy, height - 1) *
-            src_stride;
-        gfloat *xr = xin + (gsize) yy * rw;
-        for (xx = 0; xx < rw; xx++)
-          xr[xx] = row[MIN (x0 + xx, width - 1)] * (1.f / 255.f);
+      dlic_pool_run (pool, MIN (dlic_pool_get_n_threads (pool), (guint) rh),
+          gather_job, &ga);
+      {
+        Ops o = { pool, FALSE };
+        ok = forward (m, &o, xin, rh, rw, yout, fws, error);
       }
-      ok = dlic_ar_forward (m, pool, xin, rh, rw, yout, error);
       if (!ok)
         break;
-      /* keep the core */
-      for (yy = ty; yy < ty + th; yy++) {
-        const gfloat *yr = yout + (gsize) (yy - y0) * rw - x0;
-        guint8 *orow = out + (gsize) yy * wp;
-        for (xx = tx; xx < tx + tw; xx++) {
-          gfloat v = yr[xx] * 255.f + 0.5f;
-          orow[xx] = v <= 0.f ? 0 : v >= 255.f ? 255 : (guint8) v;
-        }
-      }
+      /* keep the core, rounded and clipped to 8 bits */
+      dlic_pool_run (pool, MIN (dlic_pool_get_n_threads (pool), (guint) th),
+          scatter_job, &sa);
     }
   }
 
-  if (ok) {
+  if (ok && !single) {
     gint yy;
     for (yy = 0; yy < height; yy++)
       memcpy (dst + (gsize) yy * dst_stride, out + (gsize) yy * wp, width);
   }
-
-done:
-  g_free (xin);
-  g_free (yout);
-  g_free (out);
   return ok;
 }

@@ -156,8 +156,8 @@ conv2d_job (gpointer data, guint job, guint n_jobs)
   if (y1 <= y0)
     return;
   if (!direct)
-    col = g_malloc (sizeof (gfloat) * (gsize) K * MIN (rows, (gint) (y1 - y0))
-        * a->wo);
+    col = dlic_thread_scratch (0, sizeof (gfloat) * (gsize) K *
+        MIN (rows, (gint) (y1 - y0)) * a->wo);
 
   for (y = y0; y < (gint) y1; y += rows) {
     gint n = MIN (rows, (gint) y1 - y);
@@ -182,7 +182,6 @@ conv2d_job (gpointer data, guint job, guint n_jobs)
     bias_relu (a->out + (gsize) y * a->wo, cstride, a->cout, ncol, a->bias,
         a->relu);
   }
-  g_free (col);
 }
 
 void
@@ -259,73 +258,88 @@ winograd_job (gpointer data, guint job, guint n_jobs)
   const gint cin = a->cin, cout = a->cout, h = a->h, w = a->w, tw = a->tw;
   guint ty0, ty1;
   gint t0;
-  gfloat *v, *m, *rowbuf;
+  gfloat *v, *m, *rowbuf, *evod;
 
   dlic_split_range (a->th, n_jobs, job, &ty0, &ty1);
   if (ty1 <= ty0)
     return;
-  v = g_malloc (sizeof (gfloat) * 16 * (gsize) cin * a->band * tw);
-  m = g_malloc (sizeof (gfloat) * 16 * (gsize) cout * a->band * tw);
+  v = dlic_thread_scratch (0, sizeof (gfloat) * 16 * (gsize) cin *
+      (a->band * tw + 1));
+  m = dlic_thread_scratch (1, sizeof (gfloat) * 16 * (gsize) cout *
+      (a->band * tw + 1));
   /* 4 padded input rows, then 2 output rows, of 2*tw + 4 floats; the
    * input rows' padding stays zero */
-  rowbuf = g_malloc0 (sizeof (gfloat) * 6 * (2 * (gsize) tw + 4));
+  rowbuf = dlic_thread_scratch (2, sizeof (gfloat) * 6 * (2 * (gsize) tw + 4));
+  memset (rowbuf, 0, sizeof (gfloat) * 6 * (2 * (gsize) tw + 4));
+  /* 8 even/odd column arrays of tw + 2 floats */
+  evod = dlic_thread_scratch (3, sizeof (gfloat) * 8 * ((gsize) tw + 2));
 
   for (t0 = ty0; t0 < (gint) ty1; t0 += a->band) {
     const gint nb = MIN (a->band, (gint) ty1 - t0);
     const gsize P = (gsize) nb * tw;
+    /* row stride of the v and m matrices: odd, so that the 16 streams of
+     * the transforms do not all fall on the same 4 kB cache-set offset */
+    const gsize Pp = P | 1;
     gint ci, co, xi, ty, tx;
 
-    /* input transform, vectorised along tx: pr[i] is input row y0 + i with
-     * one zero column in front and enough behind (zero rows outside) */
+    /* input transform, vectorised along tx.  Each input row y0 + i (zero
+     * outside the image, one zero column in front) is split into its even
+     * and odd columns, so that the 4x4 patch of tile tx is
+     * d[i] = { ev[i][tx], od[i][tx], ev[i][tx + 1], od[i][tx + 1] } */
     for (ci = 0; ci < cin; ci++) {
       const gfloat *plane = a->in + (gsize) ci * h * w;
       for (ty = 0; ty < nb; ty++) {
         const gint y0 = 2 * (t0 + ty) - 1;
-        const gfloat *pr[4];
-        gfloat *vo = v + (gsize) ci * P + (gsize) ty * tw;
-        const gsize xs = (gsize) cin * P;
+        const gsize xs = (gsize) cin * Pp;
+        gfloat *restrict vo = v + (gsize) ci * Pp + (gsize) ty * tw;
         gint i;
 
         for (i = 0; i < 4; i++) {
-          gint yy = y0 + i;
+          gint yy = y0 + i, k;
           gfloat *row = rowbuf + (gsize) i * (2 * tw + 4);
+          gfloat *e = evod + (gsize) (2 * i) * (tw + 2);
+          gfloat *od = e + tw + 2;
           if (yy >= 0 && yy < h)
             memcpy (row + 1, plane + (gsize) yy * w, sizeof (gfloat) * w);
           else
             memset (row + 1, 0, sizeof (gfloat) * w);
-          pr[i] = row;
+          for (k = 0; k <= tw; k++) {
+            e[k] = row[2 * k];
+            od[k] = row[2 * k + 1];
+          }
         }
-        for (tx = 0; tx < tw; tx++) {
-          const gint x = 2 * tx;
-          /* t = B^T d (rows), then v = t B (columns) */
-          gfloat t00 = pr[0][x] - pr[2][x], t01 = pr[0][x + 1] - pr[2][x + 1];
-          gfloat t02 = pr[0][x + 2] - pr[2][x + 2];
-          gfloat t03 = pr[0][x + 3] - pr[2][x + 3];
-          gfloat t10 = pr[1][x] + pr[2][x], t11 = pr[1][x + 1] + pr[2][x + 1];
-          gfloat t12 = pr[1][x + 2] + pr[2][x + 2];
-          gfloat t13 = pr[1][x + 3] + pr[2][x + 3];
-          gfloat t20 = pr[2][x] - pr[1][x], t21 = pr[2][x + 1] - pr[1][x + 1];
-          gfloat t22 = pr[2][x + 2] - pr[1][x + 2];
-          gfloat t23 = pr[2][x + 3] - pr[1][x + 3];
-          gfloat t30 = pr[1][x] - pr[3][x], t31 = pr[1][x + 1] - pr[3][x + 1];
-          gfloat t32 = pr[1][x + 2] - pr[3][x + 2];
-          gfloat t33 = pr[1][x + 3] - pr[3][x + 3];
-          vo[0 * xs + tx] = t00 - t02;
-          vo[1 * xs + tx] = t01 + t02;
-          vo[2 * xs + tx] = t02 - t01;
-          vo[3 * xs + tx] = t01 - t03;
-          vo[4 * xs + tx] = t10 - t12;
-          vo[5 * xs + tx] = t11 + t12;
-          vo[6 * xs + tx] = t12 - t11;
-          vo[7 * xs + tx] = t11 - t13;
-          vo[8 * xs + tx] = t20 - t22;
-          vo[9 * xs + tx] = t21 + t22;
-          vo[10 * xs + tx] = t22 - t21;
-          vo[11 * xs + tx] = t21 - t23;
-          vo[12 * xs + tx] = t30 - t32;
-          vo[13 * xs + tx] = t31 + t32;
-          vo[14 * xs + tx] = t32 - t31;
-          vo[15 * xs + tx] = t31 - t33;
+        {
+          const gfloat *restrict e0 = evod, *restrict o0 = e0 + tw + 2;
+          const gfloat *restrict e1 = o0 + tw + 2, *restrict o1 = e1 + tw + 2;
+          const gfloat *restrict e2 = o1 + tw + 2, *restrict o2 = e2 + tw + 2;
+          const gfloat *restrict e3 = o2 + tw + 2, *restrict o3 = e3 + tw + 2;
+          for (tx = 0; tx < tw; tx++) {
+            /* t = B^T d (rows), then v = t B (columns) */
+            gfloat t00 = e0[tx] - e2[tx], t01 = o0[tx] - o2[tx];
+            gfloat t02 = e0[tx + 1] - e2[tx + 1], t03 = o0[tx + 1] - o2[tx + 1];
+            gfloat t10 = e1[tx] + e2[tx], t11 = o1[tx] + o2[tx];
+            gfloat t12 = e1[tx + 1] + e2[tx + 1], t13 = o1[tx + 1] + o2[tx + 1];
+            gfloat t20 = e2[tx] - e1[tx], t21 = o2[tx] - o1[tx];
+            gfloat t22 = e2[tx + 1] - e1[tx + 1], t23 = o2[tx + 1] - o1[tx + 1];
+            gfloat t30 = e1[tx] - e3[tx], t31 = o1[tx] - o3[tx];
+            gfloat t32 = e1[tx + 1] - e3[tx + 1], t33 = o1[tx + 1] - o3[tx + 1];
+            vo[0 * xs + tx] = t00 - t02;
+            vo[1 * xs + tx] = t01 + t02;
+            vo[2 * xs + tx] = t02 - t01;
+            vo[3 * xs + tx] = t01 - t03;
+            vo[4 * xs + tx] = t10 - t12;
+            vo[5 * xs + tx] = t11 + t12;
+            vo[6 * xs + tx] = t12 - t11;
+            vo[7 * xs + tx] = t11 - t13;
+            vo[8 * xs + tx] = t20 - t22;
+            vo[9 * xs + tx] = t21 + t22;
+            vo[10 * xs + tx] = t22 - t21;
+            vo[11 * xs + tx] = t21 - t23;
+            vo[12 * xs + tx] = t30 - t32;
+            vo[13 * xs + tx] = t31 + t32;
+            vo[14 * xs + tx] = t32 - t31;
+            vo[15 * xs + tx] = t31 - t33;
+          }
         }
       }
     }
@@ -333,18 +347,22 @@ winograd_job (gpointer data, guint job, guint n_jobs)
     /* 16 products: m[xi] (cout, P) = u[xi] (cout, cin) x v[xi] (cin, P) */
     for (xi = 0; xi < 16; xi++)
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, P, cin,
-          1.f, a->u + (gsize) xi * cout * cin, cin, v + (gsize) xi * cin * P,
-          P, 0.f, m + (gsize) xi * cout * P, P);
+          1.f, a->u + (gsize) xi * cout * cin, cin, v + (gsize) xi * cin * Pp,
+          Pp, 0.f, m + (gsize) xi * cout * Pp, Pp);
 
-    /* output transform, vectorised along tx into two row buffers */
+    /* output transform, vectorised along tx: even and odd output columns
+     * of the two output rows, interleaved at the end */
     for (co = 0; co < cout; co++) {
       const gfloat b = a->bias ? a->bias[co] : 0.f;
+      const gboolean relu = a->relu;
       gfloat *oplane = a->out + (gsize) co * h * w;
-      const gsize xs = (gsize) cout * P;
+      const gsize xs = (gsize) cout * Pp;
+      gfloat *restrict y00 = evod, *restrict y01 = y00 + tw + 2;
+      gfloat *restrict y10 = y01 + tw + 2, *restrict y11 = y10 + tw + 2;
       gfloat *o0 = rowbuf + 4 * (2 * tw + 4), *o1 = o0 + 2 * tw + 4;
       for (ty = 0; ty < nb; ty++) {
         const gint oy = 2 * (t0 + ty);
-        const gfloat *q = m + (gsize) co * P + (gsize) ty * tw;
+        const gfloat *restrict q = m + (gsize) co * Pp + (gsize) ty * tw;
         for (tx = 0; tx < tw; tx++) {
           /* r = A^T q (A^T = [1 1 1 0; 0 1 -1 -1]), y = r A */
           gfloat r00 = q[0 * xs + tx] + q[4 * xs + tx] + q[8 * xs + tx];
@@ -355,18 +373,24 @@ winograd_job (gpointer data, guint job, guint n_jobs)
           gfloat r11 = q[5 * xs + tx] - q[9 * xs + tx] - q[13 * xs + tx];
           gfloat r12 = q[6 * xs + tx] - q[10 * xs + tx] - q[14 * xs + tx];
           gfloat r13 = q[7 * xs + tx] - q[11 * xs + tx] - q[15 * xs + tx];
-          gfloat y00 = r00 + r01 + r02 + b, y01 = r01 - r02 - r03 + b;
-          gfloat y10 = r10 + r11 + r12 + b, y11 = r11 - r12 - r13 + b;
-          if (a->relu) {
-            y00 = y00 > 0.f ? y00 : 0.f;
-            y01 = y01 > 0.f ? y01 : 0.f;
-            y10 = y10 > 0.f ? y10 : 0.f;
-            y11 = y11 > 0.f ? y11 : 0.f;
+          y00[tx] = r00 + r01 + r02 + b;
+          y01[tx] = r01 - r02 - r03 + b;
+          y10[tx] = r10 + r11 + r12 + b;
+          y11[tx] = r11 - r12 - r13 + b;
+        }
+        if (relu) {
+          for (tx = 0; tx < tw; tx++) {
+            y00[tx] = y00[tx] > 0.f ? y00[tx] : 0.f;
+            y01[tx] = y01[tx] > 0.f ? y01[tx] : 0.f;
+            y10[tx] = y10[tx] > 0.f ? y10[tx] : 0.f;
+            y11[tx] = y11[tx] > 0.f ? y11[tx] : 0.f;
           }
-          o0[2 * tx] = y00;
-          o0[2 * tx + 1] = y01;
-          o1[2 * tx] = y10;
-          o1[2 * tx + 1] = y11;
+        }
+        for (tx = 0; tx < tw; tx++) {
+          o0[2 * tx] = y00[tx];
+          o0[2 * tx + 1] = y01[tx];
+          o1[2 * tx] = y10[tx];
+          o1[2 * tx + 1] = y11[tx];
         }
         memcpy (oplane + (gsize) oy * w, o0, sizeof (gfloat) * w);
         if (oy + 1 < h)
@@ -374,9 +398,6 @@ winograd_job (gpointer data, guint job, guint n_jobs)
       }
     }
   }
-  g_free (v);
-  g_free (m);
-  g_free (rowbuf);
 }
 
 void
@@ -470,7 +491,7 @@ conv_transpose2d_job (gpointer data, guint job, guint n_jobs)
   M = (co1 - co0) * kk;
   rows = MAX (1, CHUNK_FLOATS / MAX (1, M * a->w));
   rows = MIN (rows, a->h);
-  col = g_malloc (sizeof (gfloat) * (gsize) M * rows * a->w);
+  col = dlic_thread_scratch (0, sizeof (gfloat) * (gsize) M * rows * a->w);
 
   for (co = co0; co < (gint) co1; co++) {
     gfloat *o = a->out + co * ocs;
@@ -515,7 +536,6 @@ conv_transpose2d_job (gpointer data, guint job, guint n_jobs)
 
   if (a->relu)
     dlic_relu_inplace (a->out + co0 * ocs, (co1 - co0) * ocs);
-  g_free (col);
 }
 
 void

@@ -22,6 +22,44 @@ struct _DlicPool
   guint pending;                /* jobs not finished yet (under lock) */
 };
 
+typedef struct
+{
+  gpointer buf[DLIC_SCRATCH_SLOTS];
+  gsize size[DLIC_SCRATCH_SLOTS];
+} Scratch;
+
+static void
+scratch_free (gpointer data)
+{
+  Scratch *s = data;
+  guint i;
+
+  for (i = 0; i < DLIC_SCRATCH_SLOTS; i++)
+    g_free (s->buf[i]);
+  g_free (s);
+}
+
+static GPrivate scratch_key = G_PRIVATE_INIT (scratch_free);
+
+gpointer
+dlic_thread_scratch (guint slot, gsize bytes)
+{
+  Scratch *s = g_private_get (&scratch_key);
+
+  g_return_val_if_fail (slot < DLIC_SCRATCH_SLOTS, NULL);
+  if (s == NULL) {
+    s = g_new0 (Scratch, 1);
+    g_private_set (&scratch_key, s);
+  }
+  if (bytes > s->size[slot]) {
+    g_free (s->buf[slot]);
+    /* 64-byte multiple, with room to grow a little */
+    s->size[slot] = (bytes + bytes / 8 + 63) & ~(gsize) 63;
+    s->buf[slot] = g_malloc (s->size[slot]);
+  }
+  return s->buf[slot];
+}
+
 guint
 dlic_cpu_count (void)
 {

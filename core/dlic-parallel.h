@@ -22,6 +22,12 @@ guint dlic_pool_get_n_threads (const DlicPool * pool);
 void dlic_pool_run (DlicPool * pool, guint n_jobs, DlicJobFunc fn,
     gpointer data);
 
+/* Per-thread grow-only scratch memory, one buffer per slot (0..3), kept
+ * for the life of the thread, so that hot loops allocate nothing.  The
+ * contents are undefined on return. */
+#define DLIC_SCRATCH_SLOTS 4
+gpointer dlic_thread_scratch (guint slot, gsize bytes);
+
 /* Number of online CPUs (>= 1). */
 guint dlic_cpu_count (void);
 

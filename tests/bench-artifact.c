@@ -1,6 +1,6 @@
 /* gst-dlic: time the C artifact-removal forward pass on one plane.
  *
- *   bench-artifact MODEL.safetensors|fast|cascnn WIDTH HEIGHT [THREADS] [RUNS]
+ *   bench-artifact MODEL.safetensors WIDTH HEIGHT [THREADS] [RUNS] [TILE]
  *
  * Prints one line per run and a final "best" line (milliseconds, frames
  * per second, effective GFLOP/s).  Random 8-bit content: the cost does not
@@ -17,13 +17,13 @@ main (int argc, char **argv)
   GError *err = NULL;
   DlicArModel *m;
   DlicPool *pool;
-  gint w, h, threads, runs, i;
+  gint w, h, threads, runs, tile, i;
   guint8 *src, *dst;
   gdouble best = 1e30;
 
   if (argc < 4) {
     fprintf (stderr, "usage: %s MODEL.safetensors WIDTH HEIGHT [THREADS] "
-        "[RUNS]\n", argv[0]);
+        "[RUNS] [TILE]\n", argv[0]);
     return 2;
   }
   m = dlic_ar_model_load_file (argv[1], &err);
@@ -36,6 +36,7 @@ main (int argc, char **argv)
   h = atoi (argv[3]);
   threads = argc > 4 ? atoi (argv[4]) : 0;
   runs = argc > 5 ? atoi (argv[5]) : 5;
+  tile = argc > 6 ? atoi (argv[6]) : 0;
   if (w <= 0 || h <= 0 || runs <= 0) {
     fprintf (stderr, "bench-artifact: bad size or run count\n");
     return 2;
@@ -49,7 +50,7 @@ main (int argc, char **argv)
   for (i = 0; i < runs; i++) {
     gint64 t0 = g_get_monotonic_time ();
     gdouble ms;
-    if (!dlic_ar_process_plane (m, pool, src, w, dst, w, w, h, 0, &err)) {
+    if (!dlic_ar_process_plane (m, pool, src, w, dst, w, w, h, tile, &err)) {
       fprintf (stderr, "bench-artifact: %s\n", err->message);
       return 1;
     }

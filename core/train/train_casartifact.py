@@ -97,6 +97,8 @@ def main():
     ap.add_argument("--val-q", default="10,40")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--fast-ch", type=int, default=64, help="fast model: channels at 1/8 resolution")
+    ap.add_argument("--fast-mid", type=int, default=2, help="fast model: middle 3x3 convs")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
     torch.set_num_threads(args.threads)
@@ -120,7 +122,8 @@ def main():
     vidx = np.linspace(0, len(vclean) - 1, args.val_n).round().astype(int)  # fixed subset
 
     # ---- model, optimiser, state
-    model = MODELS[args.model]()
+    model = MODELS[args.model](8, args.fast_ch, args.fast_mid) if args.model == "fast" \
+        else MODELS[args.model]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     st = {"iter": 0, "elapsed": 0.0, "best_gain": -1e9, "seed": args.seed}
     ck = {"auto": os.path.join(args.out, "last.pt"), "no": ""}.get(args.resume, args.resume)
