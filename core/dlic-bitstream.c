@@ -1,0 +1,172 @@
+/* gst-dlic: dlic packet header, see dlic-bitstream.h. */
+#include "dlic-bitstream.h"
+#include "dlic-weights.h"       /* DLIC_ERROR */
+
+#include <string.h>
+
+static guint32 crc_table[256];
+
+static void
+crc_init (void)
+{
+  static gsize done = 0;
+
+  if (g_once_init_enter (&done)) {
+    guint32 i, k, c;
+    for (i = 0; i < 256; i++) {
+      c = i;
+      for (k = 0; k < 8; k++)
+        c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+      crc_table[i] = c;
+    }
+    g_once_init_leave (&done, 1);
+  }
+}
+
+/* CRC-32 (IEEE 802.3, as zlib's crc32); start with crc = 0 */
+guint32
+dlic_crc32 (guint32 crc, const guint8 * data, gsize len)
+{
+  gsize i;
+
+  crc_init ();
+  crc = ~crc;
+  for (i = 0; i < len; i++)
+    crc = crc_table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+  return ~crc;
+}
+
+static void
+put16 (guint8 * p, guint16 v)
+{
+  p[0] = v & 0xff;
+  p[1] = v >> 8;
+}
+
+static void
+put32 (guint8 * p, guint32 v)
+{
+  p[0] = v & 0xff;
+  p[1] = (v >> 8) & 0xff;
+  p[2] = (v >> 16) & 0xff;
+  p[3] = v >> 24;
+}
+
+static guint16
+get16 (const guint8 * p)
+{
+  return (guint16) (p[0] | (p[1] << 8));
+}
+
+static guint32
+get32 (const guint8 * p)
+{
+  return (guint32) p[0] | ((guint32) p[1] << 8) | ((guint32) p[2] << 16) |
+      ((guint32) p[3] << 24);
+}
+
+/* byte layout, see docs/bitstream.md */
+static void
+write_header (guint8 * p, const DlicHeader * h, guint32 payload_size,
+    guint32 crc)
+{
+  memset (p, 0, DLIC_HEADER_SIZE);
+  memcpy (p, DLIC_MAGIC, 4);
+  p[4] = DLIC_VERSION;
+  p[5] = DLIC_HEADER_SIZE;
+  put16 (p + 6, h->flags);
+  put32 (p + 8, h->width);
+  put32 (p + 12, h->height);
+  p[16] = h->format;
+  p[17] = h->rate;
+  put16 (p + 18, (guint16) h->rate_offset);
+  memcpy (p + 20, h->model_id, strnlen (h->model_id, DLIC_MODEL_ID_LEN));
+  memcpy (p + 36, h->model_hash, 8);
+  put32 (p + 44, payload_size);
+  put32 (p + 48, crc);
+}
+
+GBytes *
+dlic_packet_build (const DlicHeader * h, const guint8 * payload,
+    gsize payload_size)
+{
+  guint8 *buf = g_malloc (DLIC_HEADER_SIZE + payload_size);
+  guint32 crc;
+
+  g_return_val_if_fail (payload_size <= DLIC_MAX_PAYLOAD, NULL);
+  write_header (buf, h, (guint32) payload_size, 0);
+  memcpy (buf + DLIC_HEADER_SIZE, payload, payload_size);
+  crc = dlic_crc32 (0, buf, DLIC_HEADER_SIZE + payload_size);
+  put32 (buf + 48, crc);
+  return g_bytes_new_take (buf, DLIC_HEADER_SIZE + payload_size);
+}
+
+#define FAIL(code, ...) G_STMT_START { \
+    g_set_error (error, DLIC_ERROR, code, __VA_ARGS__); return FALSE; \
+  } G_STMT_END
+
+gboolean
+dlic_header_parse (const guint8 * buf, gsize size, gboolean check_payload,
+    DlicHeader * h, GError ** error)
+{
+  guint i;
+
+  memset (h, 0, sizeof (*h));
+  if (size < 8)
+    FAIL (DLIC_ERROR_CORRUPT, "truncated dlic header (%" G_GSIZE_FORMAT
+        " bytes)", size);
+  if (memcmp (buf, DLIC_MAGIC, 4) != 0)
+    FAIL (DLIC_ERROR_CORRUPT, "not a dlic stream (bad magic)");
+  h->version = buf[4];
+  h->header_size = buf[5];
+  if (h->version != DLIC_VERSION)
+    FAIL (DLIC_ERROR_UNSUPPORTED, "dlic version %u is not supported (this "
+        "decoder reads version %u)", h->version, DLIC_VERSION);
+  if (h->header_size != DLIC_HEADER_SIZE)
+    FAIL (DLIC_ERROR_CORRUPT, "bad dlic header size %u", h->header_size);
+  if (size < DLIC_HEADER_SIZE)
+    FAIL (DLIC_ERROR_CORRUPT, "truncated dlic header (%" G_GSIZE_FORMAT
+        " of %d bytes)", size, DLIC_HEADER_SIZE);
+  h->flags = get16 (buf + 6);
+  h->width = get32 (buf + 8);
+  h->height = get32 (buf + 12);
+  h->format = buf[16];
+  h->rate = buf[17];
+  h->rate_offset = (gint16) get16 (buf + 18);
+  memcpy (h->model_id, buf + 20, DLIC_MODEL_ID_LEN);
+  h->model_id[DLIC_MODEL_ID_LEN] = 0;
+  memcpy (h->model_hash, buf + 36, 8);
+  h->payload_size = get32 (buf + 44);
+  h->crc = get32 (buf + 48);
+
+  if (h->flags != 0)
+    FAIL (DLIC_ERROR_UNSUPPORTED, "unknown dlic flags 0x%04x", h->flags);
+  if (h->width == 0 || h->height == 0 || h->width > DLIC_MAX_DIM ||
+      h->height > DLIC_MAX_DIM)
+    FAIL (DLIC_ERROR_CORRUPT, "bad picture size %ux%u (1..%d)", h->width,
+        h->height, DLIC_MAX_DIM);
+  if (h->format != DLIC_FORMAT_RGB8)
+    FAIL (DLIC_ERROR_UNSUPPORTED, "unknown pixel format %u", h->format);
+  for (i = 0; i < DLIC_MODEL_ID_LEN && h->model_id[i]; i++)
+    if (!g_ascii_isprint (h->model_id[i]))
+      FAIL (DLIC_ERROR_CORRUPT, "bad model identifier");
+  if (h->payload_size > DLIC_MAX_PAYLOAD)
+    FAIL (DLIC_ERROR_CORRUPT, "payload size %u too large", h->payload_size);
+
+  if (check_payload) {
+    guint8 hdr[DLIC_HEADER_SIZE];
+    guint32 crc;
+
+    if (size < dlic_packet_size (h))
+      FAIL (DLIC_ERROR_CORRUPT, "truncated dlic packet (%" G_GSIZE_FORMAT
+          " of %" G_GSIZE_FORMAT " bytes)", size, dlic_packet_size (h));
+    memcpy (hdr, buf, DLIC_HEADER_SIZE);
+    put32 (hdr + 48, 0);
+    crc = dlic_crc32 (0, hdr, DLIC_HEADER_SIZE);
+    crc = dlic_crc32 (crc, buf + DLIC_HEADER_SIZE, h->payload_size);
+    if (crc != h->crc)
+      FAIL (DLIC_ERROR_CORRUPT, "checksum mismatch (stored %08x, computed "
+          "%08x): the stream is corrupt", h->crc, crc);
+  }
+  return TRUE;
+}

@@ -1,0 +1,63 @@
+/* gst-dlic: the dlic packet header (see docs/bitstream.md).
+ *
+ * A dlic stream is a sequence of self-contained packets, one per picture:
+ * a fixed little-endian header followed by the entropy-coded payload.  A
+ * .dlic image file is one packet; video is packets back to back.
+ */
+#ifndef DLIC_BITSTREAM_H
+#define DLIC_BITSTREAM_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define DLIC_MAGIC "DLIC"
+#define DLIC_VERSION 1
+#define DLIC_HEADER_SIZE 52
+#define DLIC_MAX_DIM 16384
+#define DLIC_MODEL_ID_LEN 16
+#define DLIC_MAX_PAYLOAD (256u << 20)
+
+typedef enum
+{
+  DLIC_FORMAT_RGB8 = 0,         /* 8-bit RGB, 3 components */
+} DlicPixelFormat;
+
+typedef struct
+{
+  guint8 version;
+  guint8 header_size;
+  guint16 flags;
+  guint32 width, height;
+  guint8 format;                /* DlicPixelFormat */
+  guint8 rate;                  /* rate point / quality index used */
+  gint16 rate_offset;           /* fine rate knob (model-defined units) */
+  gchar model_id[DLIC_MODEL_ID_LEN + 1];        /* NUL-terminated */
+  guint8 model_hash[8];         /* first bytes of the weights' SHA-256 */
+  guint32 payload_size;
+  guint32 crc;                  /* CRC-32 of header (crc field zero) + payload */
+} DlicHeader;
+
+guint32 dlic_crc32 (guint32 crc, const guint8 * data, gsize len);
+
+/* Serialise header + payload into a new packet; computes payload_size and
+ * crc. */
+GBytes *dlic_packet_build (const DlicHeader * h, const guint8 * payload,
+    gsize payload_size);
+
+/* Parse and validate the header at the start of buf.  With check_payload,
+ * buf must hold the whole packet and the CRC is verified.  Errors
+ * (DLIC_ERROR_CORRUPT / DLIC_ERROR_UNSUPPORTED) say what is wrong. */
+gboolean dlic_header_parse (const guint8 * buf, gsize size,
+    gboolean check_payload, DlicHeader * h, GError ** error);
+
+/* Total packet size from a parsed header. */
+static inline gsize
+dlic_packet_size (const DlicHeader * h)
+{
+  return (gsize) h->header_size + h->payload_size;
+}
+
+G_END_DECLS
+
+#endif /* DLIC_BITSTREAM_H */
