@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 IN=$(realpath "$1") OUT=$(realpath -m "$2") MODEL=${3:-cascnn}
 export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 
-gst-launch-1.0 -q filesrc location="$IN" ! jpegdec ! casartifact model="$MODEL" \
+gst-launch-1.0 -q filesrc location="$IN" ! jpegdec idct-method=islow ! casartifact model="$MODEL" \
   ! videoconvert ! pngenc ! filesink location="$OUT"
 echo "wrote $OUT"
