@@ -1,0 +1,734 @@
+/* gst-dlic: the dlic learned image codec, see dlic-codec.h and
+ * docs/bitstream.md.  Network layout: core/train/dlic_model.py. */
+#include "dlic-codec.h"
+
+#include <math.h>
+#include <string.h>
+#include "dlic-nn.h"
+#include "dlic-rangecoder.h"
+
+#define STR_OR_NONE(s) ((s) ? (s) : "(none)")
+#define MAX_BLOCKS 16
+#define MAX_C 63                /* k is coded with a 6-level binary tree */
+#define MAX_L 16                /* indices with a 4-level tree */
+#define K_DEPTH 6
+#define IDX_DEPTH 4
+#define K_CTX 8                 /* importance contexts: neighbours' mean level */
+#define IDX_CTX 3               /* index contexts per channel: neighbours' magnitude */
+
+typedef struct
+{
+  const gfloat *w, *b;
+  gint cin, cout, k, s;
+} CLayer;
+
+typedef struct
+{
+  CLayer c1, c2;
+} ResBlock;
+
+struct _DlicCodec
+{
+  DlicWeights *weights;
+  gchar model_id[DLIC_MODEL_ID_LEN + 1];
+  guint8 hash[8];
+
+  gint n1, n2, n3, C, L, K, R;
+  gint b1, b2, b3;
+  gboolean uniform;
+
+  /* encoder */
+  CLayer e1, e2, e3, e4;
+  ResBlock eb1[MAX_BLOCKS], eb2[MAX_BLOCKS], eb3[MAX_BLOCKS];
+  /* decoder */
+  CLayer d0, d1, d2, d3;
+  ResBlock db1[MAX_BLOCKS], db2[MAX_BLOCKS], db3[MAX_BLOCKS];
+  /* rate tables (R, C), (R), and reconstruction values (L) */
+  const gfloat *log_gain, *log_igain, *imp_scale, *imp_offset, *centres;
+};
+
+/* ---------------------------------------------------------------------- */
+/* symbols                                                                 */
+
+void
+dlic_symbols_init (DlicSymbols * s, gint C, gint L, gint hl, gint wl)
+{
+  s->C = C;
+  s->L = L;
+  s->hl = hl;
+  s->wl = wl;
+  s->k = g_malloc0 ((gsize) hl * wl);
+  s->idx = g_malloc0 ((gsize) C * hl * wl);
+}
+
+void
+dlic_symbols_clear (DlicSymbols * s)
+{
+  g_free (s->k);
+  g_free (s->idx);
+  s->k = s->idx = NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* loading                                                                 */
+
+static gboolean
+get_conv (DlicWeights * w, const gchar * name, gint cin, gint cout, gint k,
+    gint s, CLayer * l, GError ** error)
+{
+  gchar *wn = g_strdup_printf ("%s.weight", name);
+  gchar *bn = g_strdup_printf ("%s.bias", name);
+  gint64 ws[4] = { cout, cin, k, k }, bs[1] = { cout };
+
+  l->w = dlic_weights_get (w, wn, 4, ws, error);
+  l->b = l->w ? dlic_weights_get (w, bn, 1, bs, error) : NULL;
+  l->cin = cin;
+  l->cout = cout;
+  l->k = k;
+  l->s = s;
+  g_free (wn);
+  g_free (bn);
+  return l->w && l->b;
+}
+
+static gboolean
+get_blocks (DlicWeights * w, const gchar * prefix, gint n, gint ch,
+    ResBlock * blocks, GError ** error)
+{
+  gint i;
+
+  for (i = 0; i < n; i++) {
+    gchar *n1 = g_strdup_printf ("%s.%d.c1", prefix, i);
+    gchar *n2 = g_strdup_printf ("%s.%d.c2", prefix, i);
+    gboolean ok = get_conv (w, n1, ch, ch, 3, 1, &blocks[i].c1, error) &&
+        get_conv (w, n2, ch, ch, 3, 1, &blocks[i].c2, error);
+    g_free (n1);
+    g_free (n2);
+    if (!ok)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+parse_ints (DlicWeights * w, const gchar * key, gint n, gint * out,
+    gint lo, gint hi, GError ** error)
+{
+  const gchar *v = dlic_weights_meta (w, key);
+  gchar **parts;
+  gint i;
+  gboolean ok;
+
+  parts = g_strsplit (v ? v : "", ",", -1);
+  ok = (gint) g_strv_length (parts) == n;
+  for (i = 0; ok && i < n; i++) {
+    gchar *end = NULL;
+    gint64 x = g_ascii_strtoll (parts[i], &end, 10);
+    ok = end != parts[i] && *end == 0 && x >= lo && x <= hi;
+    out[i] = (gint) x;
+  }
+  g_strfreev (parts);
+  if (!ok)
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: metadata \"%s\" needs %d integers in [%d, %d]", w->source, key,
+        n, lo, hi);
+  return ok;
+}
+
+DlicCodec *
+dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
+    GError ** error)
+{
+  DlicCodec *c = g_new0 (DlicCodec, 1);
+  DlicWeights *w;
+  gint ch[3], bl[3];
+  const gchar *q;
+
+  w = c->weights = dlic_weights_load_bytes (bytes, source, error);
+  if (w == NULL)
+    goto fail;
+  if (g_strcmp0 (dlic_weights_meta (w, "format"), "gst-dlic-codec") != 0 ||
+      g_strcmp0 (dlic_weights_meta (w, "format_version"), "1") != 0) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: not a dlic codec model (format \"%s\" version \"%s\", expected "
+        "gst-dlic-codec 1)", source,
+        STR_OR_NONE (dlic_weights_meta (w, "format")),
+        STR_OR_NONE (dlic_weights_meta (w, "format_version")));
+    goto fail;
+  }
+  if (!parse_ints (w, "channels", 3, ch, 1, 1024, error) ||
+      !parse_ints (w, "blocks", 3, bl, 0, MAX_BLOCKS, error) ||
+      !parse_ints (w, "latent_channels", 1, &c->C, 1, MAX_C, error) ||
+      !parse_ints (w, "levels", 1, &c->L, 2, MAX_L, error) ||
+      !parse_ints (w, "rate_points", 1, &c->R, 1, 255, error))
+    goto fail;
+  c->n1 = ch[0];
+  c->n2 = ch[1];
+  c->n3 = ch[2];
+  c->b1 = bl[0];
+  c->b2 = bl[1];
+  c->b3 = bl[2];
+  q = dlic_weights_meta (w, "quant");
+  c->uniform = g_strcmp0 (q, "uniform") == 0;
+  if (!c->uniform && g_strcmp0 (q, "centres") != 0) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "%s: unknown quantizer \"%s\"", source, STR_OR_NONE (q));
+    goto fail;
+  }
+  c->K = (c->L - 1) / 2;
+
+  if (!get_conv (w, "enc.e1", 12, c->n1, 3, 1, &c->e1, error) ||
+      !get_blocks (w, "enc.b1", c->b1, c->n1, c->eb1, error) ||
+      !get_conv (w, "enc.e2", c->n1, c->n2, 5, 2, &c->e2, error) ||
+      !get_blocks (w, "enc.b2", c->b2, c->n2, c->eb2, error) ||
+      !get_conv (w, "enc.e3", c->n2, c->n3, 5, 2, &c->e3, error) ||
+      !get_blocks (w, "enc.b3", c->b3, c->n3, c->eb3, error) ||
+      !get_conv (w, "enc.e4", c->n3, c->C + 1, 3, 1, &c->e4, error) ||
+      !get_conv (w, "dec.d0", c->C, c->n3, 3, 1, &c->d0, error) ||
+      !get_blocks (w, "dec.b3", c->b3, c->n3, c->db3, error) ||
+      !get_conv (w, "dec.d1", c->n3, 4 * c->n2, 3, 1, &c->d1, error) ||
+      !get_blocks (w, "dec.b2", c->b2, c->n2, c->db2, error) ||
+      !get_conv (w, "dec.d2", c->n2, 4 * c->n1, 3, 1, &c->d2, error) ||
+      !get_blocks (w, "dec.b1", c->b1, c->n1, c->db1, error) ||
+      !get_conv (w, "dec.d3", c->n1, 12, 3, 1, &c->d3, error))
+    goto fail;
+  {
+    gint64 rc[2] = { c->R, c->C }, r1[1] = { c->R }, l1[1] = { c->L };
+    c->log_gain = dlic_weights_get (w, "rate_log_gain", 2, rc, error);
+    c->log_igain = c->log_gain ? dlic_weights_get (w, "rate_log_igain", 2, rc,
+        error) : NULL;
+    c->imp_scale = c->log_igain ? dlic_weights_get (w, "rate_imp_scale", 1, r1,
+        error) : NULL;
+    c->imp_offset = c->imp_scale ? dlic_weights_get (w, "rate_imp_offset", 1,
+        r1, error) : NULL;
+    c->centres = c->imp_offset ? dlic_weights_get (w, "quant.centres", 1, l1,
+        error) : NULL;
+    if (c->centres == NULL)
+      goto fail;
+  }
+
+  /* identity: SHA-256 of the file; id from metadata or the hash */
+  {
+    gsize len;
+    const guint8 *data = g_bytes_get_data (bytes, &len);
+    GChecksum *cs = g_checksum_new (G_CHECKSUM_SHA256);
+    guint8 digest[32];
+    gsize dlen = sizeof (digest);
+    const gchar *id = dlic_weights_meta (w, "model_id");
+
+    g_checksum_update (cs, data, len);
+    g_checksum_get_digest (cs, digest, &dlen);
+    g_checksum_free (cs);
+    memcpy (c->hash, digest, 8);
+    if (id && *id)
+      g_strlcpy (c->model_id, id, sizeof (c->model_id));
+    else
+      g_snprintf (c->model_id, sizeof (c->model_id), "dlic-%02x%02x%02x%02x",
+          digest[0], digest[1], digest[2], digest[3]);
+  }
+  return c;
+
+fail:
+  dlic_codec_free (c);
+  return NULL;
+}
+
+DlicCodec *
+dlic_codec_new_from_file (const gchar * path, GError ** error)
+{
+  GMappedFile *mf;
+  GBytes *b;
+  DlicCodec *c;
+  GError *err = NULL;
+
+  mf = g_mapped_file_new (path, FALSE, &err);
+  if (mf == NULL) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_IO, "%s: cannot read model: %s",
+        path, err->message);
+    g_error_free (err);
+    return NULL;
+  }
+  b = g_mapped_file_get_bytes (mf);
+  g_mapped_file_unref (mf);
+  c = dlic_codec_new_from_bytes (b, path, error);
+  g_bytes_unref (b);
+  return c;
+}
+
+void
+dlic_codec_free (DlicCodec * c)
+{
+  if (c == NULL)
+    return;
+  dlic_weights_free (c->weights);
+  g_free (c);
+}
+
+const gchar *
+dlic_codec_model_id (const DlicCodec * c)
+{
+  return c->model_id;
+}
+
+gint
+dlic_codec_rate_points (const DlicCodec * c)
+{
+  return c->R;
+}
+
+static gdouble
+blocks_macs (gint n, gint ch, gdouble area)
+{
+  return n * 2.0 * 9.0 * ch * ch * area;
+}
+
+gdouble
+dlic_codec_enc_macs (const DlicCodec * c)
+{
+  return 9.0 * 12 * c->n1 / 4 + blocks_macs (c->b1, c->n1, 0.25) +
+      25.0 * c->n1 * c->n2 / 16 + blocks_macs (c->b2, c->n2, 1.0 / 16) +
+      25.0 * c->n2 * c->n3 / 64 + blocks_macs (c->b3, c->n3, 1.0 / 64) +
+      9.0 * c->n3 * (c->C + 1) / 64;
+}
+
+gdouble
+dlic_codec_dec_macs (const DlicCodec * c)
+{
+  return 9.0 * c->C * c->n3 / 64 + blocks_macs (c->b3, c->n3, 1.0 / 64) +
+      9.0 * c->n3 * 4 * c->n2 / 64 + blocks_macs (c->b2, c->n2, 1.0 / 16) +
+      9.0 * c->n2 * 4 * c->n1 / 16 + blocks_macs (c->b1, c->n1, 0.25) +
+      9.0 * c->n1 * 12 / 4;
+}
+
+gdouble
+dlic_codec_quantize_rate (gdouble t)
+{
+  if (!(t >= 0.0))
+    t = 0.0;
+  if (t > 255.0)
+    t = 255.0;
+  return floor (t * 4096.0 + 0.5) / 4096.0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* networks                                                                */
+
+typedef struct
+{
+  DlicPool *pool;
+  gboolean ref;
+} Ops;
+
+/* in (cin, h, w) -> out (cout, h/s, w/s) */
+static void
+run_conv (const Ops * o, const CLayer * l, const gfloat * in, gint h, gint w,
+    gboolean relu, gfloat * out)
+{
+  if (o->ref)
+    dlic_conv2d_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, l->s,
+        l->k / 2, relu, out);
+  else
+    dlic_conv2d (o->pool, in, l->cin, h, w, l->w, l->b, l->cout, l->k, l->s,
+        l->k / 2, relu, out);
+}
+
+/* v (ch, h, w) += c2(relu(c1(v))) for each block; tmp: 2 * ch * h * w */
+static void
+run_blocks (const Ops * o, const ResBlock * b, gint n, gfloat * v, gint ch,
+    gint h, gint w, gfloat * tmp)
+{
+  gsize sz = (gsize) ch * h * w;
+  gint i;
+
+  for (i = 0; i < n; i++) {
+    run_conv (o, &b[i].c1, v, h, w, TRUE, tmp);
+    run_conv (o, &b[i].c2, tmp, h, w, FALSE, tmp + sz);
+    dlic_add_inplace (v, tmp + sz, sz);
+  }
+}
+
+/* lerp of a table row set (R, n) at t -> out (n) */
+static void
+lerp_table (const gfloat * P, gint R, gint n, gdouble t, gdouble * out)
+{
+  gint i, j;
+  gdouble f;
+
+  if (R == 1) {
+    for (j = 0; j < n; j++)
+      out[j] = P[j];
+    return;
+  }
+  i = CLAMP ((gint) floor (t), 0, R - 2);
+  f = CLAMP (t - i, 0.0, 1.0);
+  for (j = 0; j < n; j++)
+    out[j] = (1.0 - f) * P[(gsize) i * n + j] + f * P[(gsize) (i + 1) * n + j];
+}
+
+gboolean
+dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
+    DlicSymbols * out, GError ** error)
+{
+  const Ops o = { pool, ref };
+  const gint hp = (height + 7) / 8 * 8, wp = (width + 7) / 8 * 8;
+  const gint h2 = hp / 2, w2 = wp / 2, h4 = hp / 4, w4 = wp / 4;
+  const gint hl = hp / 8, wl = wp / 8;
+  const gsize n2 = (gsize) h2 * w2, n4 = (gsize) h4 * w4, nl = (gsize) hl * wl;
+  gsize big = MAX (MAX (12, c->n1) * n2 * 3, MAX ((gsize) c->n2 * n4 * 3,
+          (gsize) (c->n3 * 3 + c->C + 1) * nl));
+  gfloat *x, *u, *a, *tmp;
+  gdouble *g, scale, offset;
+  gint ci, y, xx;
+
+  if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
+      height > DLIC_MAX_DIM) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "picture size %dx%d outside 1..%d", width, height, DLIC_MAX_DIM);
+    return FALSE;
+  }
+  t = dlic_codec_quantize_rate (t);
+  x = g_try_new (gfloat, (gsize) 3 * hp * wp);
+  u = g_try_new (gfloat, (gsize) 12 * n2);
+  a = g_try_new (gfloat, big);
+  tmp = g_try_new (gfloat, big);
+  if (!x || !u || !a || !tmp) {
+    g_free (x);
+    g_free (u);
+    g_free (a);
+    g_free (tmp);
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "out of memory for a %dx%d picture", width, height);
+    return FALSE;
+  }
+
+  /* x = rgb / 255 - 0.5, planar, edge-replicated to the padded size */
+  for (y = 0; y < hp; y++) {
+    const guint8 *row = rgb + (gsize) MIN (y, height - 1) * stride;
+    for (xx = 0; xx < wp; xx++) {
+      const guint8 *p = row + 3 * MIN (xx, width - 1);
+      for (ci = 0; ci < 3; ci++)
+        x[((gsize) ci * hp + y) * wp + xx] = p[ci] * (1.f / 255.f) - 0.5f;
+    }
+  }
+
+  /* encoder; a/tmp are reused level by level */
+  dlic_pixel_unshuffle (x, 3, hp, wp, 2, u);    /* (12, h/2) */
+  run_conv (&o, &c->e1, u, h2, w2, TRUE, a);    /* (n1, h/2) */
+  run_blocks (&o, c->eb1, c->b1, a, c->n1, h2, w2, tmp);
+  run_conv (&o, &c->e2, a, h2, w2, TRUE, tmp);  /* (n2, h/4) */
+  memcpy (a, tmp, sizeof (gfloat) * c->n2 * n4);
+  run_blocks (&o, c->eb2, c->b2, a, c->n2, h4, w4, tmp);
+  run_conv (&o, &c->e3, a, h4, w4, FALSE, tmp); /* c (n3, h/8) */
+  memcpy (a, tmp, sizeof (gfloat) * c->n3 * nl);
+  {
+    /* c = c + blocks(c): long skip around the blocks */
+    gfloat *cb = tmp, *t2 = tmp + (gsize) c->n3 * nl;
+    memcpy (cb, a, sizeof (gfloat) * c->n3 * nl);
+    run_blocks (&o, c->eb3, c->b3, cb, c->n3, hl, wl, t2);
+    dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
+  }
+  run_conv (&o, &c->e4, a, hl, wl, FALSE, tmp); /* z (C+1, h/8) */
+
+  /* importance and quantization (float, encoder side only) */
+  g = g_new (gdouble, c->C);
+  lerp_table (c->log_gain, c->R, c->C, t, g);
+  for (ci = 0; ci < c->C; ci++)
+    g[ci] = exp (g[ci]);
+  lerp_table (c->imp_scale, c->R, 1, t, &scale);
+  lerp_table (c->imp_offset, c->R, 1, t, &offset);
+  dlic_symbols_init (out, c->C, c->L, hl, wl);
+  for (y = 0; y < (gint) nl; y++) {
+    gdouble hh = tmp[(gsize) c->C * nl + y];
+    gdouble heat = c->C / (1.0 + exp (-(scale * hh + offset)));
+    gint k = CLAMP ((gint) floor (heat + 0.5), 0, c->C);
+    out->k[y] = (guint8) k;
+    for (ci = 0; ci < k; ci++) {
+      gdouble s = tmp[(gsize) ci * nl + y] * g[ci];
+      gint idx;
+      if (c->uniform) {
+        gdouble q = nearbyint (s);      /* round half to even, as torch */
+        idx = (gint) CLAMP (q, -c->K, c->K) + c->K;
+      } else {
+        gint j;
+        gdouble best = INFINITY;
+        idx = 0;
+        for (j = 0; j < c->L; j++) {
+          gdouble d = fabs (s - c->centres[j]);
+          if (d < best) {
+            best = d;
+            idx = j;
+          }
+        }
+      }
+      out->idx[(gsize) ci * nl + y] = (guint8) idx;
+    }
+  }
+  g_free (g);
+  g_free (x);
+  g_free (u);
+  g_free (a);
+  g_free (tmp);
+  return TRUE;
+}
+
+gboolean
+dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
+    gint height, GError ** error)
+{
+  const Ops o = { pool, ref };
+  const gint hl = s->hl, wl = s->wl, h4 = hl * 2, w4 = wl * 2;
+  const gint h2 = hl * 4, w2 = wl * 4, hp = hl * 8, wp = wl * 8;
+  const gsize nl = (gsize) hl * wl, n4 = (gsize) h4 * w4, n2 = (gsize) h2 * w2;
+  gsize big = MAX (MAX ((gsize) 4 * c->n1 * n4, (gsize) c->n1 * n2 * 3),
+      MAX ((gsize) 4 * c->n2 * nl + (gsize) c->n2 * n4 * 2,
+          (gsize) (c->n3 * 3 + c->C) * nl));
+  gfloat *a, *tmp, *yq;
+  gdouble *gi;
+  gint ci, y, xx;
+
+  if (s->C != c->C || s->L != c->L || hp < height || wp < width ||
+      hp - height >= 8 || wp - width >= 8) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "symbols (%d channels, %dx%d) do not match the model or a %dx%d "
+        "picture", s->C, s->wl, s->hl, width, height);
+    return FALSE;
+  }
+  t = dlic_codec_quantize_rate (t);
+  big = MAX (big, (gsize) 12 * n2 + (gsize) 3 * hp * wp);
+  a = g_try_new (gfloat, big);
+  tmp = g_try_new (gfloat, big);
+  yq = g_try_new (gfloat, (gsize) c->C * nl);
+  if (!a || !tmp || !yq) {
+    g_free (a);
+    g_free (tmp);
+    g_free (yq);
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "out of memory for a %dx%d picture", width, height);
+    return FALSE;
+  }
+
+  /* yhat[c] = centre[idx] * igain[c] where c < k, else 0 */
+  gi = g_new (gdouble, c->C);
+  lerp_table (c->log_igain, c->R, c->C, t, gi);
+  for (ci = 0; ci < c->C; ci++) {
+    gdouble gc = exp (gi[ci]);
+    for (y = 0; y < (gint) nl; y++)
+      yq[(gsize) ci * nl + y] = ci < s->k[y] ?
+          (gfloat) (c->centres[s->idx[(gsize) ci * nl + y]] * gc) : 0.f;
+  }
+  g_free (gi);
+
+  run_conv (&o, &c->d0, yq, hl, wl, FALSE, a);  /* (n3, h/8) */
+  {
+    gfloat *cb = tmp, *t2 = tmp + (gsize) c->n3 * nl;
+    memcpy (cb, a, sizeof (gfloat) * c->n3 * nl);
+    run_blocks (&o, c->db3, c->b3, cb, c->n3, hl, wl, t2);
+    dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
+  }
+  run_conv (&o, &c->d1, a, hl, wl, FALSE, tmp); /* (4 n2, h/8) */
+  dlic_pixel_shuffle (tmp, c->n2, hl, wl, 2, a);        /* (n2, h/4) */
+  dlic_relu_inplace (a, (gsize) c->n2 * n4);
+  run_blocks (&o, c->db2, c->b2, a, c->n2, h4, w4, tmp);
+  run_conv (&o, &c->d2, a, h4, w4, FALSE, tmp); /* (4 n1, h/4) */
+  dlic_pixel_shuffle (tmp, c->n1, h4, w4, 2, a);        /* (n1, h/2) */
+  dlic_relu_inplace (a, (gsize) c->n1 * n2);
+  run_blocks (&o, c->db1, c->b1, a, c->n1, h2, w2, tmp);
+  run_conv (&o, &c->d3, a, h2, w2, FALSE, tmp); /* (12, h/2) */
+  dlic_pixel_shuffle (tmp, 3, h2, w2, 2, a);    /* (3, h) */
+
+  for (y = 0; y < height; y++) {
+    guint8 *row = rgb + (gsize) y * stride;
+    for (xx = 0; xx < width; xx++) {
+      for (ci = 0; ci < 3; ci++) {
+        gfloat v = (a[((gsize) ci * hp + y) * wp + xx] + 0.5f) * 255.f + 0.5f;
+        row[3 * xx + ci] = v <= 0.f ? 0 : v >= 255.f ? 255 : (guint8) v;
+      }
+    }
+  }
+  g_free (a);
+  g_free (tmp);
+  g_free (yq);
+  return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* entropy coding of the symbols                                           */
+
+/* Adaptive contexts, all starting at p = 1/2: every probability depends
+ * only on bins already coded. */
+typedef struct
+{
+  DlicProb k[K_CTX][(1 << K_DEPTH) - 1];
+  DlicProb *idx;                /* [C][IDX_CTX][(1 << IDX_DEPTH) - 1] */
+} Contexts;
+
+static void
+contexts_init (Contexts * x, gint C)
+{
+  dlic_prob_init (&x->k[0][0], sizeof (x->k) / sizeof (DlicProb));
+  x->idx = g_new (DlicProb, (gsize) C * IDX_CTX * ((1 << IDX_DEPTH) - 1));
+  dlic_prob_init (x->idx, (gsize) C * IDX_CTX * ((1 << IDX_DEPTH) - 1));
+}
+
+/* context of k at (y, x): the mean of the left and top levels, bucketed */
+static inline gint
+k_context (const DlicSymbols * s, gint y, gint x)
+{
+  gint l = x > 0 ? s->k[y * s->wl + x - 1] : 0;
+  gint t = y > 0 ? s->k[(y - 1) * s->wl + x] : 0;
+  return MIN (K_CTX - 1, ((l + t) * K_CTX) / (2 * s->C + 1));
+}
+
+/* context of idx (c, y, x): magnitude of the left and top neighbours of the
+ * same channel (distance from the middle level; uncoded counts as 0) */
+static inline gint
+idx_context (const DlicSymbols * s, gint c, gint y, gint x)
+{
+  const gsize nl = (gsize) s->hl * s->wl;
+  const gint mid = (s->L - 1) / 2;
+  gint m = 0;
+
+  if (x > 0 && c < s->k[y * s->wl + x - 1])
+    m += ABS ((gint) s->idx[c * nl + y * s->wl + x - 1] - mid);
+  if (y > 0 && c < s->k[(y - 1) * s->wl + x])
+    m += ABS ((gint) s->idx[c * nl + (y - 1) * s->wl + x] - mid);
+  return MIN (IDX_CTX - 1, m);
+}
+
+#define IDX_PROBS(x, c, ctx) \
+  ((x)->idx + ((gsize) (c) * IDX_CTX + (ctx)) * ((1 << IDX_DEPTH) - 1))
+
+GBytes *
+dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
+    gint height, gdouble t)
+{
+  GByteArray *payload = g_byte_array_new ();
+  DlicRangeEncoder e;
+  Contexts ctx;
+  DlicHeader h = { 0 };
+  GBytes *pkt;
+  const gsize nl = (gsize) s->hl * s->wl;
+  gint y, x, ci;
+
+  t = dlic_codec_quantize_rate (t);
+  contexts_init (&ctx, s->C);
+  dlic_rc_encoder_init (&e, payload);
+  for (y = 0; y < s->hl; y++) {
+    for (x = 0; x < s->wl; x++) {
+      gint k = s->k[y * s->wl + x];
+      dlic_rc_encode_tree (&e, ctx.k[k_context (s, y, x)], K_DEPTH, k);
+      for (ci = 0; ci < k; ci++)
+        dlic_rc_encode_tree (&e, IDX_PROBS (&ctx, ci, idx_context (s, ci, y,
+                    x)), IDX_DEPTH, s->idx[ci * nl + y * s->wl + x]);
+    }
+  }
+  dlic_rc_encoder_finish (&e);
+  g_free (ctx.idx);
+
+  h.width = width;
+  h.height = height;
+  h.format = DLIC_FORMAT_RGB8;
+  h.rate = (guint8) floor (t);
+  h.rate_offset = (gint16) ((t - floor (t)) * 4096.0 + 0.5);
+  g_strlcpy (h.model_id, c->model_id, sizeof (h.model_id));
+  memcpy (h.model_hash, c->hash, 8);
+  pkt = dlic_packet_build (&h, payload->data, payload->len);
+  g_byte_array_unref (payload);
+  return pkt;
+}
+
+gboolean
+dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
+    DlicHeader * h, DlicSymbols * s, GError ** error)
+{
+  DlicRangeDecoder d;
+  Contexts ctx;
+  gint y, x, ci, hl, wl;
+  gsize nl;
+
+  if (!dlic_header_parse (data, size, TRUE, h, error))
+    return FALSE;
+  if (memcmp (h->model_hash, c->hash, 8) != 0) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+        "the stream was made with model \"%s\" (hash %02x%02x%02x%02x...), "
+        "the decoder has \"%s\" (hash %02x%02x%02x%02x...)", h->model_id,
+        h->model_hash[0], h->model_hash[1], h->model_hash[2],
+        h->model_hash[3], c->model_id, c->hash[0], c->hash[1], c->hash[2],
+        c->hash[3]);
+    return FALSE;
+  }
+  if (h->rate_offset < 0 || h->rate_offset >= 4096 || h->rate > c->R - 1 ||
+      (h->rate == c->R - 1 && h->rate_offset != 0)) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_CORRUPT,
+        "rate %u + %d/4096 outside the model's range 0..%d", h->rate,
+        h->rate_offset, c->R - 1);
+    return FALSE;
+  }
+  hl = (h->height + 7) / 8;
+  wl = (h->width + 7) / 8;
+  nl = (gsize) hl * wl;
+  dlic_symbols_init (s, c->C, c->L, hl, wl);
+  contexts_init (&ctx, c->C);
+  dlic_rc_decoder_init (&d, data + h->header_size, h->payload_size);
+  for (y = 0; y < hl && !d.overrun; y++) {
+    for (x = 0; x < wl; x++) {
+      guint k = dlic_rc_decode_tree (&d, ctx.k[k_context (s, y, x)], K_DEPTH);
+      if (k > (guint) c->C)
+        goto corrupt;
+      s->k[y * wl + x] = (guint8) k;
+      for (ci = 0; ci < (gint) k; ci++) {
+        guint v = dlic_rc_decode_tree (&d, IDX_PROBS (&ctx, ci,
+                idx_context (s, ci, y, x)), IDX_DEPTH);
+        if (v >= (guint) c->L)
+          goto corrupt;
+        s->idx[ci * nl + y * wl + x] = (guint8) v;
+      }
+    }
+  }
+  if (d.overrun)
+    goto corrupt;
+  g_free (ctx.idx);
+  return TRUE;
+
+corrupt:
+  g_free (ctx.idx);
+  dlic_symbols_clear (s);
+  g_set_error (error, DLIC_ERROR, DLIC_ERROR_CORRUPT,
+      "corrupt dlic payload (decoded symbols out of range or data ended "
+      "early)");
+  return FALSE;
+}
+
+GBytes *
+dlic_codec_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
+    gint stride, gint width, gint height, gdouble t, GError ** error)
+{
+  DlicSymbols s;
+  GBytes *pkt;
+
+  if (!dlic_codec_analyse (c, pool, FALSE, rgb, stride, width, height, t, &s,
+          error))
+    return NULL;
+  pkt = dlic_codec_pack (c, &s, width, height, t);
+  dlic_symbols_clear (&s);
+  return pkt;
+}
+
+gboolean
+dlic_codec_decode (DlicCodec * c, DlicPool * pool, const guint8 * data,
+    gsize size, guint8 * rgb, gint stride, DlicHeader * header,
+    GError ** error)
+{
+  DlicSymbols s;
+  gboolean ok;
+
+  if (!dlic_codec_unpack (c, data, size, header, &s, error))
+    return FALSE;
+  ok = dlic_codec_synthesise (c, pool, FALSE, &s,
+      header->rate + header->rate_offset / 4096.0, rgb, stride, header->width,
+      header->height, error);
+  dlic_symbols_clear (&s);
+  return ok;
+}

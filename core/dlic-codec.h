@@ -1,0 +1,75 @@
+/* gst-dlic: the dlic learned image codec (NCTU / Mentzer-style autoencoder
+ * with an importance map), run by the C engine.
+ *
+ * Encoding is split in two steps, and so is decoding:
+ *   analyse   (float networks)  RGB -> integer symbols (importance levels k
+ *                               and quantization indices)
+ *   pack      (integers only)   symbols -> packet (header + range-coded payload)
+ *   unpack    (integers only)   packet -> symbols, fully validated
+ *   synthesise (float networks) symbols -> RGB
+ * The entropy coder's probabilities depend only on already-decoded integers,
+ * so unpacking is bit-exact on any machine; see docs/bitstream.md.
+ */
+#ifndef DLIC_CODEC_H
+#define DLIC_CODEC_H
+
+#include <glib.h>
+#include "dlic-parallel.h"
+#include "dlic-weights.h"
+#include "dlic-bitstream.h"
+
+G_BEGIN_DECLS
+
+typedef struct _DlicCodec DlicCodec;
+
+/* Integer symbols of one picture at latent resolution hl x wl. */
+typedef struct
+{
+  gint C, L;                    /* latent channels, quantization levels */
+  gint hl, wl;                  /* latent size: padded size / 8 */
+  guint8 *k;                    /* (hl, wl): channels coded at each location, 0..C */
+  guint8 *idx;                  /* (C, hl, wl): index 0..L-1 where c < k, else 0 */
+} DlicSymbols;
+
+void dlic_symbols_init (DlicSymbols * s, gint C, gint L, gint hl, gint wl);
+void dlic_symbols_clear (DlicSymbols * s);
+
+/* Load from safetensors bytes (format gst-dlic-codec); 'source' names the
+ * file in errors.  The model hash is the SHA-256 of the bytes. */
+DlicCodec *dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
+    GError ** error);
+DlicCodec *dlic_codec_new_from_file (const gchar * path, GError ** error);
+void dlic_codec_free (DlicCodec * c);
+
+const gchar *dlic_codec_model_id (const DlicCodec * c);
+gint dlic_codec_rate_points (const DlicCodec * c);      /* R: t in [0, R-1] */
+/* multiply-adds per pixel of the encoder and decoder networks */
+gdouble dlic_codec_enc_macs (const DlicCodec * c);
+gdouble dlic_codec_dec_macs (const DlicCodec * c);
+
+/* The rate knob as stored in a packet: t rounded to 1/4096. */
+gdouble dlic_codec_quantize_rate (gdouble t);
+
+/* RGB (8-bit packed, 3 bytes per pixel, any size >= 1x1) -> symbols at rate
+ * t.  'ref' uses the naive reference ops (tests). */
+gboolean dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
+    DlicSymbols * out, GError ** error);
+GBytes *dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
+    gint height, gdouble t);
+gboolean dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
+    DlicHeader * header, DlicSymbols * out, GError ** error);
+gboolean dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
+    gint height, GError ** error);
+
+/* Convenience: analyse + pack, unpack + synthesise. */
+GBytes *dlic_codec_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
+    gint stride, gint width, gint height, gdouble t, GError ** error);
+gboolean dlic_codec_decode (DlicCodec * c, DlicPool * pool,
+    const guint8 * data, gsize size, guint8 * rgb, gint stride,
+    DlicHeader * header, GError ** error);
+
+G_END_DECLS
+
+#endif /* DLIC_CODEC_H */

@@ -1,0 +1,318 @@
+/* gst-dlic: the dlic codec with a small random model: symbols survive the
+ * bitstream exactly, decoding is reproducible across thread counts, and
+ * corrupt or foreign streams are refused cleanly. */
+#include <math.h>
+#include <string.h>
+#include <glib.h>
+
+#include "dlic-codec.h"
+#include "st-writer.h"
+
+#define TN1 8
+#define TN2 8
+#define TN3 12
+#define TC 6
+#define TL 5
+#define TR 3
+
+static void
+add_conv (StWriter * st, GRand * r, const gchar * name, gint cin, gint cout,
+    gint k)
+{
+  gint64 ws[4] = { cout, cin, k, k }, bs[1] = { cout };
+  gsize n = (gsize) cout * cin * k * k, i;
+  gfloat *w = g_new (gfloat, n), *b = g_new (gfloat, cout);
+  gchar *wn = g_strdup_printf ("%s.weight", name);
+  gchar *bn = g_strdup_printf ("%s.bias", name);
+  gdouble amp = 1.7 / sqrt (cin * k * k);
+
+  for (i = 0; i < n; i++)
+    w[i] = (gfloat) g_rand_double_range (r, -amp, amp);
+  for (i = 0; i < (gsize) cout; i++)
+    b[i] = (gfloat) g_rand_double_range (r, -0.1, 0.1);
+  st_add (st, wn, 4, ws, w, FALSE);
+  st_add (st, bn, 1, bs, b, FALSE);
+  g_free (w);
+  g_free (b);
+  g_free (wn);
+  g_free (bn);
+}
+
+static void
+add_table (StWriter * st, const gchar * name, gint ndim, const gint64 * shape,
+    gdouble lo, gdouble hi)
+{
+  gsize n = 1, i;
+  gint d;
+  gfloat *v;
+
+  for (d = 0; d < ndim; d++)
+    n *= shape[d];
+  v = g_new (gfloat, n);
+  for (i = 0; i < n; i++)
+    v[i] = (gfloat) (n > 1 ? lo + (hi - lo) * i / (n - 1) : lo);
+  st_add (st, name, ndim, shape, v, FALSE);
+  g_free (v);
+}
+
+/* channels 8,8,12, blocks 0,1,1, TC 6, TL 5 (uniform), TR 3 */
+static GBytes *
+tiny_codec (guint seed)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  StWriter st;
+  gint64 rc[2] = { TR, TC }, r1[1] = { TR }, l1[1] = { TL };
+
+  st_init (&st);
+  add_conv (&st, r, "enc.e1", 12, TN1, 3);
+  add_conv (&st, r, "enc.e2", TN1, TN2, 5);
+  add_conv (&st, r, "enc.b2.0.c1", TN2, TN2, 3);
+  add_conv (&st, r, "enc.b2.0.c2", TN2, TN2, 3);
+  add_conv (&st, r, "enc.e3", TN2, TN3, 5);
+  add_conv (&st, r, "enc.b3.0.c1", TN3, TN3, 3);
+  add_conv (&st, r, "enc.b3.0.c2", TN3, TN3, 3);
+  add_conv (&st, r, "enc.e4", TN3, TC + 1, 3);
+  add_conv (&st, r, "dec.d0", TC, TN3, 3);
+  add_conv (&st, r, "dec.b3.0.c1", TN3, TN3, 3);
+  add_conv (&st, r, "dec.b3.0.c2", TN3, TN3, 3);
+  add_conv (&st, r, "dec.d1", TN3, 4 * TN2, 3);
+  add_conv (&st, r, "dec.b2.0.c1", TN2, TN2, 3);
+  add_conv (&st, r, "dec.b2.0.c2", TN2, TN2, 3);
+  add_conv (&st, r, "dec.d2", TN2, 4 * TN1, 3);
+  add_conv (&st, r, "dec.d3", TN1, 12, 3);
+  add_table (&st, "rate_log_gain", 2, rc, 0.5, 2.0);
+  add_table (&st, "rate_log_igain", 2, rc, -2.0, -0.5);
+  add_table (&st, "rate_imp_scale", 1, r1, 1.0, 1.0);
+  add_table (&st, "rate_imp_offset", 1, r1, -1.0, 2.0);
+  add_table (&st, "quant.centres", 1, l1, -2.0, 2.0);
+  g_rand_free (r);
+  return st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
+      "arch", "dlic", "channels", "8,8,12", "blocks", "0,1,1",
+      "latent_channels", "6", "levels", "5", "quant", "uniform",
+      "rate_points", "3", NULL);
+}
+
+static DlicCodec *
+codec (guint seed)
+{
+  GBytes *b = tiny_codec (seed);
+  GError *err = NULL;
+  DlicCodec *c = dlic_codec_new_from_bytes (b, "tiny-codec.safetensors", &err);
+
+  g_assert_no_error (err);
+  g_bytes_unref (b);
+  return c;
+}
+
+/* smooth test picture with some texture */
+static guint8 *
+picture (gint w, gint h, gint stride)
+{
+  guint8 *p = g_malloc0 ((gsize) stride * h);
+  gint x, y, ci;
+
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      for (ci = 0; ci < 3; ci++)
+        p[(gsize) y * stride + 3 * x + ci] = (guint8) (128 + 90 *
+            sin (0.07 * x * (ci + 1) + 0.05 * y) * cos (0.11 * y - 0.03 * x));
+  return p;
+}
+
+static gboolean
+symbols_equal (const DlicSymbols * a, const DlicSymbols * b)
+{
+  gsize nl = (gsize) a->hl * a->wl, i;
+  gint c;
+
+  if (a->hl != b->hl || a->wl != b->wl || a->C != b->C)
+    return FALSE;
+  if (memcmp (a->k, b->k, nl) != 0)
+    return FALSE;
+  for (c = 0; c < a->C; c++)
+    for (i = 0; i < nl; i++)
+      if (c < a->k[i] && a->idx[c * nl + i] != b->idx[c * nl + i])
+        return FALSE;
+  return TRUE;
+}
+
+/* encode -> packet -> symbols identical, at every rate and odd sizes */
+static void
+test_symbols_roundtrip (void)
+{
+  DlicCodec *c = codec (1);
+  static const gint sizes[][2] = { {64, 48}, {1, 1}, {13, 7}, {100, 37} };
+  guint i;
+  gdouble t;
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    for (t = 0.0; t <= TR - 1; t += 0.75) {
+      gint w = sizes[i][0], h = sizes[i][1], stride = 3 * w + 5;
+      guint8 *rgb = picture (w, h, stride);
+      DlicSymbols s, s2;
+      DlicHeader hd;
+      GError *err = NULL;
+      GBytes *pkt;
+      gsize size;
+      const guint8 *data;
+
+      g_assert_true (dlic_codec_analyse (c, NULL, FALSE, rgb, stride, w, h,
+              t, &s, &err));
+      pkt = dlic_codec_pack (c, &s, w, h, t);
+      data = g_bytes_get_data (pkt, &size);
+      g_assert_true (dlic_codec_unpack (c, data, size, &hd, &s2, &err));
+      g_assert_no_error (err);
+      g_assert_cmpuint (hd.width, ==, w);
+      g_assert_cmpuint (hd.height, ==, h);
+      g_assert_cmpfloat (hd.rate + hd.rate_offset / 4096.0, ==,
+          dlic_codec_quantize_rate (t));
+      g_assert_true (symbols_equal (&s, &s2));
+      if (w * h > 100) {
+        /* the importance map really varies the number of coded channels */
+        gsize j, nl = (gsize) s.hl * s.wl, sum = 0;
+        for (j = 0; j < nl; j++)
+          sum += s.k[j];
+        g_test_message ("%dx%d t=%.2f: mean k %.2f of %d, %" G_GSIZE_FORMAT
+            " bytes", w, h, t, (gdouble) sum / nl, TC, size);
+        if (t > 0.5 && t < TR - 1.5)
+          g_assert_true (sum > 0 && sum < nl * TC);
+      }
+      dlic_symbols_clear (&s);
+      dlic_symbols_clear (&s2);
+      g_bytes_unref (pkt);
+      g_free (rgb);
+    }
+  }
+  dlic_codec_free (c);
+}
+
+/* Higher rate knob: more channels coded, bigger packets. */
+static void
+test_rate_knob_monotone (void)
+{
+  DlicCodec *c = codec (2);
+  const gint w = 96, h = 64, stride = 3 * w;
+  guint8 *rgb = picture (w, h, stride);
+  gsize prev = 0;
+  gdouble t;
+
+  for (t = 0.0; t <= TR - 1; t += 1.0) {
+    GError *err = NULL;
+    GBytes *pkt = dlic_codec_encode (c, NULL, rgb, stride, w, h, t, &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (g_bytes_get_size (pkt), >, prev);
+    prev = g_bytes_get_size (pkt);
+    g_bytes_unref (pkt);
+  }
+  g_free (rgb);
+  dlic_codec_free (c);
+}
+
+/* Decoding gives the same bytes with 1, 2 and 3 threads; the naive
+ * reference ops differ from the optimised ones only by float rounding. */
+static void
+test_decode_reproducible (void)
+{
+  DlicCodec *c = codec (3);
+  const gint w = 77, h = 45, stride = 3 * w;
+  guint8 *rgb = picture (w, h, stride);
+  guint8 *out[4];
+  DlicSymbols s;
+  GError *err = NULL;
+  guint th;
+  gsize i, n = (gsize) stride * h;
+  gint maxdiff = 0;
+
+  g_assert_true (dlic_codec_analyse (c, NULL, FALSE, rgb, stride, w, h, 1.5,
+          &s, &err));
+  for (th = 0; th < 3; th++) {
+    DlicPool *pool = dlic_pool_new (th + 1);
+    out[th] = g_malloc (n);
+    g_assert_true (dlic_codec_synthesise (c, pool, FALSE, &s, 1.5, out[th],
+            stride, w, h, &err));
+    dlic_pool_free (pool);
+  }
+  out[3] = g_malloc (n);
+  g_assert_true (dlic_codec_synthesise (c, NULL, TRUE, &s, 1.5, out[3],
+          stride, w, h, &err));
+  g_assert_no_error (err);
+  g_assert_cmpmem (out[0], n, out[1], n);
+  g_assert_cmpmem (out[0], n, out[2], n);
+  for (i = 0; i < n; i++)
+    maxdiff = MAX (maxdiff, abs (out[0][i] - out[3][i]));
+  g_assert_cmpint (maxdiff, <=, 1);
+  for (th = 0; th < 4; th++)
+    g_free (out[th]);
+  dlic_symbols_clear (&s);
+  g_free (rgb);
+  dlic_codec_free (c);
+}
+
+/* Random payloads with a valid header and CRC: the decoder either finds
+ * valid symbols or reports corruption, within the payload, never crashes;
+ * truncation and another model's streams are refused. */
+static void
+test_hostile_streams (void)
+{
+  DlicCodec *c = codec (4), *other = codec (5);
+  GRand *r = g_rand_new_with_seed (6);
+  const gint w = 40, h = 24, stride = 3 * w;
+  guint8 *rgb = picture (w, h, stride);
+  GError *err = NULL;
+  GBytes *pkt = dlic_codec_encode (c, NULL, rgb, stride, w, h, 1.0, &err);
+  gsize size, i;
+  const guint8 *data = g_bytes_get_data (pkt, &size);
+  DlicSymbols s;
+  DlicHeader hd;
+  guint k, refused = 0;
+
+  for (k = 0; k < 300; k++) {
+    gsize len = g_rand_int_range (r, 0, 200);
+    guint8 *junk = g_malloc (len + 1);
+    DlicHeader jh;
+    GBytes *jp;
+    gsize jsize;
+    const guint8 *jd;
+
+    for (i = 0; i < len; i++)
+      junk[i] = g_rand_int (r);
+    dlic_header_parse (data, size, FALSE, &jh, NULL);
+    jp = dlic_packet_build (&jh, junk, len);
+    jd = g_bytes_get_data (jp, &jsize);
+    if (dlic_codec_unpack (c, jd, jsize, &hd, &s, &err)) {
+      dlic_symbols_clear (&s);
+    } else {
+      g_assert_error (err, DLIC_ERROR, DLIC_ERROR_CORRUPT);
+      g_clear_error (&err);
+      refused++;
+    }
+    g_bytes_unref (jp);
+    g_free (junk);
+  }
+  g_assert_cmpuint (refused, >, 200);
+
+  for (i = 0; i < size; i += 3) {
+    g_assert_false (dlic_codec_unpack (c, data, i, &hd, &s, &err));
+    g_clear_error (&err);
+  }
+  g_assert_false (dlic_codec_unpack (other, data, size, &hd, &s, &err));
+  g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
+  g_clear_error (&err);
+
+  g_bytes_unref (pkt);
+  g_free (rgb);
+  g_rand_free (r);
+  dlic_codec_free (c);
+  dlic_codec_free (other);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/codec/symbols-roundtrip", test_symbols_roundtrip);
+  g_test_add_func ("/codec/rate-knob-monotone", test_rate_knob_monotone);
+  g_test_add_func ("/codec/decode-reproducible", test_decode_reproducible);
+  g_test_add_func ("/codec/hostile-streams", test_hostile_streams);
+  return g_test_run ();
+}
