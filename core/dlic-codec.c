@@ -365,10 +365,17 @@ lerp_table (const gfloat * P, gint R, gint n, gdouble t, gdouble * out)
     out[j] = (1.0 - f) * P[(gsize) i * n + j] + f * P[(gsize) (i + 1) * n + j];
 }
 
+void
+dlic_features_clear (DlicFeatures * f)
+{
+  g_free (f->z);
+  f->z = NULL;
+}
+
 gboolean
-dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
-    const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
-    DlicSymbols * out, GError ** error)
+dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const guint8 * rgb, gint stride, gint width, gint height,
+    DlicFeatures * out, GError ** error)
 {
   const Ops o = { pool, ref };
   const gint hp = (height + 7) / 8 * 8, wp = (width + 7) / 8 * 8;
@@ -378,7 +385,6 @@ dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
   gsize big = MAX (MAX (12, c->n1) * n2 * 3, MAX ((gsize) c->n2 * n4 * 3,
           (gsize) (c->n3 * 3 + c->C + 1) * nl));
   gfloat *x, *u, *a, *tmp;
-  gdouble *g, scale, offset;
   gint ci, y, xx;
 
   if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
@@ -387,7 +393,6 @@ dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
         "picture size %dx%d outside 1..%d", width, height, DLIC_MAX_DIM);
     return FALSE;
   }
-  t = dlic_codec_quantize_rate (t);
   x = g_try_new (gfloat, (gsize) 3 * hp * wp);
   u = g_try_new (gfloat, (gsize) 12 * n2);
   a = g_try_new (gfloat, big);
@@ -430,6 +435,27 @@ dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
   }
   run_conv (&o, &c->e4, a, hl, wl, FALSE, tmp); /* z (C+1, h/8) */
 
+  out->C = c->C;
+  out->hl = hl;
+  out->wl = wl;
+  out->z = g_memdup2 (tmp, sizeof (gfloat) * (c->C + 1) * nl);
+  g_free (x);
+  g_free (u);
+  g_free (a);
+  g_free (tmp);
+  return TRUE;
+}
+
+void
+dlic_codec_quantize (DlicCodec * c, const DlicFeatures * f, gdouble t,
+    DlicSymbols * out)
+{
+  const gsize nl = (gsize) f->hl * f->wl;
+  const gfloat *tmp = f->z;
+  gdouble *g, scale, offset;
+  gint ci, y;
+
+  t = dlic_codec_quantize_rate (t);
   /* importance and quantization (float, encoder side only) */
   g = g_new (gdouble, c->C);
   lerp_table (c->log_gain, c->R, c->C, t, g);
@@ -437,7 +463,7 @@ dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
     g[ci] = exp (g[ci]);
   lerp_table (c->imp_scale, c->R, 1, t, &scale);
   lerp_table (c->imp_offset, c->R, 1, t, &offset);
-  dlic_symbols_init (out, c->C, c->L, hl, wl);
+  dlic_symbols_init (out, c->C, c->L, f->hl, f->wl);
   for (y = 0; y < (gint) nl; y++) {
     gdouble hh = tmp[(gsize) c->C * nl + y];
     gdouble heat = c->C / (1.0 + exp (-(scale * hh + offset)));
@@ -465,10 +491,20 @@ dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
     }
   }
   g_free (g);
-  g_free (x);
-  g_free (u);
-  g_free (a);
-  g_free (tmp);
+}
+
+gboolean
+dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
+    DlicSymbols * out, GError ** error)
+{
+  DlicFeatures f;
+
+  if (!dlic_codec_features (c, pool, ref, rgb, stride, width, height, &f,
+          error))
+    return FALSE;
+  dlic_codec_quantize (c, &f, t, out);
+  dlic_features_clear (&f);
   return TRUE;
 }
 
@@ -699,6 +735,52 @@ corrupt:
       "corrupt dlic payload (decoded symbols out of range or data ended "
       "early)");
   return FALSE;
+}
+
+GBytes *
+dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f, gint width,
+    gint height, gdouble target_bpp, gdouble * t_out)
+{
+  const gdouble pixels = (gdouble) width * height;
+  gdouble lo = 0.0, hi = c->R - 1, best_err = INFINITY, best_t = 0.0;
+  GBytes *best = NULL;
+  gint it;
+
+  /* bits grow with t: bisection, keeping the closest packet seen */
+  for (it = 0; it < 14; it++) {
+    gdouble t = dlic_codec_quantize_rate (it == 0 ? hi : (lo + hi) / 2);
+    DlicSymbols s;
+    GBytes *pkt;
+    gdouble bpp, err;
+
+    dlic_codec_quantize (c, f, t, &s);
+    pkt = dlic_codec_pack (c, &s, width, height, t);
+    dlic_symbols_clear (&s);
+    bpp = g_bytes_get_size (pkt) * 8.0 / pixels;
+    err = fabs (bpp - target_bpp);
+    if (err < best_err) {
+      if (best)
+        g_bytes_unref (best);
+      best = pkt;
+      best_err = err;
+      best_t = t;
+    } else {
+      g_bytes_unref (pkt);
+    }
+    if (it == 0 && bpp <= target_bpp)
+      break;                    /* even the highest rate is below target */
+    if (best_err <= 0.01 * target_bpp)
+      break;
+    if (it > 0) {
+      if (bpp > target_bpp)
+        hi = t;
+      else
+        lo = t;
+    }
+  }
+  if (t_out)
+    *t_out = best_t;
+  return best;
 }
 
 GBytes *

@@ -50,8 +50,26 @@ gdouble dlic_codec_dec_macs (const DlicCodec * c);
 /* The rate knob as stored in a packet: t rounded to 1/4096. */
 gdouble dlic_codec_quantize_rate (gdouble t);
 
-/* RGB (8-bit packed, 3 bytes per pixel, any size >= 1x1) -> symbols at rate
- * t.  'ref' uses the naive reference ops (tests). */
+/* Encoder network output of one picture: latents and importance logits
+ * (C + 1, hl, wl).  They do not depend on the rate knob, so rate control
+ * runs the network once and quantizes as often as it needs. */
+typedef struct
+{
+  gint C, hl, wl;
+  gfloat *z;
+} DlicFeatures;
+
+void dlic_features_clear (DlicFeatures * f);
+
+/* RGB (8-bit packed, 3 bytes per pixel, any size >= 1x1) -> features.
+ * 'ref' uses the naive reference ops (tests). */
+gboolean dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const guint8 * rgb, gint stride, gint width, gint height,
+    DlicFeatures * out, GError ** error);
+/* features -> symbols at rate t */
+void dlic_codec_quantize (DlicCodec * c, const DlicFeatures * f, gdouble t,
+    DlicSymbols * out);
+/* features + quantize */
 gboolean dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
     const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
     DlicSymbols * out, GError ** error);
@@ -62,6 +80,12 @@ gboolean dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
 gboolean dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
     gint height, GError ** error);
+
+/* Rate control: the packet whose size is closest to target_bpp bits per
+ * pixel (searching the rate knob by bisection, the network run once);
+ * *t_out gets the knob used. */
+GBytes *dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f,
+    gint width, gint height, gdouble target_bpp, gdouble * t_out);
 
 /* Convenience: analyse + pack, unpack + synthesise. */
 GBytes *dlic_codec_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,

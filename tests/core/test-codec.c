@@ -6,91 +6,8 @@
 #include <glib.h>
 
 #include "dlic-codec.h"
-#include "st-writer.h"
 
-#define TN1 8
-#define TN2 8
-#define TN3 12
-#define TC 6
-#define TL 5
-#define TR 3
-
-static void
-add_conv (StWriter * st, GRand * r, const gchar * name, gint cin, gint cout,
-    gint k)
-{
-  gint64 ws[4] = { cout, cin, k, k }, bs[1] = { cout };
-  gsize n = (gsize) cout * cin * k * k, i;
-  gfloat *w = g_new (gfloat, n), *b = g_new (gfloat, cout);
-  gchar *wn = g_strdup_printf ("%s.weight", name);
-  gchar *bn = g_strdup_printf ("%s.bias", name);
-  gdouble amp = 1.7 / sqrt (cin * k * k);
-
-  for (i = 0; i < n; i++)
-    w[i] = (gfloat) g_rand_double_range (r, -amp, amp);
-  for (i = 0; i < (gsize) cout; i++)
-    b[i] = (gfloat) g_rand_double_range (r, -0.1, 0.1);
-  st_add (st, wn, 4, ws, w, FALSE);
-  st_add (st, bn, 1, bs, b, FALSE);
-  g_free (w);
-  g_free (b);
-  g_free (wn);
-  g_free (bn);
-}
-
-static void
-add_table (StWriter * st, const gchar * name, gint ndim, const gint64 * shape,
-    gdouble lo, gdouble hi)
-{
-  gsize n = 1, i;
-  gint d;
-  gfloat *v;
-
-  for (d = 0; d < ndim; d++)
-    n *= shape[d];
-  v = g_new (gfloat, n);
-  for (i = 0; i < n; i++)
-    v[i] = (gfloat) (n > 1 ? lo + (hi - lo) * i / (n - 1) : lo);
-  st_add (st, name, ndim, shape, v, FALSE);
-  g_free (v);
-}
-
-/* channels 8,8,12, blocks 0,1,1, TC 6, TL 5 (uniform), TR 3 */
-static GBytes *
-tiny_codec (guint seed)
-{
-  GRand *r = g_rand_new_with_seed (seed);
-  StWriter st;
-  gint64 rc[2] = { TR, TC }, r1[1] = { TR }, l1[1] = { TL };
-
-  st_init (&st);
-  add_conv (&st, r, "enc.e1", 12, TN1, 3);
-  add_conv (&st, r, "enc.e2", TN1, TN2, 5);
-  add_conv (&st, r, "enc.b2.0.c1", TN2, TN2, 3);
-  add_conv (&st, r, "enc.b2.0.c2", TN2, TN2, 3);
-  add_conv (&st, r, "enc.e3", TN2, TN3, 5);
-  add_conv (&st, r, "enc.b3.0.c1", TN3, TN3, 3);
-  add_conv (&st, r, "enc.b3.0.c2", TN3, TN3, 3);
-  add_conv (&st, r, "enc.e4", TN3, TC + 1, 3);
-  add_conv (&st, r, "dec.d0", TC, TN3, 3);
-  add_conv (&st, r, "dec.b3.0.c1", TN3, TN3, 3);
-  add_conv (&st, r, "dec.b3.0.c2", TN3, TN3, 3);
-  add_conv (&st, r, "dec.d1", TN3, 4 * TN2, 3);
-  add_conv (&st, r, "dec.b2.0.c1", TN2, TN2, 3);
-  add_conv (&st, r, "dec.b2.0.c2", TN2, TN2, 3);
-  add_conv (&st, r, "dec.d2", TN2, 4 * TN1, 3);
-  add_conv (&st, r, "dec.d3", TN1, 12, 3);
-  add_table (&st, "rate_log_gain", 2, rc, 0.5, 2.0);
-  add_table (&st, "rate_log_igain", 2, rc, -2.0, -0.5);
-  add_table (&st, "rate_imp_scale", 1, r1, 1.0, 1.0);
-  add_table (&st, "rate_imp_offset", 1, r1, -1.0, 2.0);
-  add_table (&st, "quant.centres", 1, l1, -2.0, 2.0);
-  g_rand_free (r);
-  return st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
-      "arch", "dlic", "channels", "8,8,12", "blocks", "0,1,1",
-      "latent_channels", "6", "levels", "5", "quant", "uniform",
-      "rate_points", "3", NULL);
-}
+#include "tiny-codec.h"
 
 static DlicCodec *
 codec (guint seed)
@@ -208,6 +125,43 @@ test_rate_knob_monotone (void)
   dlic_codec_free (c);
 }
 
+/* Rate control lands within 5% of a reachable target. */
+static void
+test_target_bpp (void)
+{
+  DlicCodec *c = codec (7);
+  const gint w = 128, h = 96, stride = 3 * w;
+  guint8 *rgb = picture (w, h, stride);
+  DlicFeatures f;
+  GError *err = NULL;
+  gdouble lo, hi, target, t;
+  GBytes *pkt;
+  guint i;
+
+  g_assert_true (dlic_codec_features (c, NULL, FALSE, rgb, stride, w, h, &f,
+          &err));
+  pkt = dlic_codec_encode_bpp (c, &f, w, h, 0.0, &t);
+  lo = g_bytes_get_size (pkt) * 8.0 / (w * h);
+  g_bytes_unref (pkt);
+  pkt = dlic_codec_encode_bpp (c, &f, w, h, 100.0, &t);
+  hi = g_bytes_get_size (pkt) * 8.0 / (w * h);
+  g_assert_cmpfloat (t, ==, TR - 1);
+  g_bytes_unref (pkt);
+  g_assert_cmpfloat (lo, <, hi);
+  for (i = 1; i <= 3; i++) {
+    gdouble bpp;
+    target = lo + (hi - lo) * i / 4;
+    pkt = dlic_codec_encode_bpp (c, &f, w, h, target, &t);
+    bpp = g_bytes_get_size (pkt) * 8.0 / (w * h);
+    g_test_message ("target %.4f bpp: got %.4f at t = %.4f", target, bpp, t);
+    g_assert_cmpfloat (fabs (bpp - target), <=, 0.05 * target);
+    g_bytes_unref (pkt);
+  }
+  dlic_features_clear (&f);
+  g_free (rgb);
+  dlic_codec_free (c);
+}
+
 /* Decoding gives the same bytes with 1, 2 and 3 threads; the naive
  * reference ops differ from the optimised ones only by float rounding. */
 static void
@@ -312,6 +266,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/codec/symbols-roundtrip", test_symbols_roundtrip);
   g_test_add_func ("/codec/rate-knob-monotone", test_rate_knob_monotone);
+  g_test_add_func ("/codec/target-bpp", test_target_bpp);
   g_test_add_func ("/codec/decode-reproducible", test_decode_reproducible);
   g_test_add_func ("/codec/hostile-streams", test_hostile_streams);
   return g_test_run ();

@@ -1,0 +1,44 @@
+/* GStreamer
+ * Copyright (C) 2026 the gst-dlic authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+#ifndef __GST_DLIC_DEC_H__
+#define __GST_DLIC_DEC_H__
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+#include <gst/video/gstvideodecoder.h>
+
+#include "dlic-codec.h"
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_DLIC_DEC (gst_dlic_dec_get_type ())
+G_DECLARE_FINAL_TYPE (GstDlicDec, gst_dlic_dec, GST, DLIC_DEC, GstVideoDecoder)
+
+struct _GstDlicDec
+{
+  GstVideoDecoder parent;
+
+  /* properties, under the object lock */
+  gchar *model_file;
+  guint n_threads;
+
+  /* streaming state */
+  DlicCodec *codec;
+  DlicPool *pool;
+  guint pool_threads;
+  GstVideoCodecState *input_state;
+  GstVideoCodecState *output_state;
+};
+
+GST_ELEMENT_REGISTER_DECLARE (dlicdec);
+GST_TYPE_FIND_REGISTER_DECLARE (dlic);
+
+G_END_DECLS
+
+#endif /* __GST_DLIC_DEC_H__ */
