@@ -17,6 +17,8 @@
 
 #include "gstqualitymeter.h"
 #include "gstcasartifact.h"
+#include "gstdlicenc.h"
+#include "gstdlicdec.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
@@ -25,6 +27,9 @@ plugin_init (GstPlugin * plugin)
 
   ret |= GST_ELEMENT_REGISTER (qualitymeter, plugin);
   ret |= GST_ELEMENT_REGISTER (casartifact, plugin);
+  ret |= GST_ELEMENT_REGISTER (dlicenc, plugin);
+  ret |= GST_ELEMENT_REGISTER (dlicdec, plugin);
+  ret |= GST_TYPE_FIND_REGISTER (dlic, plugin);
 
   return ret;
 }

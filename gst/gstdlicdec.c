@@ -1,0 +1,399 @@
+/* GStreamer
+ * Copyright (C) 2026 the gst-dlic authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-dlicdec
+ * @title: dlicdec
+ *
+ * Decodes dlic packets (from `dlicenc` or a `.dlic` file) to RGB.  The
+ * element parses raw byte streams itself, so a file can be read straight
+ * from `filesrc`; a typefinder is registered for `.dlic` files, so
+ * `decodebin` and `gst-play-1.0` play them.
+ *
+ * Every packet is validated (header fields, checksum, model identity,
+ * symbol ranges) before anything is decoded: corrupt, truncated or foreign
+ * streams give an error, never garbage.  The entropy decoder works on
+ * integers only, so it reads the same symbols on every machine.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=in.dlic ! dlicdec ! videoconvert ! pngenc ! \
+ *     filesink location=out.png
+ * ]| decodes one image.
+ * |[
+ * gst-play-1.0 clip.dlic
+ * ]| plays a dlic file through decodebin.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "gstdlicdec.h"
+#include "gstdlicenc.h"         /* gst_dlic_load_codec () */
+
+GST_DEBUG_CATEGORY_STATIC (gst_dlic_dec_debug);
+#define GST_CAT_DEFAULT gst_dlic_dec_debug
+
+#define DEFAULT_MODEL_FILE NULL
+#define DEFAULT_N_THREADS 0
+
+enum
+{
+  PROP_0,
+  PROP_MODEL_FILE,
+  PROP_N_THREADS,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS ("image/x-dlic"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-raw, format = (string) RGB, "
+        "width = (int) [ 1, 16384 ], height = (int) [ 1, 16384 ], "
+        "framerate = (fraction) [ 0/1, MAX ]"));
+
+#define gst_dlic_dec_parent_class parent_class
+G_DEFINE_TYPE (GstDlicDec, gst_dlic_dec, GST_TYPE_VIDEO_DECODER);
+GST_ELEMENT_REGISTER_DEFINE (dlicdec, "dlicdec", GST_RANK_PRIMARY,
+    GST_TYPE_DLIC_DEC);
+
+/* typefinder: the magic, version 1 and the header size */
+static void
+dlic_type_find (GstTypeFind * tf, gpointer unused)
+{
+  const guint8 *d = gst_type_find_peek (tf, 0, 8);
+
+  if (d && memcmp (d, DLIC_MAGIC, 4) == 0 && d[4] == DLIC_VERSION &&
+      d[5] == DLIC_HEADER_SIZE)
+    gst_type_find_suggest_empty_simple (tf, GST_TYPE_FIND_MAXIMUM,
+        "image/x-dlic");
+}
+
+GST_TYPE_FIND_REGISTER_DEFINE (dlic, "image/x-dlic", GST_RANK_PRIMARY,
+    dlic_type_find, "dlic", NULL, NULL, NULL);
+
+static gboolean
+gst_dlic_dec_start (GstVideoDecoder * dec)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+  GError *err = NULL;
+  gchar *file;
+
+  GST_OBJECT_LOCK (self);
+  file = g_strdup (self->model_file);
+  GST_OBJECT_UNLOCK (self);
+  self->codec = gst_dlic_load_codec (file, &err);
+  g_free (file);
+  if (self->codec == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the dlic codec model: %s", err->message), (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static gboolean
+gst_dlic_dec_stop (GstVideoDecoder * dec)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+
+  dlic_codec_free (self->codec);
+  self->codec = NULL;
+  dlic_pool_free (self->pool);
+  self->pool = NULL;
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  g_clear_pointer (&self->output_state, gst_video_codec_state_unref);
+  return TRUE;
+}
+
+static gboolean
+gst_dlic_dec_set_format (GstVideoDecoder * dec, GstVideoCodecState * state)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+  GstStructure *s = gst_caps_get_structure (state->caps, 0);
+  gboolean parsed = FALSE;
+
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  self->input_state = gst_video_codec_state_ref (state);
+  /* packets from an encoder or a demuxer arrive whole; bytes from a file
+   * are split into packets by parse () */
+  gst_structure_get_boolean (s, "parsed", &parsed);
+  gst_video_decoder_set_packetized (dec, parsed ||
+      dec->input_segment.format == GST_FORMAT_TIME);
+  return TRUE;
+}
+
+/* Split a byte stream into packets: find the magic, read the header, wait
+ * for the whole packet. */
+static GstFlowReturn
+gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
+    GstAdapter * adapter, gboolean at_eos)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+  gsize avail = gst_adapter_available (adapter);
+  DlicHeader h;
+  GError *err = NULL;
+  gssize off;
+  gsize size;
+  const guint8 *data;
+
+  if (avail < 4)
+    goto need_data;
+  /* "DLIC", read big-endian */
+  off = gst_adapter_masked_scan_uint32 (adapter, 0xffffffff, 0x444c4943, 0,
+      avail);
+  if (off < 0) {
+    if (at_eos) {
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("Not a dlic stream: no dlic packet start in the last %"
+              G_GSIZE_FORMAT " bytes", avail), (NULL));
+      return GST_FLOW_ERROR;
+    }
+    GST_WARNING_OBJECT (self, "no dlic packet start, skipping %" G_GSIZE_FORMAT
+        " bytes", avail - 3);
+    gst_adapter_flush (adapter, avail - 3);
+    return GST_VIDEO_DECODER_FLOW_NEED_DATA;
+  }
+  if (off > 0) {
+    GST_WARNING_OBJECT (self, "skipping %" G_GSSIZE_FORMAT " bytes before a "
+        "dlic packet", off);
+    gst_adapter_flush (adapter, off);
+    avail -= off;
+  }
+  if (avail < DLIC_HEADER_SIZE)
+    goto need_data;
+
+  data = gst_adapter_map (adapter, DLIC_HEADER_SIZE);
+  if (!dlic_header_parse (data, DLIC_HEADER_SIZE, FALSE, &h, &err)) {
+    gst_adapter_unmap (adapter);
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        ("Corrupt dlic stream: %s", err->message), (NULL));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+  gst_adapter_unmap (adapter);
+  size = dlic_packet_size (&h);
+  if (avail < size)
+    goto need_data;
+
+  gst_video_decoder_add_to_frame (dec, size);
+  return gst_video_decoder_have_frame (dec);
+
+need_data:
+  if (at_eos && avail > 0) {
+    if (avail >= 4 && gst_adapter_masked_scan_uint32 (adapter, 0xffffffff,
+            0x444c4943, 0, 4) == 0)
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("Truncated dlic stream: %" G_GSIZE_FORMAT " bytes left at the end "
+              "are not a complete packet", avail), (NULL));
+    else
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("Not a dlic stream: no dlic packet start in the last %"
+              G_GSIZE_FORMAT " bytes", avail), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  return GST_VIDEO_DECODER_FLOW_NEED_DATA;
+}
+
+static GstFlowReturn
+gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+  GstMapInfo map;
+  DlicSymbols s;
+  DlicHeader h;
+  GstVideoFrame vf;
+  GError *err = NULL;
+  GstFlowReturn ret;
+  guint n_threads;
+
+  GST_OBJECT_LOCK (self);
+  n_threads = self->n_threads;
+  GST_OBJECT_UNLOCK (self);
+  if (self->pool == NULL || self->pool_threads != n_threads) {
+    dlic_pool_free (self->pool);
+    self->pool = dlic_pool_new (n_threads);
+    self->pool_threads = n_threads;
+  }
+
+  if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ)) {
+    gst_video_decoder_drop_frame (dec, frame);
+    GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Cannot map the input"), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  /* integers only: header, checksum, model identity, symbols */
+  if (!dlic_codec_unpack (self->codec, map.data, map.size, &h, &s, &err)) {
+    gst_buffer_unmap (frame->input_buffer, &map);
+    gst_video_decoder_drop_frame (dec, frame);
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        ("Cannot decode dlic packet: %s", err->message), (NULL));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+  gst_buffer_unmap (frame->input_buffer, &map);
+
+  if (self->output_state == NULL ||
+      GST_VIDEO_INFO_WIDTH (&self->output_state->info) != (gint) h.width ||
+      GST_VIDEO_INFO_HEIGHT (&self->output_state->info) != (gint) h.height) {
+    g_clear_pointer (&self->output_state, gst_video_codec_state_unref);
+    self->output_state = gst_video_decoder_set_output_state (dec,
+        GST_VIDEO_FORMAT_RGB, h.width, h.height, self->input_state);
+    if (!gst_video_decoder_negotiate (dec)) {
+      dlic_symbols_clear (&s);
+      gst_video_decoder_drop_frame (dec, frame);
+      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
+          ("Could not negotiate RGB %ux%u output", h.width, h.height),
+          (NULL));
+      return GST_FLOW_NOT_NEGOTIATED;
+    }
+  }
+
+  ret = gst_video_decoder_allocate_output_frame (dec, frame);
+  if (ret != GST_FLOW_OK) {
+    dlic_symbols_clear (&s);
+    gst_video_decoder_drop_frame (dec, frame);
+    return ret;
+  }
+  if (!gst_video_frame_map (&vf, &self->output_state->info,
+          frame->output_buffer, GST_MAP_WRITE)) {
+    dlic_symbols_clear (&s);
+    gst_video_decoder_drop_frame (dec, frame);
+    GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Cannot map the output"),
+        (NULL));
+    return GST_FLOW_ERROR;
+  }
+  if (!dlic_codec_synthesise (self->codec, self->pool, FALSE, &s,
+          h.rate + h.rate_offset / 4096.0, GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), h.width, h.height, &err)) {
+    gst_video_frame_unmap (&vf);
+    dlic_symbols_clear (&s);
+    gst_video_decoder_drop_frame (dec, frame);
+    GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Decoding failed: %s",
+            err->message), (NULL));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+  gst_video_frame_unmap (&vf);
+  dlic_symbols_clear (&s);
+  GST_VIDEO_CODEC_FRAME_SET_SYNC_POINT (frame);
+  return gst_video_decoder_finish_frame (dec, frame);
+}
+
+static void
+gst_dlic_dec_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDlicDec *self = GST_DLIC_DEC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_FILE:
+      g_free (self->model_file);
+      self->model_file = g_value_dup_string (value);
+      break;
+    case PROP_N_THREADS:
+      self->n_threads = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_dlic_dec_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstDlicDec *self = GST_DLIC_DEC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_MODEL_FILE:
+      g_value_set_string (value, self->model_file);
+      break;
+    case PROP_N_THREADS:
+      g_value_set_uint (value, self->n_threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_dlic_dec_finalize (GObject * object)
+{
+  GstDlicDec *self = GST_DLIC_DEC (object);
+
+  g_free (self->model_file);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_dlic_dec_class_init (GstDlicDecClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstVideoDecoderClass *vdec_class = (GstVideoDecoderClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (gst_dlic_dec_debug, "dlicdec", 0,
+      "dlic learned image decoder");
+
+  gobject_class->set_property = gst_dlic_dec_set_property;
+  gobject_class->get_property = gst_dlic_dec_get_property;
+  gobject_class->finalize = gst_dlic_dec_finalize;
+
+  /**
+   * GstDlicDec:model-file:
+   *
+   * Codec weights (safetensors) instead of the built-in model; must be the
+   * model the stream names.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
+      g_param_spec_string ("model-file", "Model file",
+          "Codec weights (safetensors); NULL uses the built-in model",
+          DEFAULT_MODEL_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_N_THREADS,
+      g_param_spec_uint ("n-threads", "Threads",
+          "Number of threads (0 = one per CPU core)", 0, 256,
+          DEFAULT_N_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "dlic learned image decoder", "Codec/Decoder/Image",
+      "Decodes dlic learned-codec images and video", "gst-dlic authors");
+
+  vdec_class->start = GST_DEBUG_FUNCPTR (gst_dlic_dec_start);
+  vdec_class->stop = GST_DEBUG_FUNCPTR (gst_dlic_dec_stop);
+  vdec_class->set_format = GST_DEBUG_FUNCPTR (gst_dlic_dec_set_format);
+  vdec_class->parse = GST_DEBUG_FUNCPTR (gst_dlic_dec_parse);
+  vdec_class->handle_frame = GST_DEBUG_FUNCPTR (gst_dlic_dec_handle_frame);
+}
+
+static void
+gst_dlic_dec_init (GstDlicDec * self)
+{
+  self->model_file = g_strdup (DEFAULT_MODEL_FILE);
+  self->n_threads = DEFAULT_N_THREADS;
+  gst_video_decoder_set_packetized (GST_VIDEO_DECODER (self), FALSE);
+}

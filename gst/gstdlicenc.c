@@ -1,0 +1,380 @@
+/* GStreamer
+ * Copyright (C) 2026 the gst-dlic authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Library General Public
+ * License as published by the Free Software Foundation; either
+ * version 2 of the License, or (at your option) any later version.
+ */
+
+/**
+ * SECTION:element-dlicenc
+ * @title: dlicenc
+ *
+ * Encodes RGB video frames or images with the dlic learned image codec
+ * (an autoencoder with an importance map, see docs/dlic.md).  Every frame
+ * is a self-contained packet (a sync point); a `.dlic` file is the packets
+ * back to back, and `dlicdec` reads it.
+ *
+ * The rate is set by #GstDlicEnc:quality (0 to 100) or, when
+ * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
+ * lands within a few percent of that many bits per pixel.
+ *
+ * ## Example launch lines
+ * |[
+ * gst-launch-1.0 filesrc location=in.png ! pngdec ! videoconvert ! dlicenc quality=60 ! \
+ *     filesink location=out.dlic
+ * ]| compresses one image.
+ * |[
+ * gst-launch-1.0 videotestsrc num-buffers=30 ! videoconvert ! dlicenc target-bpp=0.5 ! \
+ *     filesink location=clip.dlic
+ * ]| compresses a clip at about 0.5 bits per pixel.
+ *
+ * Since: 0.1
+ */
+
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <gio/gio.h>
+
+#include "gstdlicenc.h"
+
+GST_DEBUG_CATEGORY_STATIC (gst_dlic_enc_debug);
+#define GST_CAT_DEFAULT gst_dlic_enc_debug
+
+#define DEFAULT_QUALITY 50
+#define DEFAULT_TARGET_BPP 0.0
+#define DEFAULT_MODEL_FILE NULL
+#define DEFAULT_N_THREADS 0
+
+#define CODEC_RESOURCE "/org/gst-dlic/models/dlic-codec.safetensors"
+
+enum
+{
+  PROP_0,
+  PROP_QUALITY,
+  PROP_TARGET_BPP,
+  PROP_MODEL_FILE,
+  PROP_N_THREADS,
+};
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
+    GST_PAD_SINK, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("video/x-raw, format = (string) RGB, "
+        "width = (int) [ 1, 16384 ], height = (int) [ 1, 16384 ], "
+        "framerate = (fraction) [ 0/1, MAX ]"));
+
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE ("src",
+    GST_PAD_SRC, GST_PAD_ALWAYS,
+    GST_STATIC_CAPS ("image/x-dlic, width = (int) [ 1, 16384 ], "
+        "height = (int) [ 1, 16384 ], framerate = (fraction) [ 0/1, MAX ]"));
+
+#define gst_dlic_enc_parent_class parent_class
+G_DEFINE_TYPE (GstDlicEnc, gst_dlic_enc, GST_TYPE_VIDEO_ENCODER);
+GST_ELEMENT_REGISTER_DEFINE (dlicenc, "dlicenc", GST_RANK_PRIMARY,
+    GST_TYPE_DLIC_ENC);
+
+DlicCodec *
+gst_dlic_load_codec (const gchar * model_file, GError ** error)
+{
+  GBytes *bytes;
+  DlicCodec *c;
+
+  if (model_file && *model_file)
+    return dlic_codec_new_from_file (model_file, error);
+  bytes = g_resources_lookup_data (CODEC_RESOURCE,
+      G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  if (bytes == NULL) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_IO,
+        "this build has no built-in codec model (core/models/"
+        "dlic-codec.safetensors was missing at build time); set model-file");
+    return NULL;
+  }
+  c = dlic_codec_new_from_bytes (bytes, "resource://" CODEC_RESOURCE, error);
+  g_bytes_unref (bytes);
+  return c;
+}
+
+static gboolean
+gst_dlic_enc_start (GstVideoEncoder * enc)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (enc);
+  GError *err = NULL;
+  gchar *file;
+
+  GST_OBJECT_LOCK (self);
+  file = g_strdup (self->model_file);
+  GST_OBJECT_UNLOCK (self);
+  self->codec = gst_dlic_load_codec (file, &err);
+  g_free (file);
+  if (self->codec == NULL) {
+    GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
+        ("Could not load the dlic codec model: %s", err->message), (NULL));
+    g_error_free (err);
+    return FALSE;
+  }
+  GST_INFO_OBJECT (self, "model %s, %.0f/%.0f multiply-adds per pixel",
+      dlic_codec_model_id (self->codec), dlic_codec_enc_macs (self->codec),
+      dlic_codec_dec_macs (self->codec));
+  return TRUE;
+}
+
+static gboolean
+gst_dlic_enc_stop (GstVideoEncoder * enc)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (enc);
+
+  dlic_codec_free (self->codec);
+  self->codec = NULL;
+  dlic_pool_free (self->pool);
+  self->pool = NULL;
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  return TRUE;
+}
+
+static gboolean
+gst_dlic_enc_set_format (GstVideoEncoder * enc, GstVideoCodecState * state)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (enc);
+  GstVideoCodecState *out;
+  GstCaps *caps;
+
+  g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
+  self->input_state = gst_video_codec_state_ref (state);
+
+  caps = gst_caps_new_simple ("image/x-dlic",
+      "width", G_TYPE_INT, GST_VIDEO_INFO_WIDTH (&state->info),
+      "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT (&state->info),
+      "framerate", GST_TYPE_FRACTION, GST_VIDEO_INFO_FPS_N (&state->info),
+      GST_VIDEO_INFO_FPS_D (&state->info), NULL);
+  out = gst_video_encoder_set_output_state (enc, caps, state);
+  gst_video_codec_state_unref (out);
+  return gst_video_encoder_negotiate (enc);
+}
+
+static GstFlowReturn
+gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (enc);
+  GstVideoFrame vf;
+  DlicFeatures f;
+  GError *err = NULL;
+  GBytes *pkt;
+  gint quality;
+  gdouble target_bpp, t;
+  guint n_threads;
+  gint w, h;
+  gsize size;
+  gconstpointer data;
+
+  GST_OBJECT_LOCK (self);
+  quality = self->quality;
+  target_bpp = self->target_bpp;
+  n_threads = self->n_threads;
+  GST_OBJECT_UNLOCK (self);
+
+  if (self->pool == NULL || self->pool_threads != n_threads) {
+    dlic_pool_free (self->pool);
+    self->pool = dlic_pool_new (n_threads);
+    self->pool_threads = n_threads;
+  }
+
+  if (!gst_video_frame_map (&vf, &self->input_state->info,
+          frame->input_buffer, GST_MAP_READ)) {
+    gst_video_codec_frame_unref (frame);
+    GST_ELEMENT_ERROR (self, STREAM, ENCODE, ("Cannot map the input frame"),
+        (NULL));
+    return GST_FLOW_ERROR;
+  }
+  w = GST_VIDEO_FRAME_WIDTH (&vf);
+  h = GST_VIDEO_FRAME_HEIGHT (&vf);
+  if (!dlic_codec_features (self->codec, self->pool, FALSE,
+          GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, &f, &err)) {
+    gst_video_frame_unmap (&vf);
+    gst_video_codec_frame_unref (frame);
+    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
+        ("Encoding a %dx%d frame failed: %s", w, h, err->message), (NULL));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
+  gst_video_frame_unmap (&vf);
+
+  if (target_bpp > 0.0) {
+    pkt = dlic_codec_encode_bpp (self->codec, &f, w, h, target_bpp, &t);
+  } else {
+    DlicSymbols s;
+    t = quality / 100.0 * (dlic_codec_rate_points (self->codec) - 1);
+    dlic_codec_quantize (self->codec, &f, t, &s);
+    pkt = dlic_codec_pack (self->codec, &s, w, h, t);
+    dlic_symbols_clear (&s);
+  }
+  dlic_features_clear (&f);
+  data = g_bytes_get_data (pkt, &size);
+  GST_LOG_OBJECT (self, "frame %u: %" G_GSIZE_FORMAT " bytes, %.4f bpp, "
+      "rate %.4f", frame->system_frame_number, size,
+      size * 8.0 / ((gdouble) w * h), t);
+
+  frame->output_buffer = gst_buffer_new_memdup (data, size);
+  g_bytes_unref (pkt);
+  GST_VIDEO_CODEC_FRAME_SET_SYNC_POINT (frame);
+  return gst_video_encoder_finish_frame (enc, frame);
+}
+
+static gboolean
+gst_dlic_enc_propose_allocation (GstVideoEncoder * enc, GstQuery * query)
+{
+  gst_query_add_allocation_meta (query, GST_VIDEO_META_API_TYPE, NULL);
+  return GST_VIDEO_ENCODER_CLASS (parent_class)->propose_allocation (enc,
+      query);
+}
+
+static void
+gst_dlic_enc_set_property (GObject * object, guint prop_id,
+    const GValue * value, GParamSpec * pspec)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_QUALITY:
+      self->quality = g_value_get_int (value);
+      break;
+    case PROP_TARGET_BPP:
+      self->target_bpp = g_value_get_double (value);
+      break;
+    case PROP_MODEL_FILE:
+      g_free (self->model_file);
+      self->model_file = g_value_dup_string (value);
+      break;
+    case PROP_N_THREADS:
+      self->n_threads = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_dlic_enc_get_property (GObject * object, guint prop_id, GValue * value,
+    GParamSpec * pspec)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (object);
+
+  GST_OBJECT_LOCK (self);
+  switch (prop_id) {
+    case PROP_QUALITY:
+      g_value_set_int (value, self->quality);
+      break;
+    case PROP_TARGET_BPP:
+      g_value_set_double (value, self->target_bpp);
+      break;
+    case PROP_MODEL_FILE:
+      g_value_set_string (value, self->model_file);
+      break;
+    case PROP_N_THREADS:
+      g_value_set_uint (value, self->n_threads);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+      break;
+  }
+  GST_OBJECT_UNLOCK (self);
+}
+
+static void
+gst_dlic_enc_finalize (GObject * object)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (object);
+
+  g_free (self->model_file);
+  G_OBJECT_CLASS (parent_class)->finalize (object);
+}
+
+static void
+gst_dlic_enc_class_init (GstDlicEncClass * klass)
+{
+  GObjectClass *gobject_class = (GObjectClass *) klass;
+  GstElementClass *element_class = (GstElementClass *) klass;
+  GstVideoEncoderClass *venc_class = (GstVideoEncoderClass *) klass;
+
+  GST_DEBUG_CATEGORY_INIT (gst_dlic_enc_debug, "dlicenc", 0,
+      "dlic learned image encoder");
+
+  gobject_class->set_property = gst_dlic_enc_set_property;
+  gobject_class->get_property = gst_dlic_enc_get_property;
+  gobject_class->finalize = gst_dlic_enc_finalize;
+
+  /**
+   * GstDlicEnc:quality:
+   *
+   * Rate point from 0 (smallest files) to 100 (best quality); mapped
+   * linearly onto the model's rate knob.  Ignored when
+   * #GstDlicEnc:target-bpp is set.
+   */
+  g_object_class_install_property (gobject_class, PROP_QUALITY,
+      g_param_spec_int ("quality", "Quality",
+          "Rate point, 0 (smallest) to 100 (best quality)", 0, 100,
+          DEFAULT_QUALITY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstDlicEnc:target-bpp:
+   *
+   * When non-zero, search the rate of every frame so that its packet has
+   * about this many bits per pixel (bisection on the rate knob; the
+   * network runs once per frame).
+   */
+  g_object_class_install_property (gobject_class, PROP_TARGET_BPP,
+      g_param_spec_double ("target-bpp", "Target bits per pixel",
+          "Bits per pixel to aim at per frame (0 = use quality)", 0.0, 24.0,
+          DEFAULT_TARGET_BPP,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstDlicEnc:model-file:
+   *
+   * Codec weights (safetensors, from core/train/export_dlic.py) instead of
+   * the built-in model.  Streams name the model they need; decode them with
+   * the same file.
+   */
+  g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
+      g_param_spec_string ("model-file", "Model file",
+          "Codec weights (safetensors); NULL uses the built-in model",
+          DEFAULT_MODEL_FILE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_READY));
+  g_object_class_install_property (gobject_class, PROP_N_THREADS,
+      g_param_spec_uint ("n-threads", "Threads",
+          "Number of threads (0 = one per CPU core)", 0, 256,
+          DEFAULT_N_THREADS,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
+  gst_element_class_add_static_pad_template (element_class, &sink_template);
+  gst_element_class_add_static_pad_template (element_class, &src_template);
+  gst_element_class_set_static_metadata (element_class,
+      "dlic learned image encoder", "Codec/Encoder/Image",
+      "Encodes images and video frames with the dlic learned codec",
+      "gst-dlic authors");
+
+  venc_class->start = GST_DEBUG_FUNCPTR (gst_dlic_enc_start);
+  venc_class->stop = GST_DEBUG_FUNCPTR (gst_dlic_enc_stop);
+  venc_class->set_format = GST_DEBUG_FUNCPTR (gst_dlic_enc_set_format);
+  venc_class->handle_frame = GST_DEBUG_FUNCPTR (gst_dlic_enc_handle_frame);
+  venc_class->propose_allocation =
+      GST_DEBUG_FUNCPTR (gst_dlic_enc_propose_allocation);
+}
+
+static void
+gst_dlic_enc_init (GstDlicEnc * self)
+{
+  self->quality = DEFAULT_QUALITY;
+  self->target_bpp = DEFAULT_TARGET_BPP;
+  self->model_file = g_strdup (DEFAULT_MODEL_FILE);
+  self->n_threads = DEFAULT_N_THREADS;
+}

@@ -1,0 +1,297 @@
+/* gst-dlic: dlicenc / dlicdec / typefinder tests with a small random model
+ * (written to a temporary file), so they run without trained weights. */
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/check/gstcheck.h>
+#include <gst/base/gsttypefindhelper.h>
+
+#include "../core/tiny-codec.h"
+
+static gchar *tmpdir, *model;
+
+static void
+setup (void)
+{
+  GBytes *b = tiny_codec (1);
+  gsize n;
+  const gchar *d = g_bytes_get_data (b, &n);
+
+  tmpdir = g_dir_make_tmp ("dlic-XXXXXX", NULL);
+  model = g_build_filename (tmpdir, "tiny.safetensors", NULL);
+  fail_unless (g_file_set_contents (model, d, n, NULL));
+  g_bytes_unref (b);
+}
+
+static void
+teardown (void)
+{
+  GDir *dir = g_dir_open (tmpdir, 0, NULL);
+  const gchar *name;
+
+  while ((name = g_dir_read_name (dir))) {
+    gchar *p = g_build_filename (tmpdir, name, NULL);
+    g_unlink (p);
+    g_free (p);
+  }
+  g_dir_close (dir);
+  g_rmdir (tmpdir);
+  g_free (model);
+  g_free (tmpdir);
+}
+
+static void
+count_buffer (GstElement * sink, GstBuffer * buf, GstPad * pad, guint * n)
+{
+  (*n)++;
+}
+
+/* Run a pipeline to the end; returns NULL on EOS or the error message. */
+static gchar *
+run (const gchar * desc, guint * n_buffers, gsize * bytes)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *sink;
+  GstBus *bus;
+  GstMessage *msg;
+  gchar *err_msg = NULL;
+
+  fail_unless (pipe != NULL, "%s", desc);
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  bus = gst_element_get_bus (pipe);
+  if (sink && n_buffers) {
+    *n_buffers = 0;
+    g_object_set (sink, "signal-handoffs", TRUE, NULL);
+    g_signal_connect (sink, "handoff", G_CALLBACK (count_buffer), n_buffers);
+  }
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL, "timeout: %s", desc);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gst_message_parse_error (msg, &err, NULL);
+    err_msg = g_strdup (err->message);
+    g_error_free (err);
+  }
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  if (bytes) {
+    GstElement *f = gst_bin_get_by_name (GST_BIN (pipe), "file");
+    *bytes = 0;
+    if (f) {
+      gchar *loc = NULL;
+      GStatBuf st;
+      g_object_get (f, "location", &loc, NULL);
+      if (loc && g_stat (loc, &st) == 0)
+        *bytes = st.st_size;
+      g_free (loc);
+      gst_object_unref (f);
+    }
+  }
+  if (sink)
+    gst_object_unref (sink);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  return err_msg;
+}
+
+static gchar *
+encode_file (const gchar * name, gint frames, gint w, gint h,
+    const gchar * props, gsize * bytes)
+{
+  gchar *path = g_build_filename (tmpdir, name, NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=%d pattern=smpte ! "
+      "video/x-raw,format=RGB,width=%d,height=%d,framerate=10/1 ! "
+      "dlicenc model-file=%s %s ! filesink name=file location=%s", frames, w,
+      h, model, props ? props : "", path);
+  gchar *err = run (desc, NULL, bytes);
+
+  fail_unless (err == NULL, "%s: %s", desc, err);
+  g_free (desc);
+  return path;
+}
+
+/* A raw .dlic file of several packets decodes from filesrc, frame by frame,
+ * at its true (odd) size. */
+GST_START_TEST (test_file_roundtrip)
+{
+  gsize bytes;
+  gchar *path = encode_file ("clip.dlic", 4, 37, 21, NULL, &bytes);
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s "
+      "! video/x-raw,format=RGB,width=37,height=21 ! fakesink name=sink",
+      path, model);
+  guint n = 0;
+  gchar *err = run (desc, &n, NULL);
+
+  fail_unless (err == NULL, "%s", err);
+  fail_unless_equals_int (n, 4);
+  fail_unless (bytes > 4 * 52);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* The typefinder recognises .dlic files. */
+GST_START_TEST (test_typefind)
+{
+  gchar *path = encode_file ("one.dlic", 1, 16, 16, NULL, NULL);
+  gchar *data;
+  gsize len;
+  GstTypeFindProbability prob;
+  GstCaps *caps;
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  caps = gst_type_find_helper_for_data (NULL, (guint8 *) data, len, &prob);
+  g_free (data);
+  fail_unless (caps != NULL);
+  fail_unless_equals_int (prob, GST_TYPE_FIND_MAXIMUM);
+  fail_unless (gst_structure_has_name (gst_caps_get_structure (caps, 0),
+          "image/x-dlic"));
+  gst_caps_unref (caps);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+static void
+set_model (GstBin * bin, GstBin * sub, GstElement * e, gpointer user_data)
+{
+  if (GST_IS_ELEMENT (e) && g_str_has_prefix (GST_OBJECT_NAME (e), "dlicdec"))
+    g_object_set (e, "model-file", (const gchar *) user_data, NULL);
+}
+
+/* decodebin finds the typefinder and dlicdec. */
+GST_START_TEST (test_decodebin)
+{
+  gchar *path = encode_file ("db.dlic", 2, 24, 16, NULL, NULL);
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! decodebin name=db ! "
+      "fakesink name=sink", path);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *db = gst_bin_get_by_name (GST_BIN (pipe), "db");
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+
+  g_signal_connect (db, "deep-element-added", G_CALLBACK (set_model), model);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (db);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* Corrupt and truncated files give a clear error, not frames. */
+GST_START_TEST (test_corrupt_files)
+{
+  gchar *path = encode_file ("c.dlic", 1, 32, 32, NULL, NULL);
+  gchar *data, *bad = g_build_filename (tmpdir, "bad.dlic", NULL);
+  gsize len;
+  guint i;
+  struct
+  {
+    gsize offset;               /* byte to flip, or cut here if flip == 0 */
+    guint8 flip;
+    const gchar *expect;
+  } cases[] = {
+    {60, 0x10, "checksum"}, {0, 0x01, "no dlic packet start"},
+    {10, 0xff, "picture size"},
+    {40, 0, "Truncated"},
+  };
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gchar *copy = g_memdup2 (data, len);
+    gsize n = len;
+    gchar *desc, *err;
+
+    if (cases[i].flip)
+      copy[cases[i].offset] ^= cases[i].flip;
+    else
+      n = cases[i].offset;
+    fail_unless (g_file_set_contents (bad, copy, n, NULL));
+    desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s ! "
+        "fakesink name=sink", bad, model);
+    err = run (desc, NULL, NULL);
+    fail_unless (err != NULL, "case %u decoded", i);
+    GST_INFO ("case %u: %s", i, err);
+    fail_unless (strstr (err, cases[i].expect) != NULL, "case %u: %s", i, err);
+    g_free (err);
+    g_free (desc);
+    g_free (copy);
+  }
+  g_free (data);
+  g_free (bad);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+/* target-bpp: every frame within 5% of a reachable target. */
+GST_START_TEST (test_target_bpp)
+{
+  gsize lo, hi, got;
+  gchar *p;
+  const gint w = 96, h = 64;
+  gdouble target, bpp;
+
+  p = encode_file ("lo.dlic", 1, w, h, "quality=0", &lo);
+  g_free (p);
+  p = encode_file ("hi.dlic", 1, w, h, "quality=100", &hi);
+  g_free (p);
+  fail_unless (hi > lo);
+  target = ((lo + hi) / 2.0) * 8.0 / (w * h);
+  {
+    gchar *props = g_strdup_printf ("target-bpp=%f", target);
+    p = encode_file ("t.dlic", 1, w, h, props, &got);
+    g_free (props);
+    g_free (p);
+  }
+  bpp = got * 8.0 / (w * h);
+  GST_INFO ("target %.4f bpp, got %.4f (range %.4f..%.4f)", target, bpp,
+      lo * 8.0 / (w * h), hi * 8.0 / (w * h));
+  fail_unless (ABS (bpp - target) <= 0.05 * target, "%f vs %f", bpp, target);
+}
+
+GST_END_TEST;
+
+GST_START_TEST (test_missing_model)
+{
+  gchar *err = run ("videotestsrc num-buffers=1 ! video/x-raw,format=RGB ! "
+      "dlicenc model-file=/nonexistent/codec.safetensors ! fakesink",
+      NULL, NULL);
+
+  fail_unless (err != NULL);
+  fail_unless (strstr (err, "/nonexistent/codec.safetensors") != NULL, "%s",
+      err);
+  g_free (err);
+}
+
+GST_END_TEST;
+
+static Suite *
+dlic_suite (void)
+{
+  Suite *s = suite_create ("dlic");
+  TCase *tc = tcase_create ("general");
+
+  suite_add_tcase (s, tc);
+  tcase_add_checked_fixture (tc, setup, teardown);
+  tcase_add_test (tc, test_file_roundtrip);
+  tcase_add_test (tc, test_typefind);
+  tcase_add_test (tc, test_decodebin);
+  tcase_add_test (tc, test_corrupt_files);
+  tcase_add_test (tc, test_target_bpp);
+  tcase_add_test (tc, test_missing_model);
+  return s;
+}
+
+GST_CHECK_MAIN (dlic);
