@@ -1,0 +1,264 @@
+/* dlic: command-line front end of the dlic learned image codec, in the
+ * spirit of cwebp / dwebp.  Image I/O goes through GStreamer (any format
+ * decodebin reads; PNG or any format by extension on output).
+ *
+ *   dlic encode IN OUT.dlic [--quality N | --target-bpp B] [--model FILE]
+ *   dlic decode IN.dlic OUT.png [--model FILE]
+ *   dlic info IN.dlic
+ *
+ * Exit status: 0 success, 1 failure (message on stderr), 2 usage error.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib/gstdio.h>
+#include <gst/gst.h>
+
+#include "dlic-bitstream.h"
+#include "dlic-weights.h"
+
+#define EXIT_USAGE 2
+
+static void
+usage (FILE * f)
+{
+  fprintf (f,
+      "usage:\n"
+      "  dlic encode IN.png OUT.dlic [--quality N | --target-bpp B] [--model FILE] [--threads N]\n"
+      "  dlic decode IN.dlic OUT.png [--model FILE] [--threads N]\n"
+      "  dlic info IN.dlic\n"
+      "\n"
+      "  --quality N      rate point 0 (smallest) .. 100 (best), default 50\n"
+      "  --target-bpp B   search the rate for about B bits per pixel\n"
+      "  --model FILE     codec weights (safetensors) instead of the built-in model\n"
+      "  --threads N      worker threads (default: one per core)\n");
+}
+
+/* Run a pipeline to EOS; on error print it and return FALSE. */
+static gboolean
+run_pipeline (GstElement * pipe, const gchar * what)
+{
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+  gboolean ok = TRUE;
+
+  if (gst_element_set_state (pipe, GST_STATE_PLAYING) ==
+      GST_STATE_CHANGE_FAILURE) {
+    /* the error message, if any, is on the bus */
+  }
+  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
+    GError *err = NULL;
+    gchar *dbg = NULL;
+    gst_message_parse_error (msg, &err, &dbg);
+    fprintf (stderr, "dlic %s: %s\n", what, err->message);
+    if (dbg && g_getenv ("DLIC_DEBUG"))
+      fprintf (stderr, "  (%s)\n", dbg);
+    g_error_free (err);
+    g_free (dbg);
+    ok = FALSE;
+  }
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  return ok;
+}
+
+static GstElement *
+make_pipeline (const gchar * desc)
+{
+  GError *err = NULL;
+  GstElement *pipe = gst_parse_launch (desc, &err);
+
+  if (pipe == NULL) {
+    fprintf (stderr, "dlic: cannot build the pipeline (%s); is the dlic "
+        "plugin installed (GST_PLUGIN_PATH)?\n", err->message);
+    g_error_free (err);
+  }
+  return pipe;
+}
+
+static void
+set_on (GstElement * pipe, const gchar * name, const gchar * prop,
+    const gchar * value)
+{
+  GstElement *e = gst_bin_get_by_name (GST_BIN (pipe), name);
+  gst_util_set_object_arg (G_OBJECT (e), prop, value);
+  gst_object_unref (e);
+}
+
+static int
+cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
+    const gchar * bpp, const gchar * model, const gchar * threads)
+{
+  GstElement *pipe;
+  gboolean ok;
+
+  if (!g_file_test (in, G_FILE_TEST_IS_REGULAR)) {
+    fprintf (stderr, "dlic encode: %s: no such file\n", in);
+    return EXIT_FAILURE;
+  }
+  pipe = make_pipeline ("filesrc name=src ! decodebin ! videoconvert ! "
+      "video/x-raw,format=RGB ! dlicenc name=enc ! filesink name=sink");
+  if (pipe == NULL)
+    return EXIT_FAILURE;
+  set_on (pipe, "src", "location", in);
+  set_on (pipe, "sink", "location", out);
+  if (quality)
+    set_on (pipe, "enc", "quality", quality);
+  if (bpp)
+    set_on (pipe, "enc", "target-bpp", bpp);
+  if (model)
+    set_on (pipe, "enc", "model-file", model);
+  if (threads)
+    set_on (pipe, "enc", "n-threads", threads);
+  ok = run_pipeline (pipe, "encode");
+  gst_object_unref (pipe);
+  if (!ok)
+    g_unlink (out);
+  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int
+cmd_decode (const gchar * in, const gchar * out, const gchar * model,
+    const gchar * threads)
+{
+  GstElement *pipe;
+  gboolean ok;
+  const gchar *enc = g_str_has_suffix (out, ".jpg") ||
+      g_str_has_suffix (out, ".jpeg") ? "jpegenc quality=95" :
+      g_str_has_suffix (out, ".ppm") || g_str_has_suffix (out, ".pnm") ?
+      "pnmenc" : "pngenc";
+  gchar *desc;
+
+  if (!g_file_test (in, G_FILE_TEST_IS_REGULAR)) {
+    fprintf (stderr, "dlic decode: %s: no such file\n", in);
+    return EXIT_FAILURE;
+  }
+  desc = g_strdup_printf ("filesrc name=src ! dlicdec name=dec ! videoconvert "
+      "! %s ! filesink name=sink", enc);
+  pipe = make_pipeline (desc);
+  g_free (desc);
+  if (pipe == NULL)
+    return EXIT_FAILURE;
+  set_on (pipe, "src", "location", in);
+  set_on (pipe, "sink", "location", out);
+  if (model)
+    set_on (pipe, "dec", "model-file", model);
+  if (threads)
+    set_on (pipe, "dec", "n-threads", threads);
+  ok = run_pipeline (pipe, "decode");
+  gst_object_unref (pipe);
+  if (!ok)
+    g_unlink (out);
+  return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+static int
+cmd_info (const gchar * in)
+{
+  gchar *data;
+  gsize len, off = 0;
+  GError *err = NULL;
+  guint n = 0;
+
+  if (!g_file_get_contents (in, &data, &len, &err)) {
+    fprintf (stderr, "dlic info: %s\n", err->message);
+    g_error_free (err);
+    return EXIT_FAILURE;
+  }
+  while (off < len) {
+    DlicHeader h;
+    if (!dlic_header_parse ((guint8 *) data + off, len - off, TRUE, &h, &err)) {
+      fprintf (stderr, "dlic info: %s: packet %u at byte %" G_GSIZE_FORMAT
+          ": %s\n", in, n, off, err->message);
+      g_error_free (err);
+      g_free (data);
+      return EXIT_FAILURE;
+    }
+    printf ("packet %u: %ux%u RGB, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
+        "rate %.4f, model %s (%02x%02x%02x%02x%02x%02x%02x%02x), crc %08x "
+        "ok\n", n, h.width, h.height, dlic_packet_size (&h),
+        dlic_packet_size (&h) * 8.0 / ((gdouble) h.width * h.height),
+        h.rate + h.rate_offset / 4096.0, h.model_id, h.model_hash[0],
+        h.model_hash[1], h.model_hash[2], h.model_hash[3], h.model_hash[4],
+        h.model_hash[5], h.model_hash[6], h.model_hash[7], h.crc);
+    off += dlic_packet_size (&h);
+    n++;
+  }
+  if (n == 0) {
+    fprintf (stderr, "dlic info: %s: empty file\n", in);
+    g_free (data);
+    return EXIT_FAILURE;
+  }
+  g_free (data);
+  return EXIT_SUCCESS;
+}
+
+int
+main (int argc, char **argv)
+{
+  const gchar *quality = NULL, *bpp = NULL, *model = NULL, *threads = NULL;
+  const gchar *pos[3] = { NULL, NULL, NULL };
+  gint i, npos = 0;
+
+  for (i = 1; i < argc; i++) {
+    const gchar *a = argv[i];
+    if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
+      usage (stdout);
+      return EXIT_SUCCESS;
+    }
+    if (a[0] == '-' && a[1] == '-') {
+      const gchar **dst = !strcmp (a, "--quality") ? &quality :
+          !strcmp (a, "--target-bpp") ? &bpp : !strcmp (a, "--model") ?
+          &model : !strcmp (a, "--threads") ? &threads : NULL;
+      if (dst == NULL || i + 1 >= argc) {
+        fprintf (stderr, "dlic: unknown or incomplete option %s\n", a);
+        usage (stderr);
+        return EXIT_USAGE;
+      }
+      *dst = argv[++i];
+      continue;
+    }
+    if (npos == 3) {
+      usage (stderr);
+      return EXIT_USAGE;
+    }
+    pos[npos++] = a;
+  }
+  if (quality) {
+    gchar *end;
+    glong q = strtol (quality, &end, 10);
+    if (*end || q < 0 || q > 100) {
+      fprintf (stderr, "dlic: --quality needs an integer 0..100\n");
+      return EXIT_USAGE;
+    }
+  }
+  if (bpp) {
+    gchar *end;
+    gdouble b = g_ascii_strtod (bpp, &end);
+    if (*end || !(b > 0 && b <= 24)) {
+      fprintf (stderr, "dlic: --target-bpp needs a number in (0, 24]\n");
+      return EXIT_USAGE;
+    }
+  }
+  if (quality && bpp) {
+    fprintf (stderr, "dlic: give --quality or --target-bpp, not both\n");
+    return EXIT_USAGE;
+  }
+
+  gst_init (NULL, NULL);
+  if (npos == 3 && !strcmp (pos[0], "encode"))
+    return cmd_encode (pos[1], pos[2], quality, bpp, model, threads);
+  if (npos == 3 && !strcmp (pos[0], "decode"))
+    return cmd_decode (pos[1], pos[2], model, threads);
+  if (npos == 2 && !strcmp (pos[0], "info"))
+    return cmd_info (pos[1]);
+  usage (stderr);
+  return EXIT_USAGE;
+}

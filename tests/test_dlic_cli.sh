@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The dlic command: encode / info / decode round trip, rate control, and the
+# exit status and message of every kind of bad input.
+# Usage: test_dlic_cli.sh BUILD_DIR DATA_DIR
+set -u
+BUILD=$1 DATA=$2
+DLIC=$BUILD/gst/dlic
+export GST_PLUGIN_PATH=$BUILD/gst
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+check() {  # check NAME EXPECTED_RC GREP_PATTERN -- command...
+  local name=$1 want=$2 pat=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [ "$rc" -eq "$want" ] && { [ -z "$pat" ] || grep -qE "$pat" <<<"$out"; }; then
+    pass=$((pass + 1)); echo "ok   $name"
+  else
+    fail=$((fail + 1)); echo "FAIL $name (rc $rc, want $want): $out"
+  fi
+}
+
+"$BUILD/tests/make-tiny-codec" "$T/m.safetensors" 1
+"$BUILD/tests/make-tiny-codec" "$T/other.safetensors" 2
+IMG=$DATA/kodim23.png
+
+check "encode" 0 "" -- "$DLIC" encode "$IMG" "$T/a.dlic" --model "$T/m.safetensors" --quality 80
+check "info" 0 "768x512 RGB, [0-9]+ bytes .* crc [0-9a-f]+ ok" -- "$DLIC" info "$T/a.dlic"
+check "decode" 0 "" -- "$DLIC" decode "$T/a.dlic" "$T/a.png" --model "$T/m.safetensors"
+check "decoded png" 0 "" -- test -s "$T/a.png"
+check "target-bpp" 0 "" -- "$DLIC" encode "$IMG" "$T/b.dlic" --model "$T/m.safetensors" --target-bpp 0.05
+bpp=$("$DLIC" info "$T/b.dlic" | grep -Eo '\(([0-9.]+) bpp' | tr -d '(' | cut -d' ' -f1)
+check "target-bpp within 5%" 0 "" -- awk -v b="$bpp" 'BEGIN { exit !(b > 0.0475 && b < 0.0525) }'
+check "wrong model" 1 "made with model" -- "$DLIC" decode "$T/a.dlic" "$T/x.png" --model "$T/other.safetensors"
+head -c 100 "$T/a.dlic" > "$T/trunc.dlic"
+check "truncated" 1 "truncated" -- "$DLIC" info "$T/trunc.dlic"
+check "truncated decode" 1 "Truncated" -- "$DLIC" decode "$T/trunc.dlic" "$T/x.png" --model "$T/m.safetensors"
+cp "$T/a.dlic" "$T/flip.dlic"; printf '\x55' | dd of="$T/flip.dlic" bs=1 seek=70 conv=notrunc 2>/dev/null
+check "corrupt" 1 "checksum" -- "$DLIC" decode "$T/flip.dlic" "$T/x.png" --model "$T/m.safetensors"
+check "not dlic" 1 "bad magic" -- "$DLIC" info "$IMG"
+check "missing input" 1 "no such file" -- "$DLIC" encode "$T/none.png" "$T/x.dlic" --model "$T/m.safetensors"
+check "missing model" 1 "cannot read model" -- "$DLIC" encode "$IMG" "$T/x.dlic" --model "$T/none.safetensors"
+check "no partial output" 1 "" -- test -e "$T/x.dlic"
+check "bad quality" 2 "quality" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 101
+check "both rate options" 2 "not both" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 5 --target-bpp 1
+check "usage" 2 "usage" -- "$DLIC" frobnicate
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
