@@ -32,7 +32,7 @@ struct _DlicArModel
       us8, us4, us2, out;
 
   /* fast model */
-  gint scale, ch, n_mid;
+  gint scale, ch, n_mid, body_k;
   Layer head, tail;
   Layer *body;
 
@@ -264,6 +264,15 @@ dlic_ar_model_new (DlicWeights * w, GError ** error)
         !meta_int (w, "channels", 1, 1024, &m->ch, error) ||
         !meta_int (w, "n_mid", 0, 64, &m->n_mid, error))
       goto fail;
+    m->body_k = 3;              /* optional, added after format version 1 */
+    if (dlic_weights_meta (w, "body_k") &&
+        !meta_int (w, "body_k", 1, 3, &m->body_k, error))
+      goto fail;
+    if (m->body_k != 1 && m->body_k != 3) {
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+          "%s: body_k must be 1 or 3", w->source);
+      goto fail;
+    }
     if (!get_layer (w, "head", m->scale * m->scale, m->ch, 3, FALSE, &m->head,
             error) || !get_layer (w, "tail", m->ch, m->scale * m->scale, 3,
             FALSE, &m->tail, error))
@@ -271,17 +280,18 @@ dlic_ar_model_new (DlicWeights * w, GError ** error)
     m->body = g_new0 (Layer, MAX (1, m->n_mid));
     for (i = 0; i < m->n_mid; i++) {
       gchar *name = g_strdup_printf ("body.%d", i);
-      gboolean ok = get_layer (w, name, m->ch, m->ch, 3, FALSE, &m->body[i],
-          error);
+      gboolean ok = get_layer (w, name, m->ch, m->ch, m->body_k, FALSE,
+          &m->body[i], error);
       g_free (name);
       if (!ok)
         goto fail;
     }
     m->multiple = m->scale;
-    /* n_mid + 2 convs of 3x3 at 1/scale: radius (n_mid + 2) * scale plus
-     * the position inside the block */
-    m->margin = (m->n_mid + 2) * m->scale + m->scale;
-    m->macs = 9.0 * m->ch * (2.0 * m->scale * m->scale + m->n_mid * m->ch) /
+    /* each 3x3 conv at 1/scale widens the receptive field by one block on
+     * each side; plus the position inside the block */
+    m->margin = (2 + (m->body_k == 3 ? m->n_mid : 0)) * m->scale + m->scale;
+    m->macs = (9.0 * m->ch * 2.0 * m->scale * m->scale +
+        (gdouble) m->n_mid * m->ch * m->ch * m->body_k * m->body_k) /
         (m->scale * m->scale);
   } else {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,

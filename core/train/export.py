@@ -77,7 +77,8 @@ def model_from_meta(meta):
     """Build an (untrained) model from safetensors/checkpoint metadata."""
     if meta["arch"] == "cascnn":
         return MODELS["cascnn"](*[int(c) for c in meta["channels"].split(",")])
-    return MODELS["fast"](int(meta["scale"]), int(meta["channels"]), int(meta["n_mid"]))
+    return MODELS["fast"](int(meta["scale"]), int(meta["channels"]), int(meta["n_mid"]),
+                          int(meta.get("body_k", "3")))
 
 
 def load_model(path):

@@ -100,19 +100,20 @@ class FastAR(nn.Module):
     """Live model on the 8x8 JPEG block grid. H, W multiple of `scale`.
 
       z = pixel_unshuffle(x, 8)                 (N, 64, H/8, W/8)
-      h = relu(conv3 64->96)  (head)
-      h = relu(conv3 96->96)  x n_mid (body.i)
-      r = conv3 96->64        (tail, zero-initialised)
+      h = relu(conv3 64->ch)  (head)
+      h = relu(conv k x k ch->ch)  x n_mid (body.i; k = body_k, 3 or 1)
+      r = conv3 ch->64        (tail, zero-initialised)
       y = x + pixel_shuffle(r, 8)
     """
     arch = "fastar"
 
-    def __init__(self, scale=8, ch=96, n_mid=2):
+    def __init__(self, scale=8, ch=96, n_mid=2, body_k=3):
         super().__init__()
-        self.scale, self.ch, self.n_mid = scale, ch, n_mid
+        self.scale, self.ch, self.n_mid, self.body_k = scale, ch, n_mid, body_k
         s2 = scale * scale
         self.head = conv3(s2, ch)
-        self.body = nn.ModuleList([conv3(ch, ch) for _ in range(n_mid)])
+        self.body = nn.ModuleList([nn.Conv2d(ch, ch, body_k, padding=body_k // 2)
+                                   for _ in range(n_mid)])
         self.tail = conv3(ch, s2)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
@@ -129,7 +130,7 @@ class FastAR(nn.Module):
 
     def meta(self):
         return {"arch": self.arch, "scale": str(self.scale), "channels": str(self.ch),
-                "n_mid": str(self.n_mid), "multiple": str(self.scale)}
+                "n_mid": str(self.n_mid), "body_k": str(self.body_k), "multiple": str(self.scale)}
 
 
 MODELS = {"cascnn": CasCNN, "fast": FastAR}

@@ -98,7 +98,10 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--fast-ch", type=int, default=64, help="fast model: channels at 1/8 resolution")
-    ap.add_argument("--fast-mid", type=int, default=2, help="fast model: middle 3x3 convs")
+    ap.add_argument("--fast-mid", type=int, default=2, help="fast model: middle convs")
+    ap.add_argument("--fast-body-k", type=int, default=3, choices=[1, 3],
+                    help="fast model: kernel size of the middle convs")
+    ap.add_argument("--fast-scale", type=int, default=8, help="fast model: space-to-depth factor")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
     torch.set_num_threads(args.threads)
@@ -122,7 +125,8 @@ def main():
     vidx = np.linspace(0, len(vclean) - 1, args.val_n).round().astype(int)  # fixed subset
 
     # ---- model, optimiser, state
-    model = MODELS[args.model](8, args.fast_ch, args.fast_mid) if args.model == "fast" \
+    model = MODELS[args.model](args.fast_scale, args.fast_ch, args.fast_mid, args.fast_body_k) \
+        if args.model == "fast" \
         else MODELS[args.model]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     st = {"iter": 0, "elapsed": 0.0, "best_gain": -1e9, "seed": args.seed}
