@@ -8,6 +8,7 @@
 #include <glib.h>
 
 #include "dlic-artifact.h"
+#include "dlic-codec.h"
 
 static gchar *
 sha256_of_file (const gchar * path)
@@ -87,11 +88,99 @@ check_parity (gconstpointer name)
   g_free (vpath);
 }
 
+/* The dlic codec: the C encoder finds the same integer symbols as PyTorch
+ * (up to rare rounding-boundary flips of the float encoder), and the C
+ * decoder rebuilds PyTorch's picture from PyTorch's symbols within 1. */
+static void
+check_codec_parity (void)
+{
+  const gchar *models = g_getenv ("DLIC_MODELS_DIR");
+  const gchar *data = g_getenv ("DLIC_TEST_DATA");
+  gchar *mpath = g_build_filename (models, "dlic-codec.safetensors", NULL);
+  gchar *vpath = g_build_filename (data, "parity-dlic-codec.safetensors",
+      NULL);
+  DlicWeights *vec;
+  DlicCodec *c;
+  DlicTensorParam *in, *kk, *ii, *out;
+  DlicSymbols s, ps;
+  GError *err = NULL;
+  gchar *sha;
+  guint8 *rgb, *dec;
+  gdouble t;
+  gsize i, nl, diff_sym = 0;
+  gint w, h, maxdiff = 0;
+
+  if (!g_file_test (mpath, G_FILE_TEST_EXISTS)) {
+    g_test_skip ("no trained codec model in core/models");
+    g_free (mpath);
+    g_free (vpath);
+    return;
+  }
+  vec = dlic_weights_load_file (vpath, &err);
+  g_assert_no_error (err);
+  sha = sha256_of_file (mpath);
+  if (g_strcmp0 (sha, dlic_weights_meta (vec, "model_sha256")) != 0)
+    g_error ("%s was made for another version of the codec model: run "
+        "core/train/make_parity_dlic.py %s %s", vpath, mpath, vpath);
+  c = dlic_codec_new_from_file (mpath, &err);
+  g_assert_no_error (err);
+  in = g_hash_table_lookup (vec->index, "input");
+  kk = g_hash_table_lookup (vec->index, "k");
+  ii = g_hash_table_lookup (vec->index, "idx");
+  out = g_hash_table_lookup (vec->index, "output");
+  g_assert_true (in && kk && ii && out);
+  h = in->shape[0];
+  w = in->shape[1];
+  t = g_ascii_strtod (dlic_weights_meta (vec, "t"), NULL);
+  rgb = g_malloc ((gsize) w * h * 3);
+  for (i = 0; i < (gsize) w * h * 3; i++)
+    rgb[i] = (guint8) in->data[i];
+
+  /* encoder */
+  g_assert_true (dlic_codec_analyse (c, NULL, FALSE, rgb, 3 * w, w, h, t, &s,
+          &err));
+  nl = (gsize) s.hl * s.wl;
+  g_assert_cmpuint (kk->numel, ==, nl);
+  for (i = 0; i < nl; i++)
+    diff_sym += s.k[i] != (guint8) kk->data[i];
+  for (i = 0; i < (gsize) s.C * nl; i++)
+    diff_sym += (i / nl < s.k[i % nl]) && s.idx[i] != (guint8) ii->data[i];
+  g_test_message ("codec: %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT
+      " symbols differ from PyTorch", diff_sym, nl * (s.C + 1));
+  g_assert_cmpuint (diff_sym * 200, <=, nl * (s.C + 1));
+
+  /* decoder, from PyTorch's symbols */
+  dlic_symbols_init (&ps, s.C, s.L, s.hl, s.wl);
+  for (i = 0; i < nl; i++)
+    ps.k[i] = (guint8) kk->data[i];
+  for (i = 0; i < (gsize) s.C * nl; i++)
+    ps.idx[i] = (guint8) ii->data[i];
+  dec = g_malloc ((gsize) w * h * 3);
+  g_assert_true (dlic_codec_synthesise (c, NULL, FALSE, &ps, t, dec, 3 * w, w,
+          h, &err));
+  for (i = 0; i < (gsize) w * h * 3; i++)
+    maxdiff = MAX (maxdiff, abs ((gint) dec[i] - (gint) out->data[i]));
+  g_test_message ("codec: max |C - PyTorch| of the decoded picture: %d",
+      maxdiff);
+  g_assert_cmpint (maxdiff, <=, 1);
+
+  dlic_symbols_clear (&s);
+  dlic_symbols_clear (&ps);
+  g_free (rgb);
+  g_free (dec);
+  g_free (sha);
+  dlic_weights_free (vec);
+  dlic_codec_free (c);
+  g_free (mpath);
+  g_free (vpath);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_data_func ("/parity/casartifact-fast", "fast", check_parity);
   g_test_add_data_func ("/parity/casartifact-cascnn", "cascnn", check_parity);
+  g_test_add_func ("/parity/dlic-codec", check_codec_parity);
   return g_test_run ();
 }
