@@ -13,6 +13,8 @@ PKGS=(
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad
   ffmpeg python3 libjpeg-turbo-progs
+  # fuzzing the decoder
+  clang libclang-rt-14-dev
 )
 
 missing=()
