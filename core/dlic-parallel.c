@@ -5,6 +5,7 @@
 
 struct _DlicPool
 {
+  guint requested;              /* n_threads as asked for (0 = per CPU) */
   guint n_threads;              /* workers + the calling thread */
   GThread **workers;
 
@@ -114,6 +115,7 @@ dlic_pool_new (guint n_threads)
   DlicPool *pool = g_new0 (DlicPool, 1);
   guint i;
 
+  pool->requested = n_threads;
   if (n_threads == 0)
     n_threads = dlic_cpu_count ();
   pool->n_threads = MIN (n_threads, 256);
@@ -124,6 +126,15 @@ dlic_pool_new (guint n_threads)
   for (i = 1; i < pool->n_threads; i++)
     pool->workers[i] = g_thread_new ("dlic-worker", pool_worker, pool);
   return pool;
+}
+
+DlicPool *
+dlic_pool_ensure (DlicPool * pool, guint n_threads)
+{
+  if (pool && pool->requested == n_threads)
+    return pool;
+  dlic_pool_free (pool);
+  return dlic_pool_new (n_threads);
 }
 
 void

@@ -17,6 +17,9 @@ typedef struct _DlicPool DlicPool;
 typedef void (*DlicJobFunc) (gpointer data, guint job, guint n_jobs);
 
 DlicPool *dlic_pool_new (guint n_threads);
+/* 'pool' if it was made for n_threads (0 = one per CPU), else a new pool
+ * (freeing the old one): for elements whose n-threads property may change. */
+DlicPool *dlic_pool_ensure (DlicPool * pool, guint n_threads);
 void dlic_pool_free (DlicPool * pool);
 guint dlic_pool_get_n_threads (const DlicPool * pool);
 void dlic_pool_run (DlicPool * pool, guint n_jobs, DlicJobFunc fn,

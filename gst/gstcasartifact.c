@@ -201,11 +201,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   tile = self->tile_size;
   GST_OBJECT_UNLOCK (self);
 
-  if (self->pool == NULL || self->pool_threads != n_threads) {
-    dlic_pool_free (self->pool);
-    self->pool = dlic_pool_new (n_threads);
-    self->pool_threads = n_threads;
-  }
+  self->pool = dlic_pool_ensure (self->pool, n_threads);
 
   t0 = g_get_monotonic_time ();
   n_comp = chroma ? GST_VIDEO_FRAME_N_COMPONENTS (frame) : 1;

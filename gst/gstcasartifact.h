@@ -46,7 +46,6 @@ struct _GstCasArtifact
   /* streaming state */
   DlicArModel *model;           /* loaded in start(), freed in stop() */
   DlicPool *pool;
-  guint pool_threads;
   GstClockTime max_proc_time;   /* slowest frame so far, reported as latency */
   GstClockTime reported_latency;
 };

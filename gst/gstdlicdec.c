@@ -223,11 +223,7 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
-  if (self->pool == NULL || self->pool_threads != n_threads) {
-    dlic_pool_free (self->pool);
-    self->pool = dlic_pool_new (n_threads);
-    self->pool_threads = n_threads;
-  }
+  self->pool = dlic_pool_ensure (self->pool, n_threads);
 
   if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ)) {
     gst_video_decoder_drop_frame (dec, frame);

@@ -31,7 +31,6 @@ struct _GstDlicDec
   /* streaming state */
   DlicCodec *codec;
   DlicPool *pool;
-  guint pool_threads;
   GstVideoCodecState *input_state;
   GstVideoCodecState *output_state;
 };

@@ -175,11 +175,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   n_threads = self->n_threads;
   GST_OBJECT_UNLOCK (self);
 
-  if (self->pool == NULL || self->pool_threads != n_threads) {
-    dlic_pool_free (self->pool);
-    self->pool = dlic_pool_new (n_threads);
-    self->pool_threads = n_threads;
-  }
+  self->pool = dlic_pool_ensure (self->pool, n_threads);
 
   if (!gst_video_frame_map (&vf, &self->input_state->info,
           frame->input_buffer, GST_MAP_READ)) {

@@ -33,7 +33,6 @@ struct _GstDlicEnc
   /* streaming state */
   DlicCodec *codec;
   DlicPool *pool;
-  guint pool_threads;
   GstVideoCodecState *input_state;
 };
 

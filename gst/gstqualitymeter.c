@@ -484,16 +484,6 @@ gst_quality_meter_create_output_buffer (GstVideoAggregator * vagg,
 }
 
 static void
-ensure_pool (GstQualityMeter * self, guint n_threads)
-{
-  if (self->pool && self->pool_threads == n_threads)
-    return;
-  dlic_pool_free (self->pool);
-  self->pool = dlic_pool_new (n_threads);
-  self->pool_threads = n_threads;
-}
-
-static void
 append_double (GString * s, const gchar * key, gdouble v)
 {
   gchar buf[G_ASCII_DTOSTR_BUF_SIZE];
@@ -668,7 +658,7 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
     self->last_ref_pts = ref_pts;
   }
 
-  ensure_pool (self, n_threads);
+  self->pool = dlic_pool_ensure (self->pool, n_threads);
 
   for (i = 0; i < dists->len; i++) {
     GstQualityMeterPad *pad = g_ptr_array_index (dists, i);

@@ -64,7 +64,6 @@ struct _GstQualityMeter
 
   /* streaming state */
   DlicPool *pool;
-  guint pool_threads;           /* the n-threads value the pool was made for */
   FILE *stats;
   guint64 ref_frames;           /* distinct reference frames seen */
   GstClockTime last_ref_pts;
