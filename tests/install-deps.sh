@@ -2,6 +2,8 @@
 # Install the Debian 12 packages gst-dlic needs to build, test and run its
 # demo, if any is missing.  Safe to run again: it does nothing when all are
 # present.  Needs root (or sudo).
+#   --bench  also what the benchmark scripts in pipelines/ use (reference
+#            codecs, numpy/scipy/matplotlib, PyTorch for the speed comparison)
 set -euo pipefail
 
 PKGS=(
@@ -16,6 +18,11 @@ PKGS=(
   # fuzzing the decoder
   clang libclang-rt-14-dev
 )
+
+if [ "${1:-}" = "--bench" ]; then
+  PKGS+=(webp libopenjp2-tools libavif-bin python3-numpy python3-pil python3-scipy
+         python3-matplotlib python3-torch)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do
