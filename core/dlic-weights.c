@@ -199,11 +199,16 @@ dlic_weights_load_bytes (GBytes * bytes, const gchar * source, GError ** error)
           G_GINT64_FORMAT ") lies outside the %" G_GSIZE_FORMAT
           " data bytes: file truncated or corrupt", name, begin, end,
           payload_size);
+    /* the shape must fit in the data before any product can overflow */
+    if (numel > payload_size / esize)
+      FAIL (DLIC_ERROR_FORMAT, "tensor \"%s\" has %" G_GSIZE_FORMAT
+          " elements, more than the %" G_GSIZE_FORMAT " data bytes hold",
+          name, numel, payload_size);
     if ((guint64) (end - begin) != numel * esize)
       FAIL (DLIC_ERROR_FORMAT, "tensor \"%s\" has %" G_GINT64_FORMAT
           " data bytes, its shape needs %" G_GSIZE_FORMAT, name, end - begin,
           numel * esize);
-    if (w->total > G_MAXSIZE / 4 - numel)
+    if (numel > G_MAXSIZE / 4 - w->total)
       FAIL (DLIC_ERROR_FORMAT, "tensors too large");
     w->total += numel;
     /* stash what the second pass needs in the name-sorted order */

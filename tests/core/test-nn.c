@@ -351,6 +351,27 @@ test_weights_corrupt (void)
   }
   g_bytes_unref (good);
 
+  /* shapes whose element count wraps around when multiplied by the dtype
+   * size or summed: refused, not allocated small and overrun */
+  {
+    const gchar *hdr = "{\"a\":{\"dtype\":\"F16\",\"shape\":[16777216,16777216,"
+        "32768],\"data_offsets\":[0,0]},\"b\":{\"dtype\":\"F16\",\"shape\":"
+        "[16777216,16777216,32768],\"data_offsets\":[0,0]},\"c\":{\"dtype\":"
+        "\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}";
+    GByteArray *ba = g_byte_array_new ();
+    guint64 n = GUINT64_TO_LE (strlen (hdr));
+    guint8 zero[4] = { 0 };
+    GBytes *b;
+    g_byte_array_append (ba, (guint8 *) & n, 8);
+    g_byte_array_append (ba, (const guint8 *) hdr, strlen (hdr));
+    g_byte_array_append (ba, zero, 4);
+    b = g_byte_array_free_to_bytes (ba);
+    g_assert_null (dlic_weights_load_bytes (b, "wrap.safetensors", &err));
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_FORMAT);
+    g_clear_error (&err);
+    g_bytes_unref (b);
+  }
+
   w = dlic_weights_load_file ("/nonexistent/model.safetensors", &err);
   g_assert_null (w);
   g_assert_error (err, DLIC_ERROR, DLIC_ERROR_IO);
