@@ -470,8 +470,15 @@ gst_quality_meter_create_output_buffer (GstVideoAggregator * vagg,
 
   buf = gst_video_aggregator_pad_get_current_buffer (GST_VIDEO_AGGREGATOR_PAD
       (pass));
-  if (buf && gst_buffer_get_size (buf) > 0)
+  if (buf && gst_buffer_get_size (buf) > 0) {
     *outbuf = gst_buffer_copy (buf);
+    /* the base class sets PTS and duration; the rest must not leak over */
+    GST_BUFFER_DTS (*outbuf) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_OFFSET (*outbuf) = GST_BUFFER_OFFSET_NONE;
+    GST_BUFFER_OFFSET_END (*outbuf) = GST_BUFFER_OFFSET_NONE;
+    GST_BUFFER_FLAG_UNSET (*outbuf, GST_BUFFER_FLAG_DISCONT);
+    GST_BUFFER_FLAG_UNSET (*outbuf, GST_BUFFER_FLAG_GAP);
+  }
   else if (buf == NULL)
     eos = gst_aggregator_pad_is_eos (GST_AGGREGATOR_PAD (pass));
   gst_object_unref (pass);
@@ -599,6 +606,68 @@ totals_add (GstQualityMeterTotals * t, const DlicComponent * comps,
   }
 }
 
+/* aggregate_frames () runs under the video aggregator's lock: messages are
+ * queued and posted from finish_buffer (), which runs without it. */
+static void
+queue_message (GstQualityMeter * self, GstMessage * msg)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && self->pending_error ==
+      NULL)
+    self->pending_error = msg;
+  else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+    gst_message_unref (msg);
+  else
+    g_ptr_array_add (self->pending, msg);
+}
+
+static GstMessage *
+new_problem (GstQualityMeter * self, GstMessageType type, GQuark domain,
+    gint code, gchar * text)
+{
+  GError *err = g_error_new_literal (domain, code, text);
+  GstMessage *msg = type == GST_MESSAGE_ERROR ?
+      gst_message_new_error (GST_OBJECT (self), err, NULL) :
+      gst_message_new_warning (GST_OBJECT (self), err, NULL);
+
+  g_error_free (err);
+  g_free (text);
+  return msg;
+}
+
+static GstFlowReturn
+gst_quality_meter_finish_buffer (GstAggregator * agg, GstBuffer * buffer)
+{
+  GstQualityMeter *self = GST_QUALITY_METER (agg);
+  GstMessage *err = self->pending_error;
+  guint i;
+
+  for (i = 0; i < self->pending->len; i++)
+    gst_element_post_message (GST_ELEMENT (self),
+        g_ptr_array_index (self->pending, i));
+  g_ptr_array_set_size (self->pending, 0);
+  if (err) {
+    self->pending_error = NULL;
+    self->failed = TRUE;
+    gst_element_post_message (GST_ELEMENT (self), err);
+    gst_buffer_unref (buffer);
+    return GST_FLOW_ERROR;
+  }
+  return GST_AGGREGATOR_CLASS (parent_class)->finish_buffer (agg, buffer);
+}
+
+/* QoS would make the base class skip late frames, which would then go
+ * unmeasured: this element measures every frame (downstream still drops
+ * late ones). */
+static gboolean
+gst_quality_meter_src_event (GstAggregator * agg, GstEvent * event)
+{
+  if (GST_EVENT_TYPE (event) == GST_EVENT_QOS) {
+    gst_event_unref (event);
+    return TRUE;
+  }
+  return GST_AGGREGATOR_CLASS (parent_class)->src_event (agg, event);
+}
+
 static GstFlowReturn
 gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
     GstBuffer * outbuf)
@@ -606,14 +675,10 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
   GstQualityMeter *self = GST_QUALITY_METER (vagg);
   GstQualityMeterPad *ref = NULL;
   GPtrArray *dists = g_ptr_array_new_with_free_func (gst_object_unref);
-  GPtrArray *msgs = g_ptr_array_new ();
   GstVideoFrame *ref_frame = NULL;
-  gboolean do_ssim, post, fail = FALSE;
+  gboolean do_ssim, post, failed = FALSE;
   gdouble min_psnr;
   guint n_threads, i;
-  gchar *fail_pad = NULL;
-  gdouble fail_psnr = 0.0;
-  guint64 fail_frame = 0;
   GstClockTime ref_pts;
   GList *l;
 
@@ -639,12 +704,11 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
   if (ref_frame == NULL) {
     if (!self->warned_no_ref && dists->len > 0) {
       self->warned_no_ref = TRUE;
-      GST_ELEMENT_WARNING (self, STREAM, FAILED,
-          ("No reference frame (sink_0) for the frame at %" GST_TIME_FORMAT
-              "; distorted frames are passed through unmeasured",
-              GST_TIME_ARGS (GST_BUFFER_PTS (outbuf))),
-          ("the reference stream is missing or ended before the "
-              "distorted streams"));
+      queue_message (self, new_problem (self, GST_MESSAGE_WARNING,
+              GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+              g_strdup_printf ("No reference frame (sink_0) for the frame at %"
+                  GST_TIME_FORMAT "; distorted frames are passed through "
+                  "unmeasured", GST_TIME_ARGS (GST_BUFFER_PTS (outbuf)))));
     }
     goto done;
   }
@@ -676,10 +740,10 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
         || GST_VIDEO_FRAME_HEIGHT (dist_frame) !=
         GST_VIDEO_FRAME_HEIGHT (ref_frame)) {
       /* caps events are checked, but a renegotiation may be in flight */
-      GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-          ("Frames of %s and sink_0 differ in format or size",
-              GST_PAD_NAME (pad)), (NULL));
-      fail = TRUE;
+      queue_message (self, new_problem (self, GST_MESSAGE_ERROR,
+              GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+              g_strdup_printf ("Frames of %s and sink_0 differ in format or "
+                  "size", GST_PAD_NAME (pad))));
       break;
     }
 
@@ -691,36 +755,24 @@ gst_quality_meter_aggregate_frames (GstVideoAggregator * vagg,
       write_stats_line (self, pad, dist_frame->info.finfo, &m, do_ssim,
           GST_BUFFER_PTS (outbuf));
     if (post)
-      g_ptr_array_add (msgs, frame_message (self, pad, dist_frame->info.finfo,
+      queue_message (self, frame_message (self, pad, dist_frame->info.finfo,
               &m, do_ssim, outbuf));
-    if (min_psnr > 0.0 && m.psnr_all < min_psnr && fail_pad == NULL) {
-      fail_pad = g_strdup (GST_PAD_NAME (pad));
-      fail_psnr = m.psnr_all;
-      fail_frame = pad->totals.frames - 1;
+    if (min_psnr > 0.0 && m.psnr_all < min_psnr && !failed) {
+      failed = TRUE;
+      queue_message (self, new_problem (self, GST_MESSAGE_ERROR,
+              GST_STREAM_ERROR, GST_STREAM_ERROR_FAILED,
+              g_strdup_printf ("Quality below threshold: frame %"
+                  G_GUINT64_FORMAT " of %s has PSNR %.2f dB, min-psnr is "
+                  "%.2f dB", pad->totals.frames - 1, GST_PAD_NAME (pad),
+                  m.psnr_all, min_psnr)));
     }
   }
 
 done:
-  /* post outside of any object lock */
-  for (i = 0; i < msgs->len; i++)
-    gst_element_post_message (GST_ELEMENT (self), g_ptr_array_index (msgs, i));
-  g_ptr_array_free (msgs, TRUE);
   g_ptr_array_free (dists, TRUE);
   if (ref)
     gst_object_unref (ref);
-
-  if (fail_pad) {
-    GST_ELEMENT_ERROR (self, STREAM, FAILED,
-        ("Quality below threshold: frame %" G_GUINT64_FORMAT " of %s has "
-            "PSNR %.2f dB, min-psnr is %.2f dB", fail_frame, fail_pad,
-            fail_psnr, min_psnr), (NULL));
-    g_free (fail_pad);
-    fail = TRUE;
-  }
-  if (fail) {
-    self->failed = TRUE;
-    return GST_FLOW_ERROR;
-  }
+  /* messages and errors go out in finish_buffer () */
   return GST_FLOW_OK;
 }
 
@@ -867,6 +919,11 @@ gst_quality_meter_stop (GstAggregator * agg)
     fclose (self->stats);
     self->stats = NULL;
   }
+  g_ptr_array_foreach (self->pending, (GFunc) gst_message_unref, NULL);
+  g_ptr_array_set_size (self->pending, 0);
+  if (self->pending_error)
+    gst_message_unref (self->pending_error);
+  self->pending_error = NULL;
   dlic_pool_free (self->pool);
   self->pool = NULL;
   return GST_AGGREGATOR_CLASS (parent_class)->stop (agg);
@@ -951,6 +1008,10 @@ gst_quality_meter_finalize (GObject * object)
   GstQualityMeter *self = GST_QUALITY_METER (object);
 
   g_free (self->stats_file);
+  g_ptr_array_foreach (self->pending, (GFunc) gst_message_unref, NULL);
+  g_ptr_array_free (self->pending, TRUE);
+  if (self->pending_error)
+    gst_message_unref (self->pending_error);
   dlic_pool_free (self->pool);
   if (self->stats)
     fclose (self->stats);
@@ -1051,6 +1112,8 @@ gst_quality_meter_class_init (GstQualityMeterClass * klass)
   agg_class->stop = GST_DEBUG_FUNCPTR (gst_quality_meter_stop);
   agg_class->sink_event = GST_DEBUG_FUNCPTR (gst_quality_meter_sink_event);
   agg_class->sink_query = GST_DEBUG_FUNCPTR (gst_quality_meter_sink_query);
+  agg_class->src_event = GST_DEBUG_FUNCPTR (gst_quality_meter_src_event);
+  agg_class->finish_buffer = GST_DEBUG_FUNCPTR (gst_quality_meter_finish_buffer);
 
   vagg_class->update_caps = GST_DEBUG_FUNCPTR (gst_quality_meter_update_caps);
   vagg_class->create_output_buffer =
@@ -1070,6 +1133,7 @@ gst_quality_meter_init (GstQualityMeter * self)
   self->min_psnr = DEFAULT_MIN_PSNR;
   self->n_threads = DEFAULT_N_THREADS;
 
+  self->pending = g_ptr_array_new ();  /* posting takes the references */
   gst_pad_add_probe (GST_AGGREGATOR_SRC_PAD (self),
       GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, src_event_probe, self, NULL);
 }

@@ -69,6 +69,8 @@ struct _GstQualityMeter
   GstClockTime last_ref_pts;
   gboolean warned_no_ref;
   gboolean failed;               /* a min-psnr or frame error was posted */
+  GPtrArray *pending;           /* messages to post from finish_buffer () */
+  GstMessage *pending_error;
   gint not_negotiated;          /* atomic: caps of the inputs differ */
   gboolean summary_posted;
 };
