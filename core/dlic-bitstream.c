@@ -90,10 +90,11 @@ GBytes *
 dlic_packet_build (const DlicHeader * h, const guint8 * payload,
     gsize payload_size)
 {
-  guint8 *buf = g_malloc (DLIC_HEADER_SIZE + payload_size);
+  guint8 *buf;
   guint32 crc;
 
   g_return_val_if_fail (payload_size <= DLIC_MAX_PAYLOAD, NULL);
+  buf = g_malloc (DLIC_HEADER_SIZE + payload_size);
   write_header (buf, h, (guint32) payload_size, 0);
   memcpy (buf + DLIC_HEADER_SIZE, payload, payload_size);
   crc = dlic_crc32 (0, buf, DLIC_HEADER_SIZE + payload_size);

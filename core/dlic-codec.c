@@ -220,9 +220,14 @@ dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
     g_checksum_get_digest (cs, digest, &dlen);
     g_checksum_free (cs);
     memcpy (c->hash, digest, 8);
-    if (id && *id)
+    if (id && *id) {
+      gchar *p;
       g_strlcpy (c->model_id, id, sizeof (c->model_id));
-    else
+      /* the header holds printable ASCII only */
+      for (p = c->model_id; *p; p++)
+        if (!g_ascii_isprint (*p))
+          *p = '_';
+    } else
       g_snprintf (c->model_id, sizeof (c->model_id), "dlic-%02x%02x%02x%02x",
           digest[0], digest[1], digest[2], digest[3]);
   }
@@ -388,9 +393,11 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
   gint ci, y, xx;
 
   if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
-      height > DLIC_MAX_DIM) {
+      height > DLIC_MAX_DIM || (gint64) width * height > DLIC_CODEC_MAX_PIXELS) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "picture size %dx%d outside 1..%d", width, height, DLIC_MAX_DIM);
+        "picture size %dx%d outside 1..%d per side or above %d pixels (the "
+        "codec does not tile yet)", width, height, DLIC_MAX_DIM,
+        DLIC_CODEC_MAX_PIXELS);
     return FALSE;
   }
   x = g_try_new (gfloat, (gsize) 3 * hp * wp);
@@ -700,6 +707,12 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_CORRUPT,
         "rate %u + %d/4096 outside the model's range 0..%d", h->rate,
         h->rate_offset, c->R - 1);
+    return FALSE;
+  }
+  if ((guint64) h->width * h->height > DLIC_CODEC_MAX_PIXELS) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "picture %ux%u is above this decoder's limit of %d pixels (the codec "
+        "does not tile yet)", h->width, h->height, DLIC_CODEC_MAX_PIXELS);
     return FALSE;
   }
   hl = (h->height + 7) / 8;

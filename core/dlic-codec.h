@@ -22,6 +22,10 @@ G_BEGIN_DECLS
 
 typedef struct _DlicCodec DlicCodec;
 
+/* Largest picture the codec processes (its networks run untiled: about
+ * 300 bytes of work memory per pixel). */
+#define DLIC_CODEC_MAX_PIXELS (4096 * 4096)
+
 /* Integer symbols of one picture at latent resolution hl x wl. */
 typedef struct
 {

@@ -96,6 +96,7 @@ gst_dlic_dec_start (GstVideoDecoder * dec)
   GST_OBJECT_UNLOCK (self);
   self->codec = gst_dlic_load_codec (file, &err);
   g_free (file);
+  self->seen_packet = FALSE;
   if (self->codec == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not load the dlic codec model: %s", err->message), (NULL));
@@ -128,11 +129,10 @@ gst_dlic_dec_set_format (GstVideoDecoder * dec, GstVideoCodecState * state)
 
   g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
   self->input_state = gst_video_codec_state_ref (state);
-  /* packets from an encoder or a demuxer arrive whole; bytes from a file
-   * are split into packets by parse () */
+  /* packets from dlicenc (parsed=true) arrive whole; bytes from a file are
+   * split into packets by parse () */
   gst_structure_get_boolean (s, "parsed", &parsed);
-  gst_video_decoder_set_packetized (dec, parsed ||
-      dec->input_segment.format == GST_FORMAT_TIME);
+  gst_video_decoder_set_packetized (dec, parsed);
   return TRUE;
 }
 
@@ -156,12 +156,8 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   off = gst_adapter_masked_scan_uint32 (adapter, 0xffffffff, 0x444c4943, 0,
       avail);
   if (off < 0) {
-    if (at_eos) {
-      GST_ELEMENT_ERROR (self, STREAM, DECODE,
-          ("Not a dlic stream: no dlic packet start in the last %"
-              G_GSIZE_FORMAT " bytes", avail), (NULL));
-      return GST_FLOW_ERROR;
-    }
+    if (at_eos)
+      goto need_data;
     GST_WARNING_OBJECT (self, "no dlic packet start, skipping %" G_GSIZE_FORMAT
         " bytes", avail - 3);
     gst_adapter_flush (adapter, avail - 3);
@@ -189,21 +185,29 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   if (avail < size)
     goto need_data;
 
+  self->seen_packet = TRUE;
   gst_video_decoder_add_to_frame (dec, size);
   return gst_video_decoder_have_frame (dec);
 
 need_data:
   if (at_eos && avail > 0) {
     if (avail >= 4 && gst_adapter_masked_scan_uint32 (adapter, 0xffffffff,
-            0x444c4943, 0, 4) == 0)
+            0x444c4943, 0, 4) == 0) {
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
           ("Truncated dlic stream: %" G_GSIZE_FORMAT " bytes left at the end "
               "are not a complete packet", avail), (NULL));
-    else
+      return GST_FLOW_ERROR;
+    }
+    if (!self->seen_packet) {
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
-          ("Not a dlic stream: no dlic packet start in the last %"
-              G_GSIZE_FORMAT " bytes", avail), (NULL));
-    return GST_FLOW_ERROR;
+          ("Not a dlic stream: no dlic packet start found"), (NULL));
+      return GST_FLOW_ERROR;
+    }
+    /* a few bytes of something else after the last packet */
+    GST_ELEMENT_WARNING (self, STREAM, DECODE,
+        ("Ignoring %" G_GSIZE_FORMAT " trailing bytes after the last dlic "
+            "packet", avail), (NULL));
+    gst_adapter_flush (adapter, avail);
   }
   return GST_VIDEO_DECODER_FLOW_NEED_DATA;
 }
@@ -219,6 +223,7 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
   GError *err = NULL;
   GstFlowReturn ret;
   guint n_threads;
+  gboolean ok;
 
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
@@ -226,14 +231,22 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
   self->pool = dlic_pool_ensure (self->pool, n_threads);
 
   if (!gst_buffer_map (frame->input_buffer, &map, GST_MAP_READ)) {
-    gst_video_decoder_drop_frame (dec, frame);
+    gst_video_decoder_release_frame (dec, frame);
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Cannot map the input"), (NULL));
     return GST_FLOW_ERROR;
   }
-  /* integers only: header, checksum, model identity, symbols */
-  if (!dlic_codec_unpack (self->codec, map.data, map.size, &h, &s, &err)) {
+  /* integers only: header, checksum, model identity, symbols; a buffer is
+   * exactly one packet */
+  ok = dlic_codec_unpack (self->codec, map.data, map.size, &h, &s, &err);
+  if (ok && dlic_packet_size (&h) != map.size) {
+    dlic_symbols_clear (&s);
+    g_set_error (&err, DLIC_ERROR, DLIC_ERROR_CORRUPT, "%" G_GSIZE_FORMAT
+        " unexpected bytes after the packet", map.size - dlic_packet_size (&h));
+    ok = FALSE;
+  }
+  if (!ok) {
     gst_buffer_unmap (frame->input_buffer, &map);
-    gst_video_decoder_drop_frame (dec, frame);
+    gst_video_decoder_release_frame (dec, frame);
     GST_ELEMENT_ERROR (self, STREAM, DECODE,
         ("Cannot decode dlic packet: %s", err->message), (NULL));
     g_error_free (err);
@@ -249,7 +262,7 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
         GST_VIDEO_FORMAT_RGB, h.width, h.height, self->input_state);
     if (!gst_video_decoder_negotiate (dec)) {
       dlic_symbols_clear (&s);
-      gst_video_decoder_drop_frame (dec, frame);
+      gst_video_decoder_release_frame (dec, frame);
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Could not negotiate RGB %ux%u output", h.width, h.height),
           (NULL));
@@ -260,13 +273,13 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
   ret = gst_video_decoder_allocate_output_frame (dec, frame);
   if (ret != GST_FLOW_OK) {
     dlic_symbols_clear (&s);
-    gst_video_decoder_drop_frame (dec, frame);
+    gst_video_decoder_release_frame (dec, frame);
     return ret;
   }
   if (!gst_video_frame_map (&vf, &self->output_state->info,
           frame->output_buffer, GST_MAP_WRITE)) {
     dlic_symbols_clear (&s);
-    gst_video_decoder_drop_frame (dec, frame);
+    gst_video_decoder_release_frame (dec, frame);
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Cannot map the output"),
         (NULL));
     return GST_FLOW_ERROR;
@@ -276,7 +289,7 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
           GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), h.width, h.height, &err)) {
     gst_video_frame_unmap (&vf);
     dlic_symbols_clear (&s);
-    gst_video_decoder_drop_frame (dec, frame);
+    gst_video_decoder_release_frame (dec, frame);
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("Decoding failed: %s",
             err->message), (NULL));
     g_error_free (err);

@@ -33,6 +33,7 @@ struct _GstDlicDec
   DlicPool *pool;
   GstVideoCodecState *input_state;
   GstVideoCodecState *output_state;
+  gboolean seen_packet;         /* parse () found at least one packet */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicdec);

@@ -145,6 +145,7 @@ gst_dlic_enc_set_format (GstVideoEncoder * enc, GstVideoCodecState * state)
   self->input_state = gst_video_codec_state_ref (state);
 
   caps = gst_caps_new_simple ("image/x-dlic",
+      "parsed", G_TYPE_BOOLEAN, TRUE,
       "width", G_TYPE_INT, GST_VIDEO_INFO_WIDTH (&state->info),
       "height", G_TYPE_INT, GST_VIDEO_INFO_HEIGHT (&state->info),
       "framerate", GST_TYPE_FRACTION, GST_VIDEO_INFO_FPS_N (&state->info),
@@ -208,6 +209,13 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
     dlic_symbols_clear (&s);
   }
   dlic_features_clear (&f);
+  if (pkt == NULL) {
+    gst_video_codec_frame_unref (frame);
+    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
+        ("Encoding a %dx%d frame failed: the packet would be too large", w, h),
+        (NULL));
+    return GST_FLOW_ERROR;
+  }
   data = g_bytes_get_data (pkt, &size);
   GST_LOG_OBJECT (self, "frame %u: %" G_GSIZE_FORMAT " bytes, %.4f bpp, "
       "rate %.4f", frame->system_frame_number, size,

@@ -132,6 +132,40 @@ GST_START_TEST (test_file_roundtrip)
 
 GST_END_TEST;
 
+/* dlicenc ! dlicdec directly (packetized: parsed=true caps), and a file
+ * with a few trailing bytes after the last packet still decodes fully. */
+GST_START_TEST (test_direct_and_trailing)
+{
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=3 ! "
+      "video/x-raw,format=RGB,width=40,height=30 ! dlicenc model-file=%s ! "
+      "dlicdec model-file=%s ! fakesink name=sink", model, model);
+  gchar *path, *data, *err;
+  gsize len;
+  guint n = 0;
+
+  err = run (desc, &n, NULL);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless_equals_int (n, 3);
+  g_free (desc);
+
+  path = encode_file ("tail.dlic", 2, 16, 16, NULL, NULL);
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  data = g_realloc (data, len + 2);
+  data[len] = '\n';
+  data[len + 1] = '\n';
+  fail_unless (g_file_set_contents (path, data, len + 2, NULL));
+  desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s ! "
+      "fakesink name=sink", path, model);
+  err = run (desc, &n, NULL);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless_equals_int (n, 2);
+  g_free (desc);
+  g_free (data);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* The typefinder recognises .dlic files. */
 GST_START_TEST (test_typefind)
 {
@@ -287,6 +321,7 @@ dlic_suite (void)
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_file_roundtrip);
   tcase_add_test (tc, test_typefind);
+  tcase_add_test (tc, test_direct_and_trailing);
   tcase_add_test (tc, test_decodebin);
   tcase_add_test (tc, test_corrupt_files);
   tcase_add_test (tc, test_target_bpp);
