@@ -140,7 +140,12 @@ def main():
             log(f"warning: checkpoint phase {d['args'].get('phase')} != --phase {args.phase}")
         log(f"resumed {ck} at iter {st['iter']} elapsed {st['elapsed'] / 60:.1f} min")
     elif args.init:
-        model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
+        if args.init.endswith(".safetensors"):      # e.g. the shipped core/models weights
+            from export import read_safetensors
+            w, _ = read_safetensors(args.init)
+            model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w.items()})
+        else:
+            model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
         log(f"initialised weights from {args.init}")
     sampler = jpegdata.CropSampler(clean, deg, args.crop, seed=args.seed * 100003 + st["iter"])
     nparam = sum(p.numel() for p in model.parameters())

@@ -166,7 +166,14 @@ def main():
             log(f"warning: checkpoint model {model.meta()} differs from the command line; using the checkpoint's")
         log(f"resumed {ck} at iter {st['iter']} elapsed {st['elapsed'] / 60:.1f} min")
     elif args.init:
-        d = torch.load(args.init, map_location="cpu")
+        if args.init.endswith(".safetensors"):      # e.g. the shipped core/models weights
+            from export import read_safetensors
+            from export_dlic import DERIVED
+            w, meta = read_safetensors(args.init)
+            d = {"model": {k: torch.from_numpy(v.copy()) for k, v in w.items() if k not in DERIVED},
+                 "lambdas": [float(x) for x in meta.get("lambdas", "").split(",") if x]}
+        else:
+            d = torch.load(args.init, map_location="cpu")
         sd, own = d["model"], model.state_dict()
         src_lam = d.get("lambdas", [])
         for k, v in list(sd.items()):
