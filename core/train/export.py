@@ -81,15 +81,18 @@ def model_from_meta(meta):
                           int(meta.get("body_k", "3")))
 
 
-def load_model(path):
-    """Load a model from a training checkpoint (.pt) or an exported .safetensors file."""
+def load_model(path, from_meta=None, skip=()):
+    """Load a model from a training checkpoint (.pt) or an exported .safetensors file.
+    from_meta builds the model from metadata (default: the artifact models); tensors named in
+    skip are export-only extras, not parameters."""
+    model_from_meta_ = from_meta or model_from_meta
     if path.endswith(".safetensors"):
         w, meta = read_safetensors(path)
-        m = model_from_meta(meta)
-        m.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w.items()})
+        m = model_from_meta_(meta)
+        m.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w.items() if k not in skip})
     else:
         d = torch.load(path, map_location="cpu")
-        m = model_from_meta(d["meta"])
+        m = model_from_meta_(d["meta"])
         m.load_state_dict(d["model"])
     return m.eval()
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from export import read_safetensors, write_safetensors  # noqa: E402
+from export import load_model, read_safetensors, write_safetensors  # noqa: E402
 from dlic_model import model_from_meta  # noqa: E402
 
 FORMAT = "gst-dlic-codec"
@@ -39,15 +39,7 @@ RULES = (
 
 def load_dlic(path):
     """Model (eval mode) from a training checkpoint (.pt) or an exported .safetensors."""
-    if path.endswith(".safetensors"):
-        w, meta = read_safetensors(path)
-        m = model_from_meta(meta)
-        m.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w.items() if k not in DERIVED})
-    else:
-        d = torch.load(path, map_location="cpu")
-        m = model_from_meta(d["meta"])
-        m.load_state_dict(d["model"])
-    return m.eval()
+    return load_model(path, model_from_meta, DERIVED)
 
 
 def main():
