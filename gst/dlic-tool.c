@@ -69,16 +69,52 @@ run_pipeline (GstElement * pipe, const gchar * what)
   return ok;
 }
 
+/* The dlic elements come from the registry (installed, or GST_PLUGIN_PATH);
+ * when they are not there, load the plugin from where this command was
+ * installed or built, so that build/gst/dlic works without setup. */
+static void
+ensure_plugin (void)
+{
+  GstElementFactory *f = gst_element_factory_find ("dlicenc");
+  gchar **dirs;
+  guint i;
+
+  if (f) {
+    gst_object_unref (f);
+    return;
+  }
+  dirs = g_strsplit (DLIC_PLUGIN_DIRS, ":", -1);
+  for (i = 0; dirs[i]; i++) {
+    gchar *path = g_build_filename (dirs[i], "libgstdlic.so", NULL);
+    GstPlugin *p = NULL;
+    if (g_file_test (path, G_FILE_TEST_IS_REGULAR))
+      p = gst_plugin_load_file (path, NULL);
+    g_free (path);
+    if (p) {
+      gst_object_unref (p);
+      break;
+    }
+  }
+  g_strfreev (dirs);
+}
+
 static GstElement *
 make_pipeline (const gchar * desc)
 {
   GError *err = NULL;
-  GstElement *pipe = gst_parse_launch (desc, &err);
+  GstElement *pipe;
 
-  if (pipe == NULL) {
+  ensure_plugin ();
+  /* FATAL_ERRORS: a missing element is an error, not a partial pipeline */
+  pipe = gst_parse_launch_full (desc, NULL, GST_PARSE_FLAG_FATAL_ERRORS, &err);
+  if (pipe == NULL || err != NULL) {
     fprintf (stderr, "dlic: cannot build the pipeline (%s); is the dlic "
-        "plugin installed (GST_PLUGIN_PATH)?\n", err->message);
-    g_error_free (err);
+        "plugin installed or on GST_PLUGIN_PATH, and are GStreamer's base "
+        "and good plugins installed?\n", err ? err->message : "unknown error");
+    g_clear_error (&err);
+    if (pipe)
+      gst_object_unref (pipe);
+    return NULL;
   }
   return pipe;
 }
