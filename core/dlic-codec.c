@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 #include "dlic-nn.h"
+#include "dlic-exact.h"
 #include "dlic-rangecoder.h"
 
 #define STR_OR_NONE(s) ((s) ? (s) : "(none)")
@@ -322,6 +323,7 @@ typedef struct
 {
   DlicPool *pool;
   gboolean ref;
+  gboolean exact;               /* decoder: bit-exact convolutions */
 } Ops;
 
 /* in (cin, h, w) -> out (cout, h/s, w/s) */
@@ -329,7 +331,13 @@ static void
 run_conv (const Ops * o, const CLayer * l, const gfloat * in, gint h, gint w,
     gboolean relu, gfloat * out)
 {
-  if (o->ref)
+  if (o->exact && o->ref)
+    dlic_conv2d_exact_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, l->s,
+        l->k / 2, relu, out);
+  else if (o->exact)
+    dlic_conv2d_exact (o->pool, in, l->cin, h, w, l->w, l->b, l->cout, l->k,
+        l->s, l->k / 2, relu, out);
+  else if (o->ref)
     dlic_conv2d_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, l->s,
         l->k / 2, relu, out);
   else
@@ -382,7 +390,7 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
     const guint8 * rgb, gint stride, gint width, gint height,
     DlicFeatures * out, GError ** error)
 {
-  const Ops o = { pool, ref };
+  const Ops o = { pool, ref, TRUE };
   const gint hp = (height + 7) / 8 * 8, wp = (width + 7) / 8 * 8;
   const gint h2 = hp / 2, w2 = wp / 2, h4 = hp / 4, w4 = wp / 4;
   const gint hl = hp / 8, wl = wp / 8;
@@ -520,7 +528,7 @@ dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
     gint height, GError ** error)
 {
-  const Ops o = { pool, ref };
+  const Ops o = { pool, ref, TRUE };
   const gint hl = s->hl, wl = s->wl, h4 = hl * 2, w4 = wl * 2;
   const gint h2 = hl * 4, w2 = wl * 4, hp = hl * 8, wp = wl * 8;
   const gsize nl = (gsize) hl * wl, n4 = (gsize) h4 * w4, n2 = (gsize) h2 * w2;
@@ -556,7 +564,7 @@ dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
   gi = g_new (gdouble, c->C);
   lerp_table (c->log_igain, c->R, c->C, t, gi);
   for (ci = 0; ci < c->C; ci++) {
-    gdouble gc = exp (gi[ci]);
+    gdouble gc = dlic_exact_exp (gi[ci]);
     for (y = 0; y < (gint) nl; y++)
       yq[(gsize) ci * nl + y] = ci < s->k[y] ?
           (gfloat) (c->centres[s->idx[(gsize) ci * nl + y]] * gc) : 0.f;

@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "dlic-nn.h"
+#include "dlic-exact.h"
 #include "dlic-weights.h"
 #include "dlic-artifact.h"
 
@@ -69,6 +70,78 @@ test_conv2d_matches_reference (void)
     g_free (opt);
   }
   g_rand_free (r);
+}
+
+/* The bit-exact convolution: SIMD kernel, portable kernel and naive
+ * reference give identical bits for any thread count, including the
+ * panel remainders (N not a multiple of 24, cout not a multiple of 4),
+ * stride 2, NULL bias and ReLU; and they agree with the double-precision
+ * reference to float accuracy. */
+static void
+test_conv2d_exact_identical (void)
+{
+  /* cin, cout, k, s, h, w */
+  static const gint cases[][6] = {
+    {1, 8, 3, 1, 17, 13}, {3, 5, 3, 2, 16, 16}, {7, 4, 3, 2, 15, 9},
+    {16, 16, 3, 1, 8, 8}, {5, 6, 1, 1, 9, 11}, {4, 3, 5, 2, 12, 10},
+    {2, 2, 3, 1, 1, 1}, {48, 12, 3, 1, 20, 30}, {32, 33, 3, 1, 7, 50},
+  };
+  GRand *r = g_rand_new_with_seed (12);
+  guint i, t;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    gint cin = cases[i][0], cout = cases[i][1], k = cases[i][2];
+    gint s = cases[i][3], h = cases[i][4], w = cases[i][5], p = k / 2;
+    gint ho = dlic_conv_out_size (h, k, s, p), wo = dlic_conv_out_size (w, k,
+        s, p);
+    gsize no = (gsize) cout * ho * wo;
+    gfloat *in = rand_floats (r, (gsize) cin * h * w, 1.0);
+    gfloat *wt = rand_floats (r, (gsize) cout * cin * k * k, 0.5);
+    gfloat *b = rand_floats (r, cout, 0.5);
+    gfloat *ref = g_new (gfloat, no), *opt = g_new (gfloat, no);
+    gfloat *dbl = g_new (gfloat, no);
+
+    for (t = 1; t <= 4; t++) {
+      DlicPool *pool = dlic_pool_new (t == 4 ? 2 : t);
+      gboolean relu = (t == 2), nobias = (t == 3);
+      dlic_conv2d_exact_ref (in, cin, h, w, wt, nobias ? NULL : b, cout, k, s,
+          p, relu, ref);
+      dlic_exact_allow_simd (t != 4);
+      memset (opt, 0xff, no * sizeof (gfloat));
+      dlic_conv2d_exact (pool, in, cin, h, w, wt, nobias ? NULL : b, cout, k,
+          s, p, relu, opt);
+      dlic_exact_allow_simd (TRUE);
+      g_assert_cmpmem (ref, no * sizeof (gfloat), opt, no * sizeof (gfloat));
+      dlic_conv2d_ref (in, cin, h, w, wt, nobias ? NULL : b, cout, k, s, p,
+          relu, dbl);
+      g_assert_cmpfloat (max_abs_diff (ref, dbl, no), <, 1e-4);
+      dlic_pool_free (pool);
+    }
+    g_free (in);
+    g_free (wt);
+    g_free (b);
+    g_free (ref);
+    g_free (opt);
+    g_free (dbl);
+  }
+  g_rand_free (r);
+}
+
+/* dlic_exact_exp against libm over the range the codec uses and beyond */
+static void
+test_exact_exp (void)
+{
+  gdouble x, worst = 0;
+
+  for (x = -40.0; x <= 40.0; x += 0.0137) {
+    gdouble e = exp (x);
+    worst = MAX (worst, fabs (dlic_exact_exp (x) - e) / e);
+  }
+  g_test_message ("max relative error %.3g", worst);
+  g_assert_cmpfloat (worst, <, 1e-14);
+  g_assert_cmpfloat (dlic_exact_exp (0.0), ==, 1.0);
+  g_assert_cmpfloat (dlic_exact_exp (-1000.0), ==, 0.0);
+  g_assert_true (isinf (dlic_exact_exp (1000.0)));
 }
 
 static void
@@ -537,6 +610,8 @@ main (int argc, char **argv)
   dlic_nn_set_chunk_floats (4096);
   g_test_add_func ("/nn/conv2d-matches-reference",
       test_conv2d_matches_reference);
+  g_test_add_func ("/nn/conv2d-exact-identical", test_conv2d_exact_identical);
+  g_test_add_func ("/nn/exact-exp", test_exact_exp);
   g_test_add_func ("/nn/winograd-matches-reference",
       test_winograd_matches_reference);
   g_test_add_func ("/nn/conv-transpose2d-matches-reference",
