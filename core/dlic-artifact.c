@@ -36,6 +36,11 @@ struct _DlicArModel
   Layer head, tail;
   Layer *body;
 
+  /* optional "quality_strength" metadata: n points (quality, strength),
+   * qualities increasing */
+  gint n_strength;
+  gdouble strength_q[101], strength_a[101];
+
   /* grow-only workspace: the forward pass and tiling allocate nothing
    * once it has grown to the largest tile (one forward at a time) */
   gfloat *ws;
@@ -169,6 +174,67 @@ meta_int (DlicWeights * w, const gchar * key, gint lo, gint hi, gint * out,
   return TRUE;
 }
 
+/* metadata quality_strength = "q:a,q:a,...", q in 1..100 increasing,
+ * a in [0, 2] */
+static gboolean
+parse_strength (DlicArModel * m, DlicWeights * w, GError ** error)
+{
+  const gchar *txt = dlic_weights_meta (w, "quality_strength");
+  gchar **items;
+  gint i;
+  gboolean ok = TRUE;
+
+  m->n_strength = 0;
+  if (txt == NULL || *txt == '\0')
+    return TRUE;
+  items = g_strsplit (txt, ",", -1);
+  for (i = 0; items[i] && ok; i++) {
+    gchar *end = NULL;
+    gdouble q, a;
+    q = g_ascii_strtod (items[i], &end);
+    if (end == items[i] || *end != ':' || i >= 101) {
+      ok = FALSE;
+      break;
+    }
+    a = g_ascii_strtod (end + 1, &end);
+    if (*end != '\0' || !(q >= 1 && q <= 100) || !(a >= 0 && a <= 2) ||
+        (i > 0 && q <= m->strength_q[i - 1]))
+      ok = FALSE;
+    m->strength_q[i] = q;
+    m->strength_a[i] = a;
+  }
+  g_strfreev (items);
+  if (!ok) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_FORMAT,
+        "%s: malformed metadata quality_strength \"%.60s\" (expected "
+        "\"quality:strength,...\", qualities 1..100 increasing, strengths "
+        "0..2)", w->source, txt);
+    return FALSE;
+  }
+  m->n_strength = i;
+  return TRUE;
+}
+
+gdouble
+dlic_ar_model_strength (const DlicArModel * m, gint quality)
+{
+  gint i;
+
+  if (quality <= 0 || m->n_strength == 0)
+    return 1.0;
+  if (quality <= m->strength_q[0])
+    return m->strength_a[0];
+  for (i = 1; i < m->n_strength; i++) {
+    if (quality <= m->strength_q[i]) {
+      gdouble f = (quality - m->strength_q[i - 1]) /
+          (m->strength_q[i] - m->strength_q[i - 1]);
+      return m->strength_a[i - 1] + f * (m->strength_a[i] -
+          m->strength_a[i - 1]);
+    }
+  }
+  return m->strength_a[m->n_strength - 1];
+}
+
 DlicArModel *
 dlic_ar_model_new (DlicWeights * w, GError ** error)
 {
@@ -190,6 +256,9 @@ dlic_ar_model_new (DlicWeights * w, GError ** error)
         w->source, dlic_weights_meta (w, "format_version"));
     goto fail;
   }
+
+  if (!parse_strength (m, w, error))
+    goto fail;
 
   if (g_strcmp0 (arch, "cascnn") == 0) {
     gchar **ch;
@@ -561,7 +630,7 @@ scatter_job (gpointer data, guint job, guint n_jobs)
 gboolean
 dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
     gint src_stride, guint8 * dst, gint dst_stride, gint width, gint height,
-    gint max_tile, GError ** error)
+    gint max_tile, gdouble strength, GError ** error)
 {
   const gint mul = m->multiple, g = m->margin;
   gint hp, wp, core, ty, tx;
@@ -631,6 +700,13 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
       }
       if (!ok)
         break;
+      if (strength != 1.0) {
+        /* y = x + strength * (y - x): the correction, scaled */
+        const gfloat a = (gfloat) strength;
+        gsize i, n = (gsize) rh * rw;
+        for (i = 0; i < n; i++)
+          yout[i] = xin[i] + a * (yout[i] - xin[i]);
+      }
       /* keep the core, rounded and clipped to 8 bits */
       dlic_pool_run (pool, MIN (dlic_pool_get_n_threads (pool), (guint) th),
           scatter_job, &sa);

@@ -30,6 +30,13 @@ gint dlic_ar_model_margin (const DlicArModel * m);
 /* Multiply-adds per pixel of the forward pass. */
 gdouble dlic_ar_model_macs_per_pixel (const DlicArModel * m);
 
+/* How much of the model's correction to apply to JPEG of this quality
+ * (1..100; <= 0: unknown, 1.0): piecewise linear in the quality over the
+ * model's "quality_strength" metadata, fitted on bsds500/val by
+ * core/train/calibrate_strength.py (e.g. small above the trained quality
+ * range, where the full correction would harm); 1.0 without metadata. */
+gdouble dlic_ar_model_strength (const DlicArModel * m, gint quality);
+
 /* Forward pass on one float image x (1, h, w), h and w multiples of
  * dlic_ar_model_multiple(): y (1, h, w).  Values are intensity / 255.
  * The _ref variant uses only the naive reference ops (slow; for tests). */
@@ -40,11 +47,13 @@ gboolean dlic_ar_forward_ref (DlicArModel * m, const gfloat * x, gint h,
 
 /* Restore one 8-bit plane of any size (>= 1x1): pads to the multiple by edge
  * replication, runs in tiles of at most max_tile x max_tile pixels (margin
- * included; 0 = default) overlapping by the margin, rounds and clips to
- * 0..255.  src and dst may be the same buffer. */
+ * included; 0 = default) overlapping by the margin, applies
+ * x + strength * (model(x) - x) (strength 1: the model output), rounds and
+ * clips to 0..255.  src and dst may be the same buffer. */
 gboolean dlic_ar_process_plane (DlicArModel * m, DlicPool * pool,
     const guint8 * src, gint src_stride, guint8 * dst, gint dst_stride,
-    gint width, gint height, gint max_tile, GError ** error);
+    gint width, gint height, gint max_tile, gdouble strength,
+    GError ** error);
 
 G_END_DECLS
 

@@ -17,7 +17,10 @@
  * Two models are built in (property #GstCasArtifact:model): `fast`, a
  * block-grid network for live video, and `cascnn`, CAS-CNN (Cavigelli et
  * al. 2017), slower and stronger.  Both are blind: one network covers JPEG
- * qualities 10 to 60.  A custom weights file (safetensors, as written by
+ * qualities 10 to 60.  When the source's JPEG quality is known, set
+ * #GstCasArtifact:quality: the correction is then scaled to what was
+ * measured to help at that quality (high-quality JPEG is left almost or
+ * entirely untouched instead of being harmed).  A custom weights file (safetensors, as written by
  * `core/train/export.py`) can replace them with #GstCasArtifact:model-file.
  *
  * The network runs on the luma plane; chroma passes through untouched
@@ -60,6 +63,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_cas_artifact_debug);
 #define DEFAULT_N_THREADS 0
 #define DEFAULT_CHROMA FALSE
 #define DEFAULT_TILE_SIZE 0
+#define DEFAULT_QUALITY 0
 
 #define RESOURCE_DIR "/org/gst-dlic/models/"
 
@@ -71,6 +75,7 @@ enum
   PROP_N_THREADS,
   PROP_CHROMA,
   PROP_TILE_SIZE,
+  PROP_QUALITY,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -189,7 +194,8 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   GstCasArtifact *self = GST_CAS_ARTIFACT (filter);
   guint n_threads, c, n_comp;
   gboolean chroma;
-  gint tile;
+  gint tile, quality;
+  gdouble strength;
   gint64 t0;
   GstClockTime dt;
   GError *err = NULL;
@@ -199,7 +205,14 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   n_threads = self->n_threads;
   chroma = self->chroma;
   tile = self->tile_size;
+  quality = self->quality;
   GST_OBJECT_UNLOCK (self);
+
+  strength = dlic_ar_model_strength (self->model, quality);
+  if (strength <= 0.0) {
+    GST_LOG_OBJECT (self, "quality %d: strength 0, passing through", quality);
+    return GST_FLOW_OK;
+  }
 
   self->pool = dlic_pool_ensure (self->pool, n_threads);
 
@@ -221,14 +234,14 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
         for (x = 0; x < w; x++)
           tmp[y * w + x] = data[(gsize) y * stride + x * pstride];
       ok = dlic_ar_process_plane (self->model, self->pool, tmp, w, tmp, w, w,
-          h, tile, &err);
+          h, tile, strength, &err);
       for (y = 0; ok && y < h; y++)
         for (x = 0; x < w; x++)
           data[(gsize) y * stride + x * pstride] = tmp[y * w + x];
       g_free (tmp);
     } else {
       ok = dlic_ar_process_plane (self->model, self->pool, data, stride, data,
-          stride, w, h, tile, &err);
+          stride, w, h, tile, strength, &err);
     }
     if (!ok) {
       GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -308,6 +321,9 @@ gst_cas_artifact_set_property (GObject * object, guint prop_id,
     case PROP_TILE_SIZE:
       self->tile_size = g_value_get_int (value);
       break;
+    case PROP_QUALITY:
+      self->quality = g_value_get_int (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -337,6 +353,9 @@ gst_cas_artifact_get_property (GObject * object, guint prop_id,
       break;
     case PROP_TILE_SIZE:
       g_value_set_int (value, self->tile_size);
+      break;
+    case PROP_QUALITY:
+      g_value_set_int (value, self->quality);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -430,6 +449,25 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 
+  /**
+   * GstCasArtifact:quality:
+   *
+   * The JPEG quality (1..100, libjpeg scale) the input was compressed
+   * with, when known; 0 means unknown.  The blind models apply their full
+   * correction when it is unknown.  With a quality set, the correction is
+   * scaled by the strength the model file stores for that quality
+   * (metadata `quality_strength`, measured on bsds500/val by
+   * `core/train/calibrate_strength.py`): about 1 inside the trained range
+   * (10..60), less above it, where the full correction would do harm, and
+   * a strength of 0 passes frames through without running the network.
+   */
+  g_object_class_install_property (gobject_class, PROP_QUALITY,
+      g_param_spec_int ("quality", "JPEG quality",
+          "JPEG quality of the input (1..100), 0 = unknown (full "
+          "correction)", 0, 100, DEFAULT_QUALITY,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
+
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
   gst_element_class_set_static_metadata (element_class,
@@ -454,4 +492,5 @@ gst_cas_artifact_init (GstCasArtifact * self)
   self->n_threads = DEFAULT_N_THREADS;
   self->chroma = DEFAULT_CHROMA;
   self->tile_size = DEFAULT_TILE_SIZE;
+  self->quality = DEFAULT_QUALITY;
 }

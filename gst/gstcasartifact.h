@@ -42,6 +42,7 @@ struct _GstCasArtifact
   guint n_threads;
   gboolean chroma;
   gint tile_size;
+  gint quality;
 
   /* streaming state */
   DlicArModel *model;           /* loaded in start(), freed in stop() */

@@ -50,7 +50,7 @@ main (int argc, char **argv)
   for (i = 0; i < runs; i++) {
     gint64 t0 = g_get_monotonic_time ();
     gdouble ms;
-    if (!dlic_ar_process_plane (m, pool, src, w, dst, w, w, h, tile, &err)) {
+    if (!dlic_ar_process_plane (m, pool, src, w, dst, w, w, h, tile, 1.0, &err)) {
       fprintf (stderr, "bench-artifact: %s\n", err->message);
       return 1;
     }

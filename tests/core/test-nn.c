@@ -518,6 +518,83 @@ test_models_forward_matches_ref (void)
   g_bytes_unref (b);
 }
 
+/* A tiny fast model with the given quality_strength metadata */
+static GBytes *
+tiny_fastar_strength (const gchar * table)
+{
+  GRand *r = g_rand_new_with_seed (9);
+  StWriter st;
+
+  st_init (&st);
+  add_layer (&st, r, "head", 64, 8, 3, FALSE, FALSE);
+  add_layer (&st, r, "body.0", 8, 8, 3, FALSE, FALSE);
+  add_layer (&st, r, "tail", 8, 64, 3, FALSE, FALSE);
+  g_rand_free (r);
+  return st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
+      "arch", "fastar", "scale", "8", "channels", "8", "n_mid", "1",
+      "quality_strength", table, NULL);
+}
+
+/* quality_strength: piecewise-linear lookup, clamped at the ends, 1.0 for
+ * an unknown quality; a malformed table is refused naming the file; the
+ * plane result is x + strength * (model(x) - x). */
+static void
+test_quality_strength (void)
+{
+  static const gchar *bad[] = { "10", "10:1,5:1", "10:3", "0:1", "10:1,",
+    "10:x", "10:1;20:1"
+  };
+  GBytes *b = tiny_fastar_strength ("20:1.0,60:0.8,90:0.0");
+  DlicArModel *m = model_from_bytes (b);
+  GError *err = NULL;
+  const gint w = 24, h = 16;
+  guint8 src[24 * 16], full[24 * 16], half[24 * 16], none[24 * 16];
+  gint i, maxerr = 0, changed = 0;
+  guint k;
+
+  g_assert_cmpfloat (dlic_ar_model_strength (m, 0), ==, 1.0);
+  g_assert_cmpfloat (dlic_ar_model_strength (m, 10), ==, 1.0);
+  g_assert_cmpfloat (dlic_ar_model_strength (m, 20), ==, 1.0);
+  g_assert_cmpfloat (fabs (dlic_ar_model_strength (m, 40) - 0.9), <, 1e-12);
+  g_assert_cmpfloat (fabs (dlic_ar_model_strength (m, 75) - 0.4), <, 1e-12);
+  g_assert_cmpfloat (dlic_ar_model_strength (m, 95), ==, 0.0);
+
+  for (i = 0; i < w * h; i++)
+    src[i] = (guint8) ((i * 37) % 251);
+  g_assert_true (dlic_ar_process_plane (m, NULL, src, w, full, w, w, h, 0,
+          1.0, &err));
+  g_assert_true (dlic_ar_process_plane (m, NULL, src, w, half, w, w, h, 0,
+          0.5, &err));
+  g_assert_true (dlic_ar_process_plane (m, NULL, src, w, none, w, w, h, 0,
+          0.0, &err));
+  g_assert_no_error (err);
+  g_assert_cmpmem (src, sizeof (src), none, sizeof (none));
+  for (i = 0; i < w * h; i++) {
+    /* rounding of the full output can move the midpoint by 1; where the
+     * full output was clipped, the midpoint is not known */
+    gint want = (src[i] + full[i]) / 2;
+    if (full[i] > 0 && full[i] < 255)
+      maxerr = MAX (maxerr, abs (half[i] - want));
+    changed += full[i] != src[i];
+  }
+  g_assert_cmpint (changed, >, 0);
+  g_assert_cmpint (maxerr, <=, 1);
+  dlic_ar_model_free (m);
+  g_bytes_unref (b);
+
+  for (k = 0; k < G_N_ELEMENTS (bad); k++) {
+    DlicWeights *wt;
+    b = tiny_fastar_strength (bad[k]);
+    wt = dlic_weights_load_bytes (b, "bad-strength.safetensors", &err);
+    g_assert_no_error (err);
+    g_assert_null (dlic_ar_model_new (wt, &err));
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_FORMAT);
+    g_assert_nonnull (strstr (err->message, "bad-strength.safetensors"));
+    g_clear_error (&err);
+    g_bytes_unref (b);
+  }
+}
+
 /* Tiled processing of a plane equals whole-plane processing exactly: the
  * tiles overlap by the receptive field and sit on the 8x8 grid. Odd sizes
  * and 1x1 work. */
@@ -545,9 +622,9 @@ test_tiles_equal_whole (void)
       for (j = 0; j < stride * h; j++)
         src[j] = (guint8) g_rand_int_range (r, 0, 256);
       g_assert_true (dlic_ar_process_plane (m, pool, src, stride, whole,
-              stride, w, h, 4096, &err));
+              stride, w, h, 4096, 1.0, &err));
       g_assert_true (dlic_ar_process_plane (m, pool, src, stride, tiled,
-              stride, w, h, 2 * dlic_ar_model_margin (m) + 32, &err));
+              stride, w, h, 2 * dlic_ar_model_margin (m) + 32, 1.0, &err));
       g_assert_no_error (err);
       for (j = 0; j < h; j++) {
         gint x;
@@ -622,6 +699,7 @@ main (int argc, char **argv)
   g_test_add_func ("/artifact/forward-matches-ref",
       test_models_forward_matches_ref);
   g_test_add_func ("/artifact/tiles-equal-whole", test_tiles_equal_whole);
+  g_test_add_func ("/artifact/quality-strength", test_quality_strength);
   g_test_add_func ("/artifact/model-mismatch-errors",
       test_model_mismatch_errors);
   return g_test_run ();

@@ -124,6 +124,37 @@ GST_START_TEST (test_chroma_option)
 
 GST_END_TEST;
 
+/* quality: 100 passes frames through untouched (the built-in fast model
+ * stores strength 0 there), 10 applies a different correction than
+ * "unknown" (strength 1.44 at Q10), and 0 is the default. */
+GST_START_TEST (test_quality_property)
+{
+  GstVideoInfo info;
+  GstBuffer *in, *out, *in0, *out0, *in10, *out10;
+  GstElement *e = gst_element_factory_make ("casartifact", NULL);
+  gint q = -1;
+
+  g_object_get (e, "quality", &q, NULL);
+  fail_unless_equals_int (q, 0);
+  gst_object_unref (e);
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 64, 48);
+  out = run_one ("GRAY8", 64, 48, "quality=100", &in);
+  fail_unless (region_equal (in, out, 0, info.size));
+  out0 = run_one ("GRAY8", 64, 48, "quality=0", &in0);
+  out10 = run_one ("GRAY8", 64, 48, "quality=10", &in10);
+  fail_if (region_equal (in0, out0, 0, info.size));
+  fail_if (region_equal (out0, out10, 0, info.size));
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  gst_buffer_unref (in0);
+  gst_buffer_unref (out0);
+  gst_buffer_unref (in10);
+  gst_buffer_unref (out10);
+}
+
+GST_END_TEST;
+
 /* The result does not depend on the tile size or the thread count. */
 GST_START_TEST (test_tiles_and_threads_invariant)
 {
@@ -280,6 +311,7 @@ casartifact_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_formats_and_sizes);
   tcase_add_test (tc, test_chroma_option);
+  tcase_add_test (tc, test_quality_property);
   tcase_add_test (tc, test_tiles_and_threads_invariant);
   tcase_add_test (tc, test_bad_model_file);
   tcase_add_test (tc, test_improves_jpeg);
