@@ -80,6 +80,7 @@ TARGET_C_VS_TORCH = 1.5
 
 QUICK = {"live1": ["bikes.png", "cemetry.png", "monarch.png"], "classic5": ["baboon.png", "barbara.png"]}
 LABEL = {"jpeg": "JPEG", "spp": "FFmpeg spp", "fast": "casartifact fast", "cascnn": "casartifact CAS-CNN"}
+LABEL.update({k + "+q": v + " quality=Q" for k, v in list(LABEL.items()) if k in ("fast", "cascnn")})
 
 
 def log(msg):
@@ -330,6 +331,10 @@ def process_dataset(name, paths, args, tmp, env, store):
                 times.setdefault(m, []).append(
                     run(gst_decode_cmd(jpg, f"{tmp}/o.gray", element_args(m, args)), env))
                 outs[m] = read_gray8(f"{tmp}/o.gray", w, h)
+            for m in args.qmodels:     # the same model told the JPEG quality (quality=Q)
+                e = element_args(m[:-2], args) + [f"quality={q}"]
+                times.setdefault(m, []).append(run(gst_decode_cmd(jpg, f"{tmp}/o.gray", e), env))
+                outs[m] = read_gray8(f"{tmp}/o.gray", w, h)
             for k, o in outs.items():
                 r = metrics(y, o)
                 r["image"] = base
@@ -455,7 +460,7 @@ def dataset_table(name, res, times, args, nimg):
     sep = "|---|" + "---:|" * (3 * len(qs)) + "---:|"
     lines = [f"### {name} ({nimg} images)", "", hdr, sep]
     base = float(np.mean(times["gst-jpegdec"]))
-    for k in ["jpeg", "spp"] + args.models:
+    for k in ["jpeg", "spp"] + args.models + args.qmodels:
         if k not in res[qs[0]]:
             continue
         lab = LABEL[k]
@@ -480,7 +485,7 @@ def dataset_table(name, res, times, args, nimg):
         lines.append(f"| {lab}, published | " + " | ".join(cells) + " | - |")
     # gains
     g = []
-    for k in ["spp"] + args.models:
+    for k in ["spp"] + args.models + args.qmodels:
         if k in res[qs[0]]:
             g.append(f"{LABEL[k]} " + " / ".join(
                 f"{mean_of(res[q][k], 'psnr') - mean_of(res[q]['jpeg'], 'psnr'):+.2f}" for q in qs))
@@ -556,6 +561,8 @@ def parse_args():
     ap.add_argument("--datasets", default="live1,classic5")
     ap.add_argument("--qualities", default="10,20,40")
     ap.add_argument("--models", default="fast,cascnn", help="comma list of fast, cascnn")
+    ap.add_argument("--quality-set", action="store_true", help="also run each model with "
+                    "quality=Q (the element told the JPEG quality: per-quality strength)")
     ap.add_argument("--fast-weights", default="", help="weights for model=fast (default: the built-in "
                     "model in the element, core/models/casartifact-fast.safetensors for the speed test)")
     ap.add_argument("--cascnn-weights", default="", help="same for model=cascnn")
@@ -588,6 +595,7 @@ def parse_args():
     for m in a.models:
         if m not in ("fast", "cascnn"):
             ap.error(f"unknown model {m}")
+    a.qmodels = [m + "+q" for m in a.models] if a.quality_set else []
     a.datasets = [d for d in a.datasets.split(",") if d]
     a.speed_threads = [int(v) for v in a.speed_threads.split(",") if v]
     a.crop = tuple(int(v) for v in a.crop.split(",")) if a.crop else None
