@@ -14,8 +14,9 @@
 #define MAX_L 16                /* indices with a 4-level tree */
 #define K_DEPTH 6
 #define IDX_DEPTH 4
-#define K_CTX 8                 /* importance contexts: neighbours' mean level */
-#define IDX_CTX 3               /* index contexts per channel: neighbours' magnitude */
+#define K_CTX 16                 /* importance contexts: neighbours' mean level */
+#define PRIOR_MIN 16             /* seeded probabilities stay in [16, 4080] / 4096 */
+#define IDX_CTX 4               /* index contexts per channel: neighbours' magnitude */
 
 typedef struct
 {
@@ -46,6 +47,9 @@ struct _DlicCodec
   ResBlock db1[MAX_BLOCKS], db2[MAX_BLOCKS], db3[MAX_BLOCKS];
   /* rate tables (R, C), (R), and reconstruction values (L) */
   const gfloat *log_gain, *log_igain, *imp_scale, *imp_offset, *centres;
+  /* the rate proxy's categoricals (logits): (R, C, L) symbols, (R, C+1)
+   * importance levels; they seed the coder's adaptive contexts */
+  const gfloat *sym_logits, *imp_logits;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -195,6 +199,7 @@ dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
     goto fail;
   {
     gint64 rc[2] = { c->R, c->C }, r1[1] = { c->R }, l1[1] = { c->L };
+    gint64 rlc[3] = { c->R, c->C, c->L }, rk[2] = { c->R, c->C + 1 };
     c->log_gain = dlic_weights_get (w, "rate_log_gain", 2, rc, error);
     c->log_igain = c->log_gain ? dlic_weights_get (w, "rate_log_igain", 2, rc,
         error) : NULL;
@@ -204,7 +209,11 @@ dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
         r1, error) : NULL;
     c->centres = c->imp_offset ? dlic_weights_get (w, "quant.centres", 1, l1,
         error) : NULL;
-    if (c->centres == NULL)
+    c->sym_logits = c->centres ? dlic_weights_get (w, "prob_sym_logits", 3,
+        rlc, error) : NULL;
+    c->imp_logits = c->sym_logits ? dlic_weights_get (w, "prob_imp_logits", 2,
+        rk, error) : NULL;
+    if (c->imp_logits == NULL)
       goto fail;
   }
 
@@ -615,12 +624,64 @@ typedef struct
   DlicProb *idx;                /* [C][IDX_CTX][(1 << IDX_DEPTH) - 1] */
 } Contexts;
 
+/* probs (2^depth - 1 nodes of a binary tree coded MSB first, node 1 the
+ * root) <- the bit probabilities of the categorical softmax(logits) over
+ * values 0 .. n-1 (values >= n have probability 0).  Double arithmetic with
+ * dlic_exact_exp only, rounded to integers: identical on every machine. */
 static void
-contexts_init (Contexts * x, gint C)
+tree_prior (DlicProb * probs, guint depth, const gdouble * logits, gint n)
 {
-  dlic_prob_init (&x->k[0][0], sizeof (x->k) / sizeof (DlicProb));
-  x->idx = g_new (DlicProb, (gsize) C * IDX_CTX * ((1 << IDX_DEPTH) - 1));
-  dlic_prob_init (x->idx, (gsize) C * IDX_CTX * ((1 << IDX_DEPTH) - 1));
+  gdouble p[64], mx = -G_MAXDOUBLE, sum = 0;
+  guint node, leaves = 1u << depth;
+  gint i;
+
+  for (i = 0; i < n; i++)
+    mx = MAX (mx, logits[i]);
+  for (i = 0; i < (gint) leaves; i++) {
+    p[i] = i < n ? dlic_exact_exp (logits[i] - mx) : 0.0;
+    sum += p[i];
+  }
+  for (node = 1; node < leaves; node++) {
+    /* node at level d covers leaves [(node - 2^d) << (depth - d), ...) */
+    guint d = g_bit_storage (node) - 1, span = leaves >> d, j;
+    guint first = (node - (1u << d)) * span;
+    gdouble p0 = 0, p1 = 0;
+    for (j = 0; j < span / 2; j++) {
+      p0 += p[first + j];
+      p1 += p[first + span / 2 + j];
+    }
+    if (p0 + p1 <= 1e-12 * sum) {
+      probs[node - 1] = DLIC_PROB_INIT;
+    } else {
+      gdouble q = floor (DLIC_PROB_ONE * p0 / (p0 + p1) + 0.5);
+      probs[node - 1] = (DlicProb) CLAMP (q, PRIOR_MIN,
+          DLIC_PROB_ONE - PRIOR_MIN);
+    }
+  }
+}
+
+/* Adaptive contexts seeded with the model's rate-proxy categoricals at the
+ * rate knob t (every context of a channel gets that channel's prior): from
+ * then on every probability depends only on bins already coded. */
+static void
+contexts_init (Contexts * x, const DlicCodec * c, gdouble t)
+{
+  const gint C = c->C, L = c->L, nidx = (1 << IDX_DEPTH) - 1;
+  gdouble *lg = g_new (gdouble, (gsize) C * L + C + 1);
+  gint ci, j;
+
+  x->idx = g_new (DlicProb, (gsize) C * IDX_CTX * nidx);
+  lerp_table (c->sym_logits, c->R, C * L, t, lg);
+  for (ci = 0; ci < C; ci++) {
+    DlicProb *first = x->idx + (gsize) ci * IDX_CTX * nidx;
+    tree_prior (first, IDX_DEPTH, lg + (gsize) ci * L, L);
+    for (j = 1; j < IDX_CTX; j++)
+      memcpy (first + (gsize) j * nidx, first, sizeof (DlicProb) * nidx);
+  }
+  lerp_table (c->imp_logits, c->R, C + 1, t, lg);
+  for (j = 0; j < K_CTX; j++)
+    tree_prior (x->k[j], K_DEPTH, lg, C + 1);
+  g_free (lg);
 }
 
 /* context of k at (y, x): the mean of the left and top levels, bucketed */
@@ -664,7 +725,7 @@ dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
   gint y, x, ci;
 
   t = dlic_codec_quantize_rate (t);
-  contexts_init (&ctx, s->C);
+  contexts_init (&ctx, c, t);
   dlic_rc_encoder_init (&e, payload);
   for (y = 0; y < s->hl; y++) {
     for (x = 0; x < s->wl; x++) {
@@ -727,7 +788,7 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
   wl = (h->width + 7) / 8;
   nl = (gsize) hl * wl;
   dlic_symbols_init (s, c->C, c->L, hl, wl);
-  contexts_init (&ctx, c->C);
+  contexts_init (&ctx, c, h->rate + h->rate_offset / 4096.0);
   dlic_rc_decoder_init (&d, data + h->header_size, h->payload_size);
   for (y = 0; y < hl && !d.overrun; y++) {
     for (x = 0; x < wl; x++) {

@@ -59,6 +59,7 @@ tiny_codec (guint seed)
   GRand *r = g_rand_new_with_seed (seed);
   StWriter st;
   gint64 rc[2] = { TR, TC }, r1[1] = { TR }, l1[1] = { TL };
+  gint64 rcl[3] = { TR, TC, TL }, rk[2] = { TR, TC + 1 };
 
   st_init (&st);
   add_conv (&st, r, "enc.e1", 12, TN1, 3);
@@ -82,6 +83,8 @@ tiny_codec (guint seed)
   add_table (&st, "rate_imp_scale", 1, r1, 1.0, 1.0);
   add_table (&st, "rate_imp_offset", 1, r1, -1.0, 2.0);
   add_table (&st, "quant.centres", 1, l1, -2.0, 2.0);
+  add_table (&st, "prob_sym_logits", 3, rcl, -1.0, 1.0);
+  add_table (&st, "prob_imp_logits", 2, rk, -0.5, 0.5);
   g_rand_free (r);
   return st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
       "arch", "dlic", "channels", "8,8,12", "blocks", "0,1,1",
