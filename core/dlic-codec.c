@@ -651,11 +651,11 @@ tree_prior (DlicProb * probs, guint depth, const gdouble * logits, gint n)
       p1 += p[first + span / 2 + j];
     }
     if (p0 + p1 <= 1e-12 * sum) {
-      probs[node - 1] = DLIC_PROB_INIT;
+      probs[node - 1] = DLIC_PROB_MAKE (DLIC_PROB_INIT);
     } else {
       gdouble q = floor (DLIC_PROB_ONE * p0 / (p0 + p1) + 0.5);
-      probs[node - 1] = (DlicProb) CLAMP (q, PRIOR_MIN,
-          DLIC_PROB_ONE - PRIOR_MIN);
+      probs[node - 1] = DLIC_PROB_MAKE (CLAMP (q, PRIOR_MIN,
+              DLIC_PROB_ONE - PRIOR_MIN));
     }
   }
 }

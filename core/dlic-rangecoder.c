@@ -2,14 +2,37 @@
 #include "dlic-rangecoder.h"
 
 #define TOP (1u << 24)
-#define MOVE_BITS 5             /* adaptation speed: p += (target - p) / 32 */
+#define FAST_BITS 4             /* fast estimate: p += (target - p) / 16 */
+#define SLOW_BITS 6             /* slow estimate: p += (target - p) / 64 */
+
+/* the coding probability: mean of the two estimates, in (0, 4096) */
+static inline guint32
+prob12 (DlicProb p)
+{
+  guint32 v = ((p & 0xffffu) + (p >> 16)) >> 5;
+  return CLAMP (v, 1u, DLIC_PROB_ONE - 1);
+}
+
+static inline void
+prob_update (DlicProb * p, guint bit)
+{
+  guint32 f = *p & 0xffffu, s = *p >> 16;
+  if (!bit) {
+    f += (65536u - f) >> FAST_BITS;
+    s += (65536u - s) >> SLOW_BITS;
+  } else {
+    f -= f >> FAST_BITS;
+    s -= s >> SLOW_BITS;
+  }
+  *p = MIN (f, 65535u) | MIN (s, 65535u) << 16;
+}
 
 void
 dlic_prob_init (DlicProb * p, gsize n)
 {
   gsize i;
   for (i = 0; i < n; i++)
-    p[i] = DLIC_PROB_INIT;
+    p[i] = DLIC_PROB_MAKE (DLIC_PROB_INIT);
 }
 
 void
@@ -43,16 +66,15 @@ shift_low (DlicRangeEncoder * e)
 void
 dlic_rc_encode_bit (DlicRangeEncoder * e, DlicProb * p, guint bit)
 {
-  guint32 bound = (e->range >> DLIC_PROB_BITS) * *p;
+  guint32 bound = (e->range >> DLIC_PROB_BITS) * prob12 (*p);
 
   if (!bit) {
     e->range = bound;
-    *p += (DLIC_PROB_ONE - *p) >> MOVE_BITS;
   } else {
     e->low += bound;
     e->range -= bound;
-    *p -= *p >> MOVE_BITS;
   }
+  prob_update (p, bit);
   while (e->range < TOP) {
     e->range <<= 8;
     shift_low (e);
@@ -109,19 +131,18 @@ dlic_rc_decoder_init (DlicRangeDecoder * d, const guint8 * buf, gsize size)
 guint
 dlic_rc_decode_bit (DlicRangeDecoder * d, DlicProb * p)
 {
-  guint32 bound = (d->range >> DLIC_PROB_BITS) * *p;
+  guint32 bound = (d->range >> DLIC_PROB_BITS) * prob12 (*p);
   guint bit;
 
   if (d->code < bound) {
     d->range = bound;
-    *p += (DLIC_PROB_ONE - *p) >> MOVE_BITS;
     bit = 0;
   } else {
     d->code -= bound;
     d->range -= bound;
-    *p -= *p >> MOVE_BITS;
     bit = 1;
   }
+  prob_update (p, bit);
   while (d->range < TOP) {
     d->range <<= 8;
     d->code = (d->code << 8) | next_byte (d);

@@ -2,7 +2,7 @@
  * bitstream).
  *
  * An LZMA-style binary arithmetic coder: 32-bit range, 64-bit low with
- * carry propagation, 12-bit probabilities adapted after every bin with
+ * carry propagation, probabilities adapted after every bin with
  * integer shifts.  Everything is integer arithmetic, so encoder and decoder
  * agree on any machine.  The decoder never reads outside its buffer: past
  * the end it reads zeros and flags the overrun, which callers turn into a
@@ -19,8 +19,13 @@ G_BEGIN_DECLS
 #define DLIC_PROB_ONE (1u << DLIC_PROB_BITS)
 #define DLIC_PROB_INIT (DLIC_PROB_ONE / 2)
 
-/* A context: probability (of a 0 bin) in DLIC_PROB_BITS bits. */
-typedef guint16 DlicProb;
+/* A context: two estimates of the probability of a 0 bin, 16 bits each,
+ * adapting fast (low half) and slowly (high half); the coder uses their
+ * mean at DLIC_PROB_BITS bits. */
+typedef guint32 DlicProb;
+
+/* A context whose estimates both start at p / DLIC_PROB_ONE */
+#define DLIC_PROB_MAKE(p) ((DlicProb) ((guint32) (p) << 4 | (guint32) (p) << 20))
 
 typedef struct
 {

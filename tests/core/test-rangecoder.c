@@ -40,9 +40,11 @@ test_roundtrip_and_efficiency (void)
   g_assert_cmpuint (dlic_rc_decode_direct (&d, 20), ==, 0xabcde);
   g_assert_false (d.overrun);
   g_assert_cmpmem (pe, sizeof (pe), pd, sizeof (pd));
-  /* within 2% of the entropy (+ the 20 raw bits and 5 flush bytes) */
+  /* within 3% of the entropy (+ the 20 raw bits and 5 flush bytes); the
+   * fast half of the two-speed estimate costs ~2% on such a stationary
+   * source and pays on the codec's non-stationary latents */
   g_test_message ("%u bytes for %.0f bits of entropy", out->len, entropy);
-  g_assert_cmpfloat (out->len * 8.0, <, entropy * 1.02 + 20 + 64);
+  g_assert_cmpfloat (out->len * 8.0, <, entropy * 1.03 + 20 + 64);
 
   g_byte_array_unref (out);
   g_free (bits);
