@@ -644,6 +644,15 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
         "bad plane size %dx%d", width, height);
     return FALSE;
   }
+  if (strength == 0.0) {
+    /* no correction: a copy (src and dst may be the same) */
+    gint yy;
+    if (src != dst || src_stride != dst_stride)
+      for (yy = 0; yy < height; yy++)
+        memmove (dst + (gsize) yy * dst_stride, src + (gsize) yy * src_stride,
+            width);
+    return TRUE;
+  }
   if (max_tile <= 0)
     max_tile = m->arch == ARCH_CASCNN ? DEFAULT_MAX_TILE : DEFAULT_MAX_TILE_FAST;
   max_tile = MAX (max_tile / mul * mul, 2 * g + 4 * mul);

@@ -215,6 +215,20 @@ dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
         rk, error) : NULL;
     if (c->imp_logits == NULL)
       goto fail;
+    {
+      gsize i, n1 = (gsize) c->R * c->C * c->L, n2 = (gsize) c->R * (c->C + 1);
+      gboolean finite = TRUE;
+      for (i = 0; i < n1; i++)
+        finite &= isfinite (c->sym_logits[i]) && fabsf (c->sym_logits[i]) < 1e4f;
+      for (i = 0; i < n2; i++)
+        finite &= isfinite (c->imp_logits[i]) && fabsf (c->imp_logits[i]) < 1e4f;
+      if (!finite) {
+        g_set_error (error, DLIC_ERROR, DLIC_ERROR_FORMAT,
+            "%s: prob_sym_logits / prob_imp_logits hold non-finite or huge "
+            "values", w->source);
+        goto fail;
+      }
+    }
   }
 
   /* identity: SHA-256 of the file; id from metadata or the hash */
@@ -532,8 +546,8 @@ dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
   return TRUE;
 }
 
-gboolean
-dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
+static gboolean
+synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
     gint height, GError ** error)
 {
@@ -613,11 +627,26 @@ dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
   return TRUE;
 }
 
+/* the decoder network in the IEEE default floating-point mode */
+gboolean
+dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
+    gint height, GError ** error)
+{
+  DlicFpState fp;
+  gboolean ok;
+
+  dlic_fp_enter (&fp);
+  ok = synthesise (c, pool, ref, s, t, rgb, stride, width, height, error);
+  dlic_fp_leave (&fp);
+  return ok;
+}
+
 /* ---------------------------------------------------------------------- */
 /* entropy coding of the symbols                                           */
 
-/* Adaptive contexts, all starting at p = 1/2: every probability depends
- * only on bins already coded. */
+/* Adaptive contexts, seeded from the model (contexts_init): every
+ * probability depends only on the model, t and bins already coded. */
 typedef struct
 {
   DlicProb k[K_CTX][(1 << K_DEPTH) - 1];
@@ -669,7 +698,9 @@ contexts_init (Contexts * x, const DlicCodec * c, gdouble t)
   const gint C = c->C, L = c->L, nidx = (1 << IDX_DEPTH) - 1;
   gdouble *lg = g_new (gdouble, (gsize) C * L + C + 1);
   gint ci, j;
+  DlicFpState fp;
 
+  dlic_fp_enter (&fp);
   x->idx = g_new (DlicProb, (gsize) C * IDX_CTX * nidx);
   lerp_table (c->sym_logits, c->R, C * L, t, lg);
   for (ci = 0; ci < C; ci++) {
@@ -682,6 +713,7 @@ contexts_init (Contexts * x, const DlicCodec * c, gdouble t)
   for (j = 0; j < K_CTX; j++)
     tree_prior (x->k[j], K_DEPTH, lg, C + 1);
   g_free (lg);
+  dlic_fp_leave (&fp);
 }
 
 /* context of k at (y, x): the mean of the left and top levels, bucketed */

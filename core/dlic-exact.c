@@ -122,8 +122,9 @@ pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
             gint t0 = CLAMP (-ixb, 0, len), t1 = CLAMP (a->w - ixb, t0, len);
             for (t = 0; t < t0; t++)
               dst[t] = 0.f;
-            memcpy (dst + t0, plane + (gsize) iy * a->w + ixb + t0,
-                sizeof (gfloat) * (t1 - t0));
+            if (t1 > t0)
+              memcpy (dst + t0, plane + (gsize) iy * a->w + ixb + t0,
+                  sizeof (gfloat) * (t1 - t0));
             for (t = t1; t < len; t++)
               dst[t] = 0.f;
           } else {
@@ -239,7 +240,9 @@ exact_job (gpointer data, guint job, guint n_jobs)
   gfloat *bp = dlic_thread_scratch (1, sizeof (gfloat) * (gsize) a->K * NR);
   guint p0, p1, pi;
   gint mb;
+  DlicFpState fp;
 
+  dlic_fp_enter (&fp);
   dlic_split_range ((guint) panels, n_jobs, job, &p0, &p1);
   for (pi = p0; pi < p1; pi++) {
     gsize n0 = (gsize) pi * NR;
@@ -259,6 +262,7 @@ exact_job (gpointer data, guint job, guint n_jobs)
         kernel_portable (a->K, ap, bp, bias, a->relu, out, a->N, mv, nv);
     }
   }
+  dlic_fp_leave (&fp);
 }
 
 void
@@ -312,6 +316,27 @@ dlic_conv2d_exact (DlicPool * pool, const gfloat * in, gint cin, gint h,
 }
 
 /* ---------------------------------------------------------------------- */
+
+void
+dlic_fp_enter (DlicFpState * st)
+{
+#ifdef HAVE_X86
+  st->csr = _mm_getcsr ();
+  /* all exceptions masked, round to nearest, no flush-to-zero or
+   * denormals-are-zero: the IEEE defaults */
+  _mm_setcsr (0x1f80);
+#else
+  st->csr = 0;
+#endif
+}
+
+void
+dlic_fp_leave (const DlicFpState * st)
+{
+#ifdef HAVE_X86
+  _mm_setcsr (st->csr);
+#endif
+}
 
 gdouble
 dlic_exact_exp (gdouble x)

@@ -42,6 +42,19 @@ gboolean dlic_exact_simd (void);
 /* Tests: force the portable kernel (FALSE) or allow SIMD again (TRUE). */
 void dlic_exact_allow_simd (gboolean allow);
 
+/* The SSE control register may have been changed by the host (a library
+ * built with -ffast-math sets flush-to-zero / denormals-are-zero, which
+ * change results with denormal operands).  Bit-exact code runs between
+ * dlic_fp_enter(), which sets the IEEE defaults (round to nearest, no
+ * flushing), and dlic_fp_leave(), which restores the caller's state.
+ * No-ops off x86. */
+typedef struct
+{
+  guint csr;
+} DlicFpState;
+void dlic_fp_enter (DlicFpState * st);
+void dlic_fp_leave (const DlicFpState * st);
+
 /* exp(x) from +, -, * and / only (range reduction by ln 2 and a fixed
  * polynomial), hence the same double on every IEEE-754 machine, unlike
  * libm's exp(), whose last bit may vary between implementations.
