@@ -142,6 +142,59 @@ load_model (GstCasArtifactModel kind, const gchar * file, GError ** error)
   return w ? dlic_ar_model_new (w, error) : NULL;
 }
 
+/* Quality-specialised built-in models, "casartifact-<kind>-q<N>.safetensors"
+ * (one network trained for JPEG quality N alone, as in the CAS-CNN paper):
+ * used instead of the blind model when #GstCasArtifact:quality is within
+ * SPECIAL_REACH of N. */
+static const gint special_qualities[] = { 10, 20, 30, 40, 50, 60 };
+
+#define SPECIAL_REACH 2
+
+static void
+load_special_models (GstCasArtifact * self, GstCasArtifactModel kind)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (special_qualities) &&
+      self->n_special < G_N_ELEMENTS (self->special); i++) {
+    gchar *path = g_strdup_printf (RESOURCE_DIR "casartifact-%s-q%d.safetensors",
+        kind == GST_CAS_ARTIFACT_MODEL_CASCNN ? "cascnn" : "fast",
+        special_qualities[i]);
+    GBytes *bytes = g_resources_lookup_data (path,
+        G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+    if (bytes) {
+      gchar *source = g_strconcat ("resource://", path, NULL);
+      GError *err = NULL;
+      DlicWeights *w = dlic_weights_load_bytes (bytes, source, &err);
+      DlicArModel *m = w ? dlic_ar_model_new (w, &err) : NULL;
+      if (m) {
+        self->special[self->n_special] = m;
+        self->special_q[self->n_special++] = special_qualities[i];
+      } else {
+        GST_WARNING_OBJECT (self, "%s", err->message);
+        g_clear_error (&err);
+      }
+      g_free (source);
+      g_bytes_unref (bytes);
+    }
+    g_free (path);
+  }
+}
+
+/* the model for frames of this JPEG quality (0 = unknown) */
+static DlicArModel *
+pick_model (GstCasArtifact * self, gint quality)
+{
+  guint i;
+
+  if (quality > 0) {
+    for (i = 0; i < self->n_special; i++)
+      if (ABS (quality - self->special_q[i]) <= SPECIAL_REACH)
+        return self->special[i];
+  }
+  return self->model;
+}
+
 static gboolean
 gst_cas_artifact_start (GstBaseTransform * trans)
 {
@@ -156,6 +209,9 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   self->model = load_model (kind, file, &err);
+  self->n_special = 0;
+  if (self->model && (file == NULL || *file == '\0'))
+    load_special_models (self, kind);
   g_free (file);
   if (self->model == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
@@ -182,6 +238,8 @@ gst_cas_artifact_stop (GstBaseTransform * trans)
 
   dlic_ar_model_free (self->model);
   self->model = NULL;
+  while (self->n_special > 0)
+    dlic_ar_model_free (self->special[--self->n_special]);
   dlic_pool_free (self->pool);
   self->pool = NULL;
   return TRUE;
@@ -196,6 +254,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   gboolean chroma;
   gint tile, quality;
   gdouble strength;
+  DlicArModel *model;
   gint64 t0;
   GstClockTime dt;
   GError *err = NULL;
@@ -208,7 +267,8 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   quality = self->quality;
   GST_OBJECT_UNLOCK (self);
 
-  strength = dlic_ar_model_strength (self->model, quality);
+  model = pick_model (self, quality);
+  strength = dlic_ar_model_strength (model, quality);
   if (strength <= 0.0) {
     GST_LOG_OBJECT (self, "quality %d: strength 0, passing through", quality);
     return GST_FLOW_OK;
@@ -233,14 +293,14 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
       for (y = 0; y < h; y++)
         for (x = 0; x < w; x++)
           tmp[y * w + x] = data[(gsize) y * stride + x * pstride];
-      ok = dlic_ar_process_plane (self->model, self->pool, tmp, w, tmp, w, w,
+      ok = dlic_ar_process_plane (model, self->pool, tmp, w, tmp, w, w,
           h, tile, strength, &err);
       for (y = 0; ok && y < h; y++)
         for (x = 0; x < w; x++)
           data[(gsize) y * stride + x * pstride] = tmp[y * w + x];
       g_free (tmp);
     } else {
-      ok = dlic_ar_process_plane (self->model, self->pool, data, stride, data,
+      ok = dlic_ar_process_plane (model, self->pool, data, stride, data,
           stride, w, h, tile, strength, &err);
     }
     if (!ok) {
@@ -371,6 +431,8 @@ gst_cas_artifact_finalize (GObject * object)
 
   g_free (self->model_file);
   dlic_ar_model_free (self->model);
+  while (self->n_special > 0)
+    dlic_ar_model_free (self->special[--self->n_special]);
   dlic_pool_free (self->pool);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
@@ -460,6 +522,9 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * `core/train/calibrate_strength.py`): about 1 inside the trained range
    * (10..60), less above it, where the full correction would do harm, and
    * a strength of 0 passes frames through without running the network.
+   * Where the plugin carries a model trained for one quality (built in:
+   * CAS-CNN for quality 10, `casartifact-cascnn-q10.safetensors`), a
+   * quality within 2 of it selects that model instead of the blind one.
    */
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_int ("quality", "JPEG quality",

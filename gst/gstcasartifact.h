@@ -46,6 +46,9 @@ struct _GstCasArtifact
 
   /* streaming state */
   DlicArModel *model;           /* loaded in start(), freed in stop() */
+  DlicArModel *special[6];      /* quality-specialised built-in models */
+  gint special_q[6];
+  guint n_special;
   DlicPool *pool;
   GstClockTime max_proc_time;   /* slowest frame so far, reported as latency */
   GstClockTime reported_latency;
