@@ -509,8 +509,9 @@ def speed_table(rows):
 def targets(all_res, rows, args):
     lines = ["| target | Q / case | ours | target | gap | status |", "|---|---|---:|---:|---:|---|"]
     live = all_res.get("live1")
-    for m, tgt, who in (("cascnn", TARGET_CASCNN, "DnCNN-3"), ("fast", TARGET_FAST, "ARCNN")):
-        if not live or m not in args.models:
+    for m, tgt, who in (("cascnn", TARGET_CASCNN, "DnCNN-3"), ("fast", TARGET_FAST, "ARCNN"),
+                        ("cascnn+q", TARGET_CASCNN, "DnCNN-3"), ("fast+q", TARGET_FAST, "ARCNN")):
+        if not live or m not in args.models + args.qmodels:
             continue
         for q in args.qualities:
             if q not in tgt:
