@@ -110,76 +110,66 @@ G_DEFINE_TYPE (GstCasArtifact, gst_cas_artifact, GST_TYPE_VIDEO_FILTER);
 GST_ELEMENT_REGISTER_DEFINE (casartifact, "casartifact", GST_RANK_NONE,
     GST_TYPE_CAS_ARTIFACT);
 
+static const gchar *
+kind_name (GstCasArtifactModel kind)
+{
+  return kind == GST_CAS_ARTIFACT_MODEL_CASCNN ? "cascnn" : "fast";
+}
+
+/* A model embedded in the plugin (core/models/NAME); NULL without an error
+ * set when the build does not carry NAME. */
+static DlicArModel *
+load_resource_model (const gchar * name, GError ** error)
+{
+  gchar *path = g_strconcat (RESOURCE_DIR, name, NULL);
+  GBytes *bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE,
+      NULL);
+  DlicWeights *w = NULL;
+
+  if (bytes) {
+    gchar *source = g_strconcat ("resource://", path, NULL);
+    w = dlic_weights_load_bytes (bytes, source, error);
+    g_free (source);
+    g_bytes_unref (bytes);
+  }
+  g_free (path);
+  return w ? dlic_ar_model_new (w, error) : NULL;
+}
+
 /* Load the configured model: a file, or the one embedded in the plugin. */
 static DlicArModel *
 load_model (GstCasArtifactModel kind, const gchar * file, GError ** error)
 {
-  DlicWeights *w;
-  GBytes *bytes;
-  gchar *path;
+  gchar *name;
+  DlicArModel *m;
+  GError *err = NULL;
 
   if (file && *file)
     return dlic_ar_model_load_file (file, error);
 
-  path = g_strconcat (RESOURCE_DIR, kind == GST_CAS_ARTIFACT_MODEL_CASCNN ?
-      "casartifact-cascnn.safetensors" : "casartifact-fast.safetensors", NULL);
-  bytes = g_resources_lookup_data (path, G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-  if (bytes == NULL) {
-    g_set_error (error, DLIC_ERROR, DLIC_ERROR_IO,
+  name = g_strdup_printf ("casartifact-%s.safetensors", kind_name (kind));
+  m = load_resource_model (name, &err);
+  g_free (name);
+  if (m == NULL && err == NULL)
+    g_set_error (&err, DLIC_ERROR, DLIC_ERROR_IO,
         "this build has no built-in %s model (core/models was empty at "
-        "build time); set model-file", kind == GST_CAS_ARTIFACT_MODEL_CASCNN ?
-        "cascnn" : "fast");
-    g_free (path);
-    return NULL;
-  }
-  {
-    gchar *source = g_strconcat ("resource://", path, NULL);
-    w = dlic_weights_load_bytes (bytes, source, error);
-    g_free (source);
-  }
-  g_bytes_unref (bytes);
-  g_free (path);
-  return w ? dlic_ar_model_new (w, error) : NULL;
+        "build time); set model-file", kind_name (kind));
+  if (err)
+    g_propagate_error (error, err);
+  return m;
 }
 
 /* Quality-specialised built-in models, "casartifact-<kind>-q<N>.safetensors"
  * (one network trained for JPEG quality N alone, as in the CAS-CNN paper):
  * used instead of the blind model when #GstCasArtifact:quality is within
- * SPECIAL_REACH of N. */
+ * SPECIAL_REACH of N.  Loaded on first use, so elements that never set a
+ * quality pay nothing at start. */
 static const gint special_qualities[] = { 10, 20, 30, 40, 50, 60 };
 
 #define SPECIAL_REACH 2
 
-static void
-load_special_models (GstCasArtifact * self, GstCasArtifactModel kind)
-{
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (special_qualities) &&
-      self->n_special < G_N_ELEMENTS (self->special); i++) {
-    gchar *path = g_strdup_printf (RESOURCE_DIR "casartifact-%s-q%d.safetensors",
-        kind == GST_CAS_ARTIFACT_MODEL_CASCNN ? "cascnn" : "fast",
-        special_qualities[i]);
-    GBytes *bytes = g_resources_lookup_data (path,
-        G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
-    if (bytes) {
-      gchar *source = g_strconcat ("resource://", path, NULL);
-      GError *err = NULL;
-      DlicWeights *w = dlic_weights_load_bytes (bytes, source, &err);
-      DlicArModel *m = w ? dlic_ar_model_new (w, &err) : NULL;
-      if (m) {
-        self->special[self->n_special] = m;
-        self->special_q[self->n_special++] = special_qualities[i];
-      } else {
-        GST_WARNING_OBJECT (self, "%s", err->message);
-        g_clear_error (&err);
-      }
-      g_free (source);
-      g_bytes_unref (bytes);
-    }
-    g_free (path);
-  }
-}
+G_STATIC_ASSERT (G_N_ELEMENTS (special_qualities) ==
+    G_N_ELEMENTS (((GstCasArtifact *) NULL)->special));
 
 /* the model for frames of this JPEG quality (0 = unknown) */
 static DlicArModel *
@@ -187,12 +177,40 @@ pick_model (GstCasArtifact * self, gint quality)
 {
   guint i;
 
-  if (quality > 0) {
-    for (i = 0; i < self->n_special; i++)
-      if (ABS (quality - self->special_q[i]) <= SPECIAL_REACH)
-        return self->special[i];
+  if (quality <= 0 || !self->use_special)
+    return self->model;
+  for (i = 0; i < G_N_ELEMENTS (special_qualities); i++) {
+    if (ABS (quality - special_qualities[i]) > SPECIAL_REACH)
+      continue;
+    if (!(self->special_tried & (1u << i))) {
+      gchar *name = g_strdup_printf ("casartifact-%s-q%d.safetensors",
+          kind_name (self->special_kind), special_qualities[i]);
+      GError *err = NULL;
+      self->special_tried |= 1u << i;
+      self->special[i] = load_resource_model (name, &err);
+      if (err) {
+        GST_WARNING_OBJECT (self, "%s", err->message);
+        g_error_free (err);
+      } else if (self->special[i]) {
+        GST_INFO_OBJECT (self, "quality %d: using %s", quality, name);
+      }
+      g_free (name);
+    }
+    return self->special[i] ? self->special[i] : self->model;
   }
   return self->model;
+}
+
+static void
+free_special_models (GstCasArtifact * self)
+{
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (self->special); i++) {
+    dlic_ar_model_free (self->special[i]);
+    self->special[i] = NULL;
+  }
+  self->special_tried = 0;
 }
 
 static gboolean
@@ -209,9 +227,9 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   GST_OBJECT_UNLOCK (self);
 
   self->model = load_model (kind, file, &err);
-  self->n_special = 0;
-  if (self->model && (file == NULL || *file == '\0'))
-    load_special_models (self, kind);
+  free_special_models (self);
+  self->special_kind = kind;
+  self->use_special = (file == NULL || *file == '\0');
   g_free (file);
   if (self->model == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
@@ -238,8 +256,7 @@ gst_cas_artifact_stop (GstBaseTransform * trans)
 
   dlic_ar_model_free (self->model);
   self->model = NULL;
-  while (self->n_special > 0)
-    dlic_ar_model_free (self->special[--self->n_special]);
+  free_special_models (self);
   dlic_pool_free (self->pool);
   self->pool = NULL;
   return TRUE;
@@ -431,8 +448,7 @@ gst_cas_artifact_finalize (GObject * object)
 
   g_free (self->model_file);
   dlic_ar_model_free (self->model);
-  while (self->n_special > 0)
-    dlic_ar_model_free (self->special[--self->n_special]);
+  free_special_models (self);
   dlic_pool_free (self->pool);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }

@@ -46,9 +46,10 @@ struct _GstCasArtifact
 
   /* streaming state */
   DlicArModel *model;           /* loaded in start(), freed in stop() */
-  DlicArModel *special[6];      /* quality-specialised built-in models */
-  gint special_q[6];
-  guint n_special;
+  DlicArModel *special[6];      /* quality-specialised built-in models, */
+  guint special_tried;          /* loaded on first use (bit i: tried) */
+  GstCasArtifactModel special_kind;
+  gboolean use_special;         /* FALSE with a model-file */
   DlicPool *pool;
   GstClockTime max_proc_time;   /* slowest frame so far, reported as latency */
   GstClockTime reported_latency;
