@@ -31,19 +31,24 @@ max_abs_diff (const gfloat * a, const gfloat * b, gsize n)
   return m;
 }
 
+/* convolution shapes for the optimised-vs-reference tests:
+ * cin, cout, k, s, h, w (odd sizes, strides, 1x1, remainders of the
+ * exact kernel's 4x24 blocks) */
+static const gint conv_cases[][6] = {
+  {1, 8, 3, 1, 17, 13}, {3, 5, 3, 2, 16, 16}, {7, 4, 3, 2, 15, 9},
+  {16, 16, 3, 1, 8, 8}, {5, 6, 1, 1, 9, 11}, {4, 3, 5, 2, 12, 10},
+  {2, 2, 3, 1, 1, 1}, {64, 32, 3, 1, 20, 30}, {48, 12, 3, 1, 20, 30},
+  {32, 33, 3, 1, 7, 50},
+};
+
 static void
 test_conv2d_matches_reference (void)
 {
-  /* cin, cout, k, s, h, w */
-  static const gint cases[][6] = {
-    {1, 8, 3, 1, 17, 13}, {3, 5, 3, 2, 16, 16}, {7, 4, 3, 2, 15, 9},
-    {16, 16, 3, 1, 8, 8}, {5, 6, 1, 1, 9, 11}, {4, 3, 5, 2, 12, 10},
-    {2, 2, 3, 1, 1, 1}, {64, 32, 3, 1, 20, 30},
-  };
+  const gint (*cases)[6] = conv_cases;
   GRand *r = g_rand_new_with_seed (11);
   guint i, t;
 
-  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+  for (i = 0; i < G_N_ELEMENTS (conv_cases); i++) {
     gint cin = cases[i][0], cout = cases[i][1], k = cases[i][2];
     gint s = cases[i][3], h = cases[i][4], w = cases[i][5], p = k / 2;
     gint ho = dlic_conv_out_size (h, k, s, p), wo = dlic_conv_out_size (w, k,
@@ -80,16 +85,11 @@ test_conv2d_matches_reference (void)
 static void
 test_conv2d_exact_identical (void)
 {
-  /* cin, cout, k, s, h, w */
-  static const gint cases[][6] = {
-    {1, 8, 3, 1, 17, 13}, {3, 5, 3, 2, 16, 16}, {7, 4, 3, 2, 15, 9},
-    {16, 16, 3, 1, 8, 8}, {5, 6, 1, 1, 9, 11}, {4, 3, 5, 2, 12, 10},
-    {2, 2, 3, 1, 1, 1}, {48, 12, 3, 1, 20, 30}, {32, 33, 3, 1, 7, 50},
-  };
+  const gint (*cases)[6] = conv_cases;
   GRand *r = g_rand_new_with_seed (12);
   guint i, t;
 
-  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+  for (i = 0; i < G_N_ELEMENTS (conv_cases); i++) {
     gint cin = cases[i][0], cout = cases[i][1], k = cases[i][2];
     gint s = cases[i][3], h = cases[i][4], w = cases[i][5], p = k / 2;
     gint ho = dlic_conv_out_size (h, k, s, p), wo = dlic_conv_out_size (w, k,
