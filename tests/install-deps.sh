@@ -10,7 +10,7 @@ PKGS=(
   # build
   meson ninja-build pkg-config gcc
   libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev
-  liborc-0.4-dev liborc-0.4-dev-bin
+  liborc-0.4-dev liborc-0.4-dev-bin libjson-glib-dev libopenblas-dev
   # run, demo and tests
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad
