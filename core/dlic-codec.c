@@ -1,6 +1,7 @@
 /* gst-dlic: the dlic learned image codec, see dlic-codec.h and
  * docs/bitstream.md.  Network layout: core/train/dlic_model.py. */
 #include "dlic-codec.h"
+#include "dlic-codec-private.h"
 
 #include <math.h>
 #include <string.h>
@@ -9,7 +10,6 @@
 #include "dlic-rangecoder.h"
 
 #define STR_OR_NONE(s) ((s) ? (s) : "(none)")
-#define MAX_BLOCKS 16
 #define MAX_C 63                /* k is coded with a 6-level binary tree */
 #define MAX_L 16                /* indices with a 4-level tree */
 #define K_DEPTH 6
@@ -17,40 +17,6 @@
 #define K_CTX 16                 /* importance contexts: neighbours' mean level */
 #define PRIOR_MIN 16             /* seeded probabilities stay in [16, 4080] / 4096 */
 #define IDX_CTX 4               /* index contexts per channel: neighbours' magnitude */
-
-typedef struct
-{
-  const gfloat *w, *b;
-  gint cin, cout, k, s;
-} CLayer;
-
-typedef struct
-{
-  CLayer c1, c2;
-} ResBlock;
-
-struct _DlicCodec
-{
-  DlicWeights *weights;
-  gchar model_id[DLIC_MODEL_ID_LEN + 1];
-  guint8 hash[8];
-
-  gint n1, n2, n3, C, L, K, R;
-  gint b1, b2, b3;
-  gboolean uniform;
-
-  /* encoder */
-  CLayer e1, e2, e3, e4;
-  ResBlock eb1[MAX_BLOCKS], eb2[MAX_BLOCKS], eb3[MAX_BLOCKS];
-  /* decoder */
-  CLayer d0, d1, d2, d3;
-  ResBlock db1[MAX_BLOCKS], db2[MAX_BLOCKS], db3[MAX_BLOCKS];
-  /* rate tables (R, C), (R), and reconstruction values (L) */
-  const gfloat *log_gain, *log_igain, *imp_scale, *imp_offset, *centres;
-  /* the rate proxy's categoricals (logits): (R, C, L) symbols, (R, C+1)
-   * importance levels; they seed the coder's adaptive contexts */
-  const gfloat *sym_logits, *imp_logits;
-};
 
 /* ---------------------------------------------------------------------- */
 /* symbols                                                                 */
@@ -383,24 +349,6 @@ run_blocks (const Ops * o, const ResBlock * b, gint n, gfloat * v, gint ch,
   }
 }
 
-/* lerp of a table row set (R, n) at t -> out (n) */
-static void
-lerp_table (const gfloat * P, gint R, gint n, gdouble t, gdouble * out)
-{
-  gint i, j;
-  gdouble f;
-
-  if (R == 1) {
-    for (j = 0; j < n; j++)
-      out[j] = P[j];
-    return;
-  }
-  i = CLAMP ((gint) floor (t), 0, R - 2);
-  f = CLAMP (t - i, 0.0, 1.0);
-  for (j = 0; j < n; j++)
-    out[j] = (1.0 - f) * P[(gsize) i * n + j] + f * P[(gsize) (i + 1) * n + j];
-}
-
 void
 dlic_features_clear (DlicFeatures * f)
 {
@@ -496,11 +444,11 @@ dlic_codec_quantize (DlicCodec * c, const DlicFeatures * f, gdouble t,
   t = dlic_codec_quantize_rate (t);
   /* importance and quantization (float, encoder side only) */
   g = g_new (gdouble, c->C);
-  lerp_table (c->log_gain, c->R, c->C, t, g);
+  dlic_lerp_table (c->log_gain, c->R, c->C, t, g);
   for (ci = 0; ci < c->C; ci++)
     g[ci] = exp (g[ci]);
-  lerp_table (c->imp_scale, c->R, 1, t, &scale);
-  lerp_table (c->imp_offset, c->R, 1, t, &offset);
+  dlic_lerp_table (c->imp_scale, c->R, 1, t, &scale);
+  dlic_lerp_table (c->imp_offset, c->R, 1, t, &offset);
   dlic_symbols_init (out, c->C, c->L, f->hl, f->wl);
   for (y = 0; y < (gint) nl; y++) {
     gdouble hh = tmp[(gsize) c->C * nl + y];
@@ -585,7 +533,7 @@ synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
 
   /* yhat[c] = centre[idx] * igain[c] where c < k, else 0 */
   gi = g_new (gdouble, c->C);
-  lerp_table (c->log_igain, c->R, c->C, t, gi);
+  dlic_lerp_table (c->log_igain, c->R, c->C, t, gi);
   for (ci = 0; ci < c->C; ci++) {
     gdouble gc = dlic_exact_exp (gi[ci]);
     for (y = 0; y < (gint) nl; y++)
@@ -702,14 +650,14 @@ contexts_init (Contexts * x, const DlicCodec * c, gdouble t)
 
   dlic_fp_enter (&fp);
   x->idx = g_new (DlicProb, (gsize) C * IDX_CTX * nidx);
-  lerp_table (c->sym_logits, c->R, C * L, t, lg);
+  dlic_lerp_table (c->sym_logits, c->R, C * L, t, lg);
   for (ci = 0; ci < C; ci++) {
     DlicProb *first = x->idx + (gsize) ci * IDX_CTX * nidx;
     tree_prior (first, IDX_DEPTH, lg + (gsize) ci * L, L);
     for (j = 1; j < IDX_CTX; j++)
       memcpy (first + (gsize) j * nidx, first, sizeof (DlicProb) * nidx);
   }
-  lerp_table (c->imp_logits, c->R, C + 1, t, lg);
+  dlic_lerp_table (c->imp_logits, c->R, C + 1, t, lg);
   for (j = 0; j < K_CTX; j++)
     tree_prior (x->k[j], K_DEPTH, lg, C + 1);
   g_free (lg);

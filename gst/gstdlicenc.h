@@ -29,6 +29,7 @@ struct _GstDlicEnc
   gdouble target_bpp;
   gchar *model_file;
   guint n_threads;
+  guint refine;                 /* encoder-side refinement steps */
 
   /* streaming state */
   DlicCodec *codec;

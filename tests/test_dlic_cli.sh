@@ -42,6 +42,9 @@ check "missing input" 1 "no such file" -- "$DLIC" encode "$T/none.png" "$T/x.dli
 check "missing model" 1 "cannot read model" -- "$DLIC" encode "$IMG" "$T/x.dlic" --model "$T/none.safetensors"
 check "no partial output" 1 "" -- test -e "$T/x.dlic"
 check "bad quality" 2 "quality" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 101
+check "refine" 0 "" -- "$DLIC" encode "$IMG" "$T/r.dlic" --model "$T/m.safetensors" --quality 50 --refine 2
+check "refined decodes" 0 "" -- "$DLIC" decode "$T/r.dlic" "$T/r.png" --model "$T/m.safetensors"
+check "bad refine" 2 "refine" -- "$DLIC" encode "$IMG" "$T/x.dlic" --refine -1
 check "both rate options" 2 "not both" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 5 --target-bpp 1
 check "usage" 2 "usage" -- "$DLIC" frobnicate
 

@@ -53,8 +53,10 @@ add_table (StWriter * st, const gchar * name, gint ndim, const gint64 * shape,
 }
 
 /* channels 8,8,12, blocks 0,1,1, TC 6, TL 5 (uniform), TR 3 */
+/* with_lambdas: also the training rate-distortion weights (metadata that
+ * encoder-side refinement needs) */
 static inline GBytes *
-tiny_codec (guint seed)
+tiny_codec_with_meta (guint seed, gboolean with_lambdas)
 {
   GRand *r = g_rand_new_with_seed (seed);
   StWriter st;
@@ -89,7 +91,14 @@ tiny_codec (guint seed)
   return st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
       "arch", "dlic", "channels", "8,8,12", "blocks", "0,1,1",
       "latent_channels", "6", "levels", "5", "quant", "uniform",
-      "rate_points", "3", NULL);
+      "rate_points", "3", with_lambdas ? "lambdas" : NULL, "0.01,0.03,0.1",
+      NULL);
+}
+
+static inline GBytes *
+tiny_codec (guint seed)
+{
+  return tiny_codec_with_meta (seed, TRUE);
 }
 
 #endif /* TINY_CODEC_H */

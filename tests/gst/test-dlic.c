@@ -297,6 +297,60 @@ GST_START_TEST (test_target_bpp)
 
 GST_END_TEST;
 
+/* refine: a refined clip (odd size) decodes frame by frame with the
+ * plain decoder; with target-bpp it still lands within 5%; a model without
+ * the training lambdas is an element error that says so. */
+GST_START_TEST (test_refine)
+{
+  const gint w = 37, h = 21;
+  gsize bytes, lo, hi, got;
+  gchar *path, *desc, *err, *p, *props;
+  guint n = 0;
+  gdouble target, bpp;
+
+  path = encode_file ("refined.dlic", 2, w, h, "refine=3", &bytes);
+  desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s "
+      "! video/x-raw,format=RGB,width=37,height=21 ! fakesink name=sink",
+      path, model);
+  err = run (desc, &n, NULL);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless_equals_int (n, 2);
+  g_free (desc);
+  g_free (path);
+
+  p = encode_file ("rlo.dlic", 1, w, h, "quality=0", &lo);
+  g_free (p);
+  p = encode_file ("rhi.dlic", 1, w, h, "quality=100", &hi);
+  g_free (p);
+  target = ((lo + hi) / 2.0) * 8.0 / (w * h);
+  props = g_strdup_printf ("target-bpp=%f refine=3", target);
+  p = encode_file ("rt.dlic", 1, w, h, props, &got);
+  g_free (props);
+  g_free (p);
+  bpp = got * 8.0 / (w * h);
+  fail_unless (ABS (bpp - target) <= 0.05 * target, "%f vs %f", bpp, target);
+
+  {
+    GBytes *b = tiny_codec_with_meta (1, FALSE);
+    gsize nb;
+    const gchar *d = g_bytes_get_data (b, &nb);
+    gchar *m2 = g_build_filename (tmpdir, "nolambdas.safetensors", NULL);
+    fail_unless (g_file_set_contents (m2, d, nb, NULL));
+    g_bytes_unref (b);
+    desc = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+        "video/x-raw,format=RGB,width=16,height=16 ! dlicenc model-file=%s "
+        "refine=2 ! fakesink", m2);
+    err = run (desc, NULL, NULL);
+    fail_unless (err != NULL);
+    fail_unless (strstr (err, "lambdas") != NULL, "%s", err);
+    g_free (err);
+    g_free (desc);
+    g_free (m2);
+  }
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_model)
 {
   gchar *err = run ("videotestsrc num-buffers=1 ! video/x-raw,format=RGB ! "
@@ -325,6 +379,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_decodebin);
   tcase_add_test (tc, test_corrupt_files);
   tcase_add_test (tc, test_target_bpp);
+  tcase_add_test (tc, test_refine);
   tcase_add_test (tc, test_missing_model);
   return s;
 }

@@ -1,0 +1,259 @@
+/* gst-dlic: encoder-side latent refinement.  The decoder's hand-written
+ * backward pass agrees with finite differences (BLAS and reference paths),
+ * the full gradient lowers the refinement loss, and with the shipped model
+ * a refined stream costs less in real bits and decoded error than the
+ * single-pass one. */
+#include <math.h>
+#include <string.h>
+#include <glib.h>
+
+#include "dlic-codec.h"
+#include "dlic-nn.h"
+#include "dlic-refine.h"
+
+#include "tiny-codec.h"
+
+static DlicCodec *
+tiny (guint seed)
+{
+  GBytes *b = tiny_codec (seed);
+  GError *err = NULL;
+  DlicCodec *c = dlic_codec_new_from_bytes (b, "tiny-codec.safetensors", &err);
+
+  g_assert_no_error (err);
+  g_bytes_unref (b);
+  return c;
+}
+
+/* a picture with smooth areas, edges and texture */
+static guint8 *
+picture (gint w, gint h)
+{
+  guint8 *p = g_malloc0 ((gsize) 3 * w * h);
+  GRand *r = g_rand_new_with_seed (7);
+  gint x, y, ci;
+
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      for (ci = 0; ci < 3; ci++) {
+        gdouble v = 128 + 70 * sin (0.09 * x * (ci + 1) + 0.05 * y) *
+            cos (0.13 * y - 0.04 * x) + ((x / 11 + y / 7) % 2 ? 30 : -30) +
+            g_rand_double_range (r, -12, 12);
+        p[((gsize) y * w + x) * 3 + ci] = (guint8) CLAMP (v, 0, 255);
+      }
+  g_rand_free (r);
+  return p;
+}
+
+static gdouble
+dot (const gfloat * a, const gfloat * b, gsize n)
+{
+  gdouble s = 0.0;
+  gsize i;
+
+  for (i = 0; i < n; i++)
+    s += (gdouble) a[i] * b[i];
+  return s;
+}
+
+/* <g_out, dec(y + eps d)> - <g_out, dec(y - eps d)> over 2 eps equals
+ * <g_yhat, d> from the backward pass */
+static void
+test_decoder_vjp (void)
+{
+  const gint C = 6, hl = 3, wl = 4;
+  const gsize ny = (gsize) C * hl * wl, nx = (gsize) 3 * 64 * hl * wl;
+  DlicCodec *c = tiny (3);
+  DlicPool *pool = dlic_pool_new (2);
+  GRand *r = g_rand_new_with_seed (11);
+  gfloat *y = g_new (gfloat, ny), *d = g_new (gfloat, ny);
+  gfloat *yp = g_new (gfloat, ny), *ym = g_new (gfloat, ny);
+  gfloat *go = g_new (gfloat, nx), *out = g_new (gfloat, nx);
+  gfloat *gy = g_new (gfloat, ny), *gy_ref = g_new (gfloat, ny);
+  GError *err = NULL;
+  gsize i;
+  gint trial;
+
+  for (trial = 0; trial < 4; trial++) {
+    const gdouble eps = 1e-3;
+    gdouble fp, fm, num, ana, maxd = 0.0;
+
+    for (i = 0; i < ny; i++) {
+      y[i] = (gfloat) g_rand_double_range (r, -2, 2);
+      d[i] = (gfloat) g_rand_double_range (r, -1, 1);
+      yp[i] = (gfloat) (y[i] + eps * d[i]);
+      ym[i] = (gfloat) (y[i] - eps * d[i]);
+    }
+    for (i = 0; i < nx; i++)
+      go[i] = (gfloat) g_rand_double_range (r, -1, 1);
+    g_assert_true (dlic_codec_decoder_vjp (c, pool, FALSE, y, hl, wl, go, out,
+            gy, &err));
+    g_assert_true (dlic_codec_decoder_vjp (c, pool, TRUE, y, hl, wl, go, out,
+            gy_ref, &err));
+    g_assert_no_error (err);
+    for (i = 0; i < ny; i++)
+      maxd = MAX (maxd, fabs (gy[i] - gy_ref[i]));
+    g_assert_cmpfloat (maxd, <, 1e-4);
+    g_assert_true (dlic_codec_decoder_vjp (c, pool, TRUE, yp, hl, wl, go, out,
+            gy_ref, &err));
+    fp = dot (go, out, nx);
+    g_assert_true (dlic_codec_decoder_vjp (c, pool, TRUE, ym, hl, wl, go, out,
+            gy_ref, &err));
+    fm = dot (go, out, nx);
+    num = (fp - fm) / (2 * eps);
+    ana = dot (gy, d, ny);
+    g_assert_cmpfloat (fabs (ana), >, 1e-3);
+    g_assert_cmpfloat (fabs (num - ana), <, 0.02 * fabs (ana) + 1e-3);
+  }
+  g_free (y);
+  g_free (d);
+  g_free (yp);
+  g_free (ym);
+  g_free (go);
+  g_free (out);
+  g_free (gy);
+  g_free (gy_ref);
+  g_rand_free (r);
+  dlic_pool_free (pool);
+  dlic_codec_free (c);
+}
+
+/* the gradient points downhill: a few steps lower J clearly, on the tiny
+ * model (odd size, padding) with both convolution paths */
+static void
+test_lowers_cost (void)
+{
+  const gint w = 29, h = 21;
+  DlicCodec *c = tiny (5);
+  DlicPool *pool = dlic_pool_new (2);
+  guint8 *rgb = picture (w, h);
+  GError *err = NULL;
+  gint ref;
+
+  for (ref = 0; ref < 2; ref++) {
+    DlicFeatures f;
+    DlicRefineStats st;
+    gdouble j;
+
+    g_assert_true (dlic_codec_features (c, pool, FALSE, rgb, 3 * w, w, h, &f,
+            &err));
+    g_assert_true (dlic_codec_refine (c, pool, ref, rgb, 3 * w, w, h, 1.0, 8,
+            0.05, &f, &st, &err));
+    g_assert_no_error (err);
+    g_assert_cmpint (st.best_iter, >, 0);
+    g_assert_cmpfloat (st.j_after, <, 0.95 * st.j_before);
+    /* the kept features have the reported cost */
+    j = dlic_codec_refine_cost (c, pool, ref, rgb, 3 * w, w, h, 1.0, &f, &err);
+    g_assert_cmpfloat (fabs (j - st.j_after), <, 1e-6 * st.j_after);
+    dlic_features_clear (&f);
+  }
+  g_free (rgb);
+  dlic_pool_free (pool);
+  dlic_codec_free (c);
+}
+
+/* a model without "lambdas" is refused with a message naming the file */
+static void
+test_needs_lambdas (void)
+{
+  GBytes *b = tiny_codec_with_meta (5, FALSE);
+  GError *err = NULL;
+  DlicCodec *c = dlic_codec_new_from_bytes (b, "nolambdas.safetensors", &err);
+  guint8 *rgb = picture (16, 16);
+  DlicFeatures f;
+
+  g_assert_no_error (err);
+  g_assert_true (dlic_codec_features (c, NULL, FALSE, rgb, 48, 16, 16, &f,
+          &err));
+  g_assert_false (dlic_codec_refine (c, NULL, FALSE, rgb, 48, 16, 16, 0.0, 2,
+          0.0, &f, NULL, &err));
+  g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
+  g_assert_nonnull (strstr (err->message, "nolambdas.safetensors"));
+  g_assert_nonnull (strstr (err->message, "lambdas"));
+  g_clear_error (&err);
+  dlic_features_clear (&f);
+  g_free (rgb);
+  g_bytes_unref (b);
+  dlic_codec_free (c);
+}
+
+/* shipped model: at the same t, the refined stream has a lower real
+ * rate-distortion cost (file bits and decoded pixels, bit-exact decoder)
+ * than the network's own latents */
+static void
+test_shipped_model_real_cost (void)
+{
+  const gchar *dir = g_getenv ("DLIC_MODELS_DIR");
+  const gint w = 95, h = 66;
+  gchar *path;
+  DlicCodec *c;
+  DlicPool *pool;
+  guint8 *rgb, *out;
+  GError *err = NULL;
+  gdouble lam[] = { 0.0018, 0.0067, 0.0932 }, tt[] = { 0.0, 2.0, 6.0 };
+  gint i, pass;
+
+  if (dir == NULL) {
+    g_test_skip ("DLIC_MODELS_DIR not set");
+    return;
+  }
+  path = g_build_filename (dir, "dlic-codec.safetensors", NULL);
+  c = dlic_codec_new_from_file (path, &err);
+  g_assert_no_error (err);
+  pool = dlic_pool_new (2);
+  rgb = picture (w, h);
+  out = g_malloc ((gsize) 3 * w * h);
+  for (i = 0; i < 3; i++) {
+    gdouble cost[2];
+    for (pass = 0; pass < 2; pass++) {
+      DlicFeatures f;
+      DlicSymbols s;
+      DlicHeader hd;
+      GBytes *pkt;
+      gdouble sse = 0.0;
+      gsize n, k;
+      g_assert_true (dlic_codec_features (c, pool, FALSE, rgb, 3 * w, w, h,
+              &f, &err));
+      if (pass == 1)
+        g_assert_true (dlic_codec_refine (c, pool, FALSE, rgb, 3 * w, w, h,
+                tt[i], 10, 0.0, &f, NULL, &err));
+      g_assert_no_error (err);
+      dlic_codec_quantize (c, &f, tt[i], &s);
+      pkt = dlic_codec_pack (c, &s, w, h, tt[i]);
+      {
+        const guint8 *data = g_bytes_get_data (pkt, &n);
+        g_assert_true (dlic_codec_decode (c, pool, data, n, out, 3 * w, &hd,
+                &err));
+      }
+      g_assert_no_error (err);
+      for (k = 0; k < (gsize) 3 * w * h; k++)
+        sse += ((gdouble) out[k] - rgb[k]) * ((gdouble) out[k] - rgb[k]);
+      cost[pass] = lam[i] * sse / (3.0 * w * h) + 8.0 * n / ((gdouble) w * h);
+      g_test_message ("t=%g %s: %.3f bpp, %.2f dB, cost %.4f", tt[i],
+          pass ? "refined" : "single pass", 8.0 * n / ((gdouble) w * h),
+          10 * log10 (255.0 * 255.0 * 3 * w * h / sse), cost[pass]);
+      g_bytes_unref (pkt);
+      dlic_symbols_clear (&s);
+      dlic_features_clear (&f);
+    }
+    g_assert_cmpfloat (cost[1], <, cost[0]);
+  }
+  g_free (rgb);
+  g_free (out);
+  g_free (path);
+  dlic_pool_free (pool);
+  dlic_codec_free (c);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  dlic_nn_init ();
+  g_test_add_func ("/refine/decoder-vjp", test_decoder_vjp);
+  g_test_add_func ("/refine/lowers-cost", test_lowers_cost);
+  g_test_add_func ("/refine/needs-lambdas", test_needs_lambdas);
+  g_test_add_func ("/refine/shipped-model-real-cost",
+      test_shipped_model_real_cost);
+  return g_test_run ();
+}
