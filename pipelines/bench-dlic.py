@@ -94,16 +94,17 @@ TARGET_WEBP = -35.7
 TARGET_J2K = -45.0
 TARGET_SECONDS = 0.5
 
-CODEC_ORDER = ["jpeg", "webp", "jpeg2000", "avif", "dlic"]
+CODEC_ORDER = ["jpeg", "webp", "jpeg2000", "avif", "dlic", "dlicr"]
 LABELS = {
     "jpeg": "JPEG 4:2:0",
     "webp": "WebP",
     "jpeg2000": "JPEG 2000",
     "avif": "AVIF 4:4:4",
     "dlic": "dlic",
+    "dlicr": "dlic --refine N",   # N set from --dlic-refine
 }
 COLORS = {"jpeg": "tab:gray", "webp": "tab:blue", "jpeg2000": "tab:green",
-          "avif": "tab:purple", "dlic": "tab:red"}
+          "avif": "tab:purple", "dlic": "tab:red", "dlicr": "tab:orange"}
 # Quality grids, chosen so that every curve spans about 0.1..2 bpp on Kodak (mean).
 GRID = {
     "jpeg": [3, 5, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 75, 80, 85, 90],
@@ -112,6 +113,7 @@ GRID = {
     "jpeg2000": [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0],
     "avif": [60, 56, 52, 48, 44, 40, 36, 32, 28, 24, 20, 16],
     "dlic": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
+    "dlicr": [0, 20, 40, 60, 80, 100],
 }
 QUICK_GRID = {
     "jpeg": [5, 10, 15, 25, 40, 60, 75, 85, 90],
@@ -119,6 +121,7 @@ QUICK_GRID = {
     "jpeg2000": [0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0],
     "avif": [60, 52, 44, 36, 28, 20],
     "dlic": [0, 20, 40, 60, 80, 100],
+    "dlicr": [0, 50, 100],
 }
 DLIC_BPP_GRID = [0.1, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 1.0, 1.25, 1.5, 2.0]
 
@@ -185,10 +188,12 @@ def codec_commands(ctx, codec, q, png, ppm, work):
         return (["avifenc", "-c", "aom", "-s", "4", "-j", "1", "-y", "444", "-d", "8",
                  "--min", str(q), "--max", str(q), "-a", "tune=psnr", png, c], c,
                 ["avifdec", "-j", "1", "--png-compress", "0", c, d], d)
-    if codec == "dlic":
+    if codec in ("dlic", "dlicr"):
         c, d = os.path.join(work, "c.dlic"), os.path.join(work, "d.png")
         enc = [ctx.dlic, "encode", png, c, "--model", a.model]
         enc += ["--target-bpp" if a.dlic_target_bpp else "--quality", str(q)]
+        if codec == "dlicr":
+            enc += ["--refine", str(a.dlic_refine)]
         dec = [ctx.dlic, "decode", c, d, "--model", a.model]
         if a.dlic_threads:
             enc += ["--threads", str(a.dlic_threads)]
@@ -595,6 +600,13 @@ def write_report(path, plot_path, ctx, images, codecs, grids, per_image, curves,
                 verdict(not math.isnan(v) and v <= TARGET_J2K), meas))
         else:
             L.append("- BD-rate targets: JPEG was not run, no verdict.")
+        if "dlicr" in bd and "jpeg" in codecs:
+            vr = bd["dlicr"]
+            L.append("- with %s: BD-rate vs JPEG %s → beat WebP **%s**, JPEG 2000 **%s** "
+                     "(encode median %.2f s: a slow mode, outside the speed target)" % (
+                         LABELS["dlicr"], fmt(vr, 1, True, "%"),
+                         verdict(not math.isnan(vr) and vr < TARGET_WEBP),
+                         verdict(not math.isnan(vr) and vr <= TARGET_J2K), speeds["dlicr"][0]))
         te, td, tem, tdm = speeds["dlic"]
         L.append("- encode < %.1f s per Kodak image on 2 cores: median %.3f s (max %.3f) → **%s**"
                  % (TARGET_SECONDS, te, tem, verdict(te < TARGET_SECONDS)))
@@ -650,6 +662,9 @@ def main():
     ap.add_argument("--dlic-target-bpp", action="store_true",
                     help="sweep dlic with --target-bpp %s instead of --quality" %
                          ",".join("%g" % b for b in DLIC_BPP_GRID))
+    ap.add_argument("--dlic-refine", type=int, default=0, metavar="N",
+                    help="also run dlic with --refine N (encoder-side refinement; slow) on the "
+                         "coarser grid %s" % ",".join("%g" % q for q in GRID["dlicr"]))
     ap.add_argument("--dlic-threads", type=int, default=0,
                     help="pass --threads N to dlic (default: dlic's default, one per core)")
     ap.add_argument("--j2k-reversible", action="store_true",
@@ -659,6 +674,11 @@ def main():
     args = ap.parse_args()
 
     codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
+    if args.dlic_refine > 0 and "dlicr" not in codecs:
+        codecs.append("dlicr")
+    if "dlicr" in codecs and args.dlic_refine <= 0:
+        ap.error("codec dlicr needs --dlic-refine N")
+    LABELS["dlicr"] = "dlic --refine %d" % args.dlic_refine
     bad = [c for c in codecs if c not in CODEC_ORDER]
     if bad or not codecs:
         ap.error("unknown codec(s) %s; choose from %s" % (bad, CODEC_ORDER))
@@ -666,7 +686,7 @@ def main():
     if not 1 <= args.jobs <= 2:
         ap.error("--jobs must be 1 or 2 (2 cores shared with other work)")
     args.data = os.path.abspath(args.data)
-    if "dlic" in codecs:
+    if "dlic" in codecs or "dlicr" in codecs:
         if args.model is None:
             if os.path.exists(DEFAULT_MODEL):
                 args.model = DEFAULT_MODEL
@@ -680,7 +700,7 @@ def main():
             ap.error("%s/gst/dlic not built (meson compile -C %s)" % (args.build, args.build))
     tools = {"jpeg": ["cjpeg", "djpeg"], "webp": ["cwebp", "dwebp"],
              "jpeg2000": ["opj_compress", "opj_decompress"], "avif": ["avifenc", "avifdec"],
-             "dlic": ["gst-launch-1.0"]}
+             "dlic": ["gst-launch-1.0"], "dlicr": ["gst-launch-1.0"]}
     pkgs = {"cjpeg": "libjpeg-turbo-progs", "cwebp": "webp", "opj_compress": "libopenjp2-tools",
             "avifenc": "libavif-bin", "gst-launch-1.0": "gstreamer1.0-tools"}
     for c in codecs:
@@ -727,9 +747,9 @@ def main():
             log("bench-dlic: --reuse %s: different image list, nothing reused" % args.reuse)
         else:
             for c in codecs:
-                if c != "dlic" and old.get("settings", {}).get(c) == settings[c]:
+                if not c.startswith("dlic") and old.get("settings", {}).get(c) == settings[c]:
                     reused[c] = [{q: r[c][str(q)] for q in grids[c]} for r in old["results"]]
-                elif c != "dlic":
+                elif not c.startswith("dlic"):
                     log("bench-dlic: --reuse: %s settings differ, running it" % c)
             if reused:
                 reuse_note = "%s reused from `%s` (run of %s)" % (
