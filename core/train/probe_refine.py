@@ -65,7 +65,8 @@ def main():
     ap.add_argument("--data", default=os.path.join(os.path.dirname(__file__), "..", "..", "..",
                                                    "shared", "data", "kodak"))
     ap.add_argument("--images", default="kodim01,kodim05,kodim15,kodim23")
-    ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--crop", type=int, default=256, help="centre crop (at most the picture's "
+                    "smaller side rounded down to a multiple of 8)")
     ap.add_argument("--ts", default="0,3,6")
     ap.add_argument("--iters", type=int, default=60)
     ap.add_argument("--lr", type=float, default=0.02)
@@ -82,9 +83,9 @@ def main():
     ts = [float(v) for v in args.ts.split(",")]
     rows = []
     for name in args.images.split(","):
-        img = dlic_data.load_rgb(glob.glob(os.path.join(args.data, name + ".png"))[0])
+        img = dlic_data.load_rgb(glob.glob(os.path.join(args.data, name + ".*"))[0])
         H, W = img.shape[:2]
-        c = args.crop
+        c = min(args.crop, H // 8 * 8, W // 8 * 8)
         y0, x0 = (H - c) // 2, (W - c) // 2
         img = np.ascontiguousarray(img[y0:y0 + c, x0:x0 + c])
         x = torch.from_numpy(dlic_data.pad_to(img, 8))
