@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Image -> .dlic -> PNG with GStreamer elements, and the size / PSNR.
 # Usage: pipelines/dlic-image.sh [IN.png] [QUALITY 0..100] [MODEL.safetensors]
-# (MODEL defaults to the built-in model)
+# (MODEL defaults to the built-in model; REFINE=N in the environment sets
+# dlicenc refine=N, the slower encoder-side refinement)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 IN=$(realpath "${1:-tests/data/kodim23.png}") Q=${2:-50} MODEL=${3:-}
@@ -9,9 +10,10 @@ export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 OUT=${OUT:-/tmp/dlic-image}
 mkdir -p "$OUT"
 M=${MODEL:+model-file=$(realpath "$MODEL")}
+REFINE=${REFINE:-0}
 
 gst-launch-1.0 -q filesrc location="$IN" ! pngdec ! videoconvert ! video/x-raw,format=RGB \
-  ! dlicenc quality="$Q" $M ! filesink location="$OUT/image.dlic"
+  ! dlicenc quality="$Q" refine="$REFINE" $M ! filesink location="$OUT/image.dlic"
 gst-launch-1.0 -q filesrc location="$OUT/image.dlic" ! dlicdec $M ! videoconvert \
   ! pngenc ! filesink location="$OUT/image.png"
 ./build/gst/dlic info "$OUT/image.dlic"
