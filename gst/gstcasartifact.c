@@ -17,11 +17,18 @@
  * Two models are built in (property #GstCasArtifact:model): `fast`, a
  * block-grid network for live video, and `cascnn`, CAS-CNN (Cavigelli et
  * al. 2017), slower and stronger.  Both are blind: one network covers JPEG
- * qualities 10 to 60.  When the source's JPEG quality is known, set
- * #GstCasArtifact:quality: the correction is then scaled to what was
- * measured to help at that quality (high-quality JPEG is left almost or
- * entirely untouched instead of being harmed).  A custom weights file (safetensors, as written by
- * `core/train/export.py`) can replace them with #GstCasArtifact:model-file.
+ * qualities 10 to 60.  The correction is scaled to what was measured to
+ * help at the input's JPEG quality (high-quality JPEG is left almost or
+ * entirely untouched instead of being harmed).  By default
+ * (#GstCasArtifact:quality -1) the element finds that quality itself: the
+ * decoded luma's 8×8 DCT coefficients sit on the multiples of the JPEG
+ * quantisation steps, and the libjpeg quality whose table fits them is
+ * read back as #GstCasArtifact:estimated-quality (exact on bsds500/val
+ * pictures at qualities 5..60 and 85..95).  Input that was never
+ * JPEG-compressed fits no table and gets the blind correction.  Set
+ * #GstCasArtifact:quality when the quality is known.  A custom weights
+ * file (safetensors, as written by `core/train/export.py`) can replace the
+ * built-in models with #GstCasArtifact:model-file.
  *
  * The network runs on the luma plane; chroma passes through untouched
  * unless #GstCasArtifact:chroma is set, in which case each chroma plane is
@@ -36,7 +43,8 @@
  * |[
  * gst-launch-1.0 filesrc location=photo.jpg ! jpegdec ! casartifact model=cascnn ! \
  *     videoconvert ! pngenc ! filesink location=restored.png
- * ]| restores one JPEG image with CAS-CNN.
+ * ]| restores one JPEG image with CAS-CNN, at the quality it finds in the
+ * picture.
  * |[
  * gst-launch-1.0 videotestsrc ! jpegenc quality=20 ! jpegdec ! casartifact ! \
  *     videoconvert ! autovideosink
@@ -52,6 +60,7 @@
 #include <gio/gio.h>
 
 #include "gstcasartifact.h"
+#include "dlic-jpegq.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cas_artifact_debug);
 #define GST_CAT_DEFAULT gst_cas_artifact_debug
@@ -63,7 +72,10 @@ GST_DEBUG_CATEGORY_STATIC (gst_cas_artifact_debug);
 #define DEFAULT_N_THREADS 0
 #define DEFAULT_CHROMA FALSE
 #define DEFAULT_TILE_SIZE 0
-#define DEFAULT_QUALITY 0
+#define DEFAULT_QUALITY -1
+/* quality=-1: estimate the JPEG quality on the first frame and then every
+ * ESTIMATE_EVERY frames (the estimate costs a few ms per 720p frame) */
+#define ESTIMATE_EVERY 30
 
 #define RESOURCE_DIR "/org/gst-dlic/models/"
 
@@ -76,6 +88,7 @@ enum
   PROP_CHROMA,
   PROP_TILE_SIZE,
   PROP_QUALITY,
+  PROP_ESTIMATED_QUALITY,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -242,9 +255,13 @@ gst_cas_artifact_start (GstBaseTransform * trans)
       dlic_ar_model_arch (self->model),
       dlic_ar_model_macs_per_pixel (self->model),
       dlic_ar_model_margin (self->model));
+  self->estimate = 0;
+  self->estimated = FALSE;
+  self->estimate_countdown = 0;
   GST_OBJECT_LOCK (self);
   self->max_proc_time = 0;
   self->reported_latency = 0;
+  self->estimated_quality = 0;
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -283,6 +300,28 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   tile = self->tile_size;
   quality = self->quality;
   GST_OBJECT_UNLOCK (self);
+
+  if (quality < 0) {
+    if (self->estimate_countdown == 0) {
+      gdouble fit;
+      gint e = dlic_jpeg_estimate_quality (GST_VIDEO_FRAME_COMP_DATA (frame,
+              0), GST_VIDEO_FRAME_COMP_STRIDE (frame, 0),
+          GST_VIDEO_FRAME_COMP_WIDTH (frame, 0),
+          GST_VIDEO_FRAME_COMP_HEIGHT (frame, 0), 0, &fit);
+      if (e != self->estimate || !self->estimated) {
+        GST_INFO_OBJECT (self, "estimated JPEG quality %d (%s, residual "
+            "%.3f)", e, e ? "libjpeg table" : "no JPEG table fits", fit);
+      }
+      self->estimate = e;
+      self->estimated = TRUE;
+      self->estimate_countdown = ESTIMATE_EVERY;
+      GST_OBJECT_LOCK (self);
+      self->estimated_quality = e;
+      GST_OBJECT_UNLOCK (self);
+    }
+    self->estimate_countdown--;
+    quality = self->estimate;
+  }
 
   model = pick_model (self, quality);
   strength = dlic_ar_model_strength (model, quality);
@@ -434,6 +473,9 @@ gst_cas_artifact_get_property (GObject * object, guint prop_id,
     case PROP_QUALITY:
       g_value_set_int (value, self->quality);
       break;
+    case PROP_ESTIMATED_QUALITY:
+      g_value_set_int (value, self->estimated_quality);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -531,8 +573,9 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * GstCasArtifact:quality:
    *
    * The JPEG quality (1..100, libjpeg scale) the input was compressed
-   * with, when known; 0 means unknown.  The blind models apply their full
-   * correction when it is unknown.  With a quality set, the correction is
+   * with; 0 means unknown, -1 (the default) estimates it from the frames
+   * (see #GstCasArtifact:estimated-quality).  The blind models apply their
+   * full correction when it is unknown.  With a quality set, the correction is
    * scaled by the strength the model file stores for that quality
    * (metadata `quality_strength`, measured on bsds500/val by
    * `core/train/calibrate_strength.py`): about 1 inside the trained range
@@ -545,9 +588,25 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_int ("quality", "JPEG quality",
           "JPEG quality of the input (1..100), 0 = unknown (full "
-          "correction)", 0, 100, DEFAULT_QUALITY,
+          "correction), -1 = estimate it from the frames", -1, 100,
+          DEFAULT_QUALITY,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstCasArtifact:estimated-quality:
+   *
+   * With #GstCasArtifact:quality -1: the libjpeg quality (1..100) whose
+   * luma quantisation table best fits the DCT coefficients of the latest
+   * estimated frame (the first frame, then every 30th), or 0 when no table
+   * fits (input that was not JPEG-compressed, or a JPEG whose 8×8 grid does
+   * not start at the top-left corner).  Qualities that share a table at
+   * the low frequencies used (e.g. 73..75) come back as the middle one.
+   */
+  g_object_class_install_property (gobject_class, PROP_ESTIMATED_QUALITY,
+      g_param_spec_int ("estimated-quality", "Estimated JPEG quality",
+          "JPEG quality found in the frames with quality=-1 (0 = not JPEG "
+          "or not yet estimated)", 0, 100, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);

@@ -43,6 +43,7 @@ struct _GstCasArtifact
   gboolean chroma;
   gint tile_size;
   gint quality;
+  gint estimated_quality;       /* read-only: the latest estimate */
 
   /* streaming state */
   DlicArModel *model;           /* loaded in start(), freed in stop() */
@@ -53,6 +54,9 @@ struct _GstCasArtifact
   DlicPool *pool;
   GstClockTime max_proc_time;   /* slowest frame so far, reported as latency */
   GstClockTime reported_latency;
+  gint estimate;                /* quality=-1: the quality in use, 0 unknown */
+  gboolean estimated;
+  guint estimate_countdown;     /* frames until the next estimate */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (casartifact);

@@ -329,7 +329,8 @@ def process_dataset(name, paths, args, tmp, env, store):
                 outs["spp"] = read_pgm(f"{tmp}/s.pgm")
             for m in args.models:
                 times.setdefault(m, []).append(
-                    run(gst_decode_cmd(jpg, f"{tmp}/o.gray", element_args(m, args)), env))
+                    run(gst_decode_cmd(jpg, f"{tmp}/o.gray", element_args(m, args) + ["quality=0"]),
+                        env))   # blind: quality unknown (the element's default, -1, estimates it)
                 outs[m] = read_gray8(f"{tmp}/o.gray", w, h)
             for m in args.qmodels:     # the same model told the JPEG quality (quality=Q)
                 e = element_args(m[:-2], args) + [f"quality={q}"]

@@ -126,7 +126,7 @@ GST_END_TEST;
 
 /* quality: 100 passes frames through untouched (the built-in fast model
  * stores strength 0 there), 10 applies a different correction than
- * "unknown" (strength 1.44 at Q10), and 0 is the default. */
+ * "unknown" (strength 1.44 at Q10), and -1 (estimate) is the default. */
 GST_START_TEST (test_quality_property)
 {
   GstVideoInfo info;
@@ -135,7 +135,7 @@ GST_START_TEST (test_quality_property)
   gint q = -1;
 
   g_object_get (e, "quality", &q, NULL);
-  fail_unless_equals_int (q, 0);
+  fail_unless_equals_int (q, -1);
   gst_object_unref (e);
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, 64, 48);
@@ -277,6 +277,62 @@ jpeg_psnr (const gchar * image, gint quality, const gchar * restore)
   return psnr;
 }
 
+/* quality=-1 (the default): the element reads the JPEG quality back from
+ * the decoded frame (libjpeg's tables through jpegenc / jpegdec with its
+ * default fast IDCT, colour I420), and finds none in a picture that was
+ * never JPEG-compressed. */
+static gint
+estimated_quality (const gchar * image, gint quality)
+{
+  gchar *jpeg = quality > 0 ?
+      g_strdup_printf ("jpegenc quality=%d ! jpegdec !", quality) :
+      g_strdup ("");
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! pngdec ! "
+      "videoconvert ! video/x-raw,format=I420 ! %s casartifact name=c ! "
+      "fakesink", image, jpeg);
+  GstElement *pipe = gst_parse_launch (desc, NULL), *c;
+  GstBus *bus;
+  GstMessage *msg;
+  gint q = -2;
+
+  fail_unless (pipe != NULL, "%s", desc);
+  bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "%s", desc);
+  gst_message_unref (msg);
+  c = gst_bin_get_by_name (GST_BIN (pipe), "c");
+  g_object_get (c, "estimated-quality", &q, NULL);
+  gst_object_unref (c);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (jpeg);
+  return q;
+}
+
+GST_START_TEST (test_quality_estimate)
+{
+  const gchar *data = g_getenv ("DLIC_TEST_DATA");
+  const gint qs[] = { 10, 20, 40, 90 };
+  gchar *image;
+  guint i;
+
+  fail_unless (data != NULL, "DLIC_TEST_DATA not set");
+  image = g_build_filename (data, "kodim23.png", NULL);
+  for (i = 0; i < G_N_ELEMENTS (qs); i++) {
+    gint q = estimated_quality (image, qs[i]);
+    fail_unless_equals_int (q, qs[i]);
+  }
+  fail_unless_equals_int (estimated_quality (image, 0), 0);
+  g_free (image);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_improves_jpeg)
 {
   const gchar *data = g_getenv ("DLIC_TEST_DATA");
@@ -312,6 +368,7 @@ casartifact_suite (void)
   tcase_add_test (tc, test_formats_and_sizes);
   tcase_add_test (tc, test_chroma_option);
   tcase_add_test (tc, test_quality_property);
+  tcase_add_test (tc, test_quality_estimate);
   tcase_add_test (tc, test_tiles_and_threads_invariant);
   tcase_add_test (tc, test_bad_model_file);
   tcase_add_test (tc, test_improves_jpeg);

@@ -1,0 +1,41 @@
+/* gst-dlic: estimate the JPEG quality of a decoded picture from its pixels.
+ *
+ * A baseline JPEG stores each 8x8 block's DCT coefficients as multiples of
+ * a quantisation step; decoding keeps them there up to rounding noise
+ * (about 0.3 to 1 in coefficient units).  For each candidate libjpeg
+ * quality q (the standard luma table scaled as jpeg_set_quality() does,
+ * forced to baseline), the estimator measures how far the decoded block's
+ * DCT coefficients lie from multiples of the table's steps, relative to the
+ * step, over the blocks' non-zero coefficients at a few low frequencies;
+ * the quality whose steps fit best wins.  Smaller steps that divide the
+ * true ones fit too, but with a residual proportionally larger, and larger
+ * steps leave odd multiples half a step away, so the true table is the
+ * minimum.  Content that was never JPEG-quantised fits no table: the result
+ * is then 0 (unknown).
+ *
+ * The 8x8 grid is assumed to start at the picture's top-left corner, as it
+ * does for a decoded JPEG that was not cropped.
+ */
+#ifndef DLIC_JPEGQ_H
+#define DLIC_JPEGQ_H
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* libjpeg's luma quantisation table for quality q (1..100), baseline
+ * (steps 1..255), natural (row-major) order */
+void dlic_jpeg_luma_table (gint quality, guint16 table[64]);
+
+/* The libjpeg quality (1..100) whose luma table best explains the 8-bit
+ * plane 'y' (width x height, row stride 'stride'), or 0 when none does or
+ * the plane has fewer than 16 full blocks.  Uses at most 'max_blocks'
+ * blocks spread over the plane (0: 4096).  *fit (may be NULL) gets the
+ * winning mean relative residual: about 0.25 for unquantised content,
+ * 0.01 (quality 10) to 0.2 (quality 95) for JPEG. */
+gint dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
+    gint height, gint max_blocks, gdouble * fit);
+
+G_END_DECLS
+
+#endif /* DLIC_JPEGQ_H */
