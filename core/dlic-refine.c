@@ -247,15 +247,16 @@ rate_clear (Rate * r)
 static void
 log2_softmax (gdouble * v, gint n)
 {
-  gdouble mx = -INFINITY, sum = 0.0;
+  gdouble mx = -INFINITY, sum = 0.0, lse;
   gint i;
 
   for (i = 0; i < n; i++)
     mx = MAX (mx, v[i]);
   for (i = 0; i < n; i++)
     sum += exp (v[i] - mx);
+  lse = mx + log (sum);
   for (i = 0; i < n; i++)
-    v[i] = (v[i] - mx - log (sum)) / G_LN2;
+    v[i] = (v[i] - lse) / G_LN2;
 }
 
 static gboolean
@@ -446,7 +447,8 @@ quant_bwd (const DlicCodec * c, const Rate * r, const gfloat * z, gsize nl,
 static gboolean
 refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     gint stride, gint width, gint height, gdouble t, gint iters, gdouble lr,
-    DlicFeatures * f, DlicRefineStats * stats, GError ** error)
+    DlicFeatures * f, DlicRefineStats * stats, gfloat * grad0,
+    GError ** error)
 {
   const Ops o = { pool, ref };
   const gint hl = f->hl, wl = f->wl, hp = 8 * hl, wp = 8 * wl;
@@ -456,7 +458,7 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
   Rate r;
   Tape tp;
   gfloat *x, *yhat, *gz, *best, *gout, *gy;
-  gdouble *m, *v, jbest = INFINITY, j0 = INFINITY;
+  gdouble *m, *v, jbest = INFINITY, j0 = INFINITY, wmse;
   gint it, ci, y, xx, best_it = 0;
 
   if (f->C != c->C || hp < height || wp < width || hp - height >= 8 ||
@@ -500,9 +502,9 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
         x[((gsize) ci * hp + y) * wp + xx] = (y < height && xx < width) ?
             rgb[(gsize) y * stride + 3 * xx + ci] * (1.f / 255.f) - 0.5f : 0.f;
   memcpy (best, f->z, sizeof (gfloat) * nz);
+  wmse = r.lam * 255.0 * 255.0 / (3.0 * pix);
 
   for (it = 0; it <= iters; it++) {
-    const gdouble wmse = r.lam * 255.0 * 255.0 / (3.0 * pix);
     gdouble bits = dequant (c, &r, f->z, nl, yhat), sse = 0.0, jcur;
     gsize i;
 
@@ -527,6 +529,8 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
       break;
     decoder_bwd (c, &o, gout, &tp, gy);
     quant_bwd (c, &r, f->z, nl, gy, pix, gz);
+    if (it == 0 && grad0)
+      memcpy (grad0, gz, sizeof (gfloat) * nz);
     /* Adam on z */
     {
       const gdouble c1 = 1.0 - pow (ADAM_B1, it + 1);
@@ -566,7 +570,7 @@ dlic_codec_refine (DlicCodec * c, DlicPool * pool, gboolean ref,
     GError ** error)
 {
   return refine (c, pool, ref, rgb, stride, width, height, t, MAX (iters, 0),
-      lr > 0.0 ? lr : DEFAULT_LR, f, stats, error);
+      lr > 0.0 ? lr : DEFAULT_LR, f, stats, NULL, error);
 }
 
 gdouble
@@ -580,7 +584,26 @@ dlic_codec_refine_cost (DlicCodec * c, DlicPool * pool, gboolean ref,
 
   copy.z = g_memdup2 (f->z, sizeof (gfloat) * (f->C + 1) * f->hl * f->wl);
   ok = refine (c, pool, ref, rgb, stride, width, height, t, 0, DEFAULT_LR,
-      &copy, &st, error);
+      &copy, &st, NULL, error);
   g_free (copy.z);
   return ok ? st.j_before : -1.0;
+}
+
+gboolean
+dlic_codec_refine_gradient (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
+    const DlicFeatures * f, gfloat * grad, gdouble * j, GError ** error)
+{
+  DlicFeatures copy = *f;
+  DlicRefineStats st;
+  gboolean ok;
+
+  /* one step with learning rate 0: z stays, the first gradient is kept */
+  copy.z = g_memdup2 (f->z, sizeof (gfloat) * (f->C + 1) * f->hl * f->wl);
+  ok = refine (c, pool, ref, rgb, stride, width, height, t, 1, 0.0, &copy,
+      &st, grad, error);
+  g_free (copy.z);
+  if (ok && j)
+    *j = st.j_before;
+  return ok;
 }

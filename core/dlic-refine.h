@@ -43,6 +43,14 @@ gdouble dlic_codec_refine_cost (DlicCodec * c, DlicPool * pool, gboolean ref,
     const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
     const DlicFeatures * f, GError ** error);
 
+/* J of f at rate t and its gradient d J / d z, (C + 1, hl, wl) floats in
+ * grad, as the first refinement step sees them.  Exposed for the parity
+ * test against PyTorch autograd. */
+gboolean dlic_codec_refine_gradient (DlicCodec * c, DlicPool * pool,
+    gboolean ref, const guint8 * rgb, gint stride, gint width, gint height,
+    gdouble t, const DlicFeatures * f, gfloat * grad, gdouble * j,
+    GError ** error);
+
 /* Vector-Jacobian product of the decoder network (no quantiser):
  * yhat (C, hl, wl) -> out = dec(yhat) (3, 8 hl, 8 wl) (without the +0.5), and
  * g_yhat = (d out / d yhat)^T g_out.  Exposed for the gradient test. */

@@ -37,7 +37,7 @@
  * |[
  * gst-launch-1.0 filesrc location=in.png ! pngdec ! videoconvert ! dlicenc quality=60 refine=10 ! \
  *     filesink location=out.dlic
- * ]| spends about ten decoder passes more on a better encoding of the image.
+ * ]| spends ten refinement steps (about twenty decoder passes) on a better encoding of the image.
  *
  * Since: 0.1
  */
@@ -412,7 +412,7 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    * encoder network's latents and importance logits of each frame, with
    * the decoder fixed, minimising the model's training loss (distortion +
    * lambda-weighted proxy rate) at the frame's rate; the best step is
-   * coded.  Each step costs about three decoder passes.  0 codes the
+   * coded.  Each step costs about two decoder passes.  0 codes the
    * network's output as is.  Streams stay decodable by every dlicdec.
    */
   g_object_class_install_property (gobject_class, PROP_REFINE,

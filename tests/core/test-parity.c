@@ -9,6 +9,7 @@
 
 #include "dlic-artifact.h"
 #include "dlic-codec.h"
+#include "dlic-refine.h"
 
 static gchar *
 sha256_of_file (const gchar * path)
@@ -163,6 +164,39 @@ check_codec_parity (void)
   g_test_message ("codec: max |C - PyTorch| of the decoded picture: %d",
       maxdiff);
   g_assert_cmpint (maxdiff, <=, 1);
+
+  /* encoder-side refinement: the loss and its straight-through gradient
+   * w.r.t. the encoder output equal PyTorch autograd's */
+  {
+    DlicTensorParam *zz = g_hash_table_lookup (vec->index, "refine_z");
+    DlicTensorParam *gg = g_hash_table_lookup (vec->index, "refine_grad");
+    DlicFeatures f = { s.C, s.hl, s.wl, NULL };
+    gsize nz = (gsize) (s.C + 1) * nl;
+    gfloat *grad = g_new (gfloat, nz);
+    gdouble j, jt = g_ascii_strtod (dlic_weights_meta (vec, "refine_J"),
+        NULL), dot = 0, na = 0, nb = 0, gmax = 0, emax = 0;
+    g_assert_true (zz && gg);
+    g_assert_cmpuint (zz->numel, ==, nz);
+    f.z = g_memdup2 (zz->data, sizeof (gfloat) * nz);
+    g_assert_true (dlic_codec_refine_gradient (c, NULL, FALSE, rgb, 3 * w, w,
+            h, t, &f, grad, &j, &err));
+    g_assert_no_error (err);
+    for (i = 0; i < nz; i++) {
+      dot += (gdouble) grad[i] * gg->data[i];
+      na += (gdouble) grad[i] * grad[i];
+      nb += (gdouble) gg->data[i] * gg->data[i];
+      gmax = MAX (gmax, fabs (gg->data[i]));
+      emax = MAX (emax, fabs (grad[i] - gg->data[i]));
+    }
+    g_test_message ("refine: J %.6f (PyTorch %.6f), gradient cosine %.7f, "
+        "max |C - PyTorch| %.3g of max |g| %.3g", j, jt, dot / sqrt (na * nb),
+        emax, gmax);
+    g_assert_cmpfloat (fabs (j - jt), <, 1e-4 * jt);
+    g_assert_cmpfloat (dot / sqrt (na * nb), >, 0.9999);
+    g_assert_cmpfloat (emax, <, 1e-3 * gmax);
+    g_free (grad);
+    dlic_features_clear (&f);
+  }
 
   dlic_symbols_clear (&s);
   dlic_symbols_clear (&ps);
