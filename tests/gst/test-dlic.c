@@ -318,6 +318,22 @@ GST_START_TEST (test_refine)
   g_free (desc);
   g_free (path);
 
+  /* the property does something: same quality, other symbols */
+  {
+    gchar *p0 = encode_file ("plain.dlic", 1, w, h, "quality=50", NULL);
+    gchar *p3 = encode_file ("ref3.dlic", 1, w, h, "quality=50 refine=3",
+        NULL);
+    gchar *d0, *d3;
+    gsize n0, n3;
+    fail_unless (g_file_get_contents (p0, &d0, &n0, NULL));
+    fail_unless (g_file_get_contents (p3, &d3, &n3, NULL));
+    fail_if (n0 == n3 && memcmp (d0, d3, n0) == 0,
+        "refine=3 wrote the same stream as refine=0");
+    g_free (d0);
+    g_free (d3);
+    g_free (p0);
+    g_free (p3);
+  }
   p = encode_file ("rlo.dlic", 1, w, h, "quality=0", &lo);
   g_free (p);
   p = encode_file ("rhi.dlic", 1, w, h, "quality=100", &hi);
