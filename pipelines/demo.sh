@@ -11,7 +11,7 @@
 #                      tee. ! queue ! filesink              (to count bytes)
 #                      tee. ! queue ! jpegdec ! tee
 #                                 tee. ! queue ! qualitymeter.sink_1
-#                                 tee. ! queue ! casartifact quality=Q ! qualitymeter.sink_2
+#                                 tee. ! queue ! casartifact (finds Q itself) ! qualitymeter.sink_2
 #
 # and prints a table of bits per pixel, PSNR, RMSE and SSIM per quality
 # (mean over the images), all measured by qualitymeter in the pipeline.
@@ -47,7 +47,7 @@ for q in "${QUALITIES[@]}"; do
         jpg. ! queue ! filesink location="$TMP/$name-q$q.jpg" \
         jpg. ! queue ! jpegdec ! tee name=dec \
           dec. ! queue ! meter.sink_1 \
-          dec. ! queue ! casartifact quality="$q" ! meter.sink_2 \
+          dec. ! queue ! casartifact ! meter.sink_2 \
       qualitymeter name=meter ssim=true stats-file="$TMP/$name-q$q.log" ! fakesink
     size=$(stat -c %s "$TMP/$name-q$q.jpg")
     # width and height from the PNG header (IHDR)
@@ -82,5 +82,6 @@ END {
 }' "$TMP/all.txt"
 echo
 echo "(mean over images; PSNR = 10*log10(255^2/MSE) with MSE area-weighted over Y, U, V;"
-echo " last column: luma PSNR after casartifact model=fast quality=Q on the decoded JPEG:"
-echo " the correction is scaled to what helps at that quality, none at 95 and above)"
+echo " last column: luma PSNR after casartifact (fast model) on the decoded JPEG; the"
+echo " element reads the JPEG quality off the decoded picture and scales its correction"
+echo " to what helps at that quality, none at 95 and above)"
