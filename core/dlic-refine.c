@@ -14,18 +14,117 @@
 #define ADAM_EPS 1e-8
 #define MAX_L_REFINE 16          /* as the codec's MAX_L */
 
+/* Winograd-transformed weights of one 3x3 layer, for its forward pass (uf)
+ * and for its backward pass (ub: the same convolution with the kernel
+ * flipped and the channel axes swapped) */
+typedef struct
+{
+  const CLayer *l;
+  gfloat *uf, *ub;
+} Wino;
+
 typedef struct
 {
   DlicPool *pool;
-  gboolean ref;
+  gboolean ref;                 /* naive reference convolutions */
+  Wino *wino;                   /* else Winograd where there is an entry */
+  gint n_wino;
 } Ops;
+
+#define MAX_WINO (4 + 6 * MAX_BLOCKS)
+
+static void
+wino_add (Ops * o, const CLayer * l)
+{
+  Wino *e;
+  gfloat *flip;
+  gint co, ci, k;
+
+  if (l->k != 3 || o->n_wino >= MAX_WINO)
+    return;
+  e = &o->wino[o->n_wino++];
+  e->l = l;
+  e->uf = g_new (gfloat, (gsize) 16 * l->cout * l->cin);
+  e->ub = g_new (gfloat, (gsize) 16 * l->cout * l->cin);
+  dlic_winograd_weights (l->w, l->cin, l->cout, e->uf);
+  /* flip[ci][co][8 - k] = w[co][ci][k]: (cin, cout, 3, 3) */
+  flip = g_new (gfloat, (gsize) 9 * l->cout * l->cin);
+  for (co = 0; co < l->cout; co++)
+    for (ci = 0; ci < l->cin; ci++)
+      for (k = 0; k < 9; k++)
+        flip[((gsize) ci * l->cout + co) * 9 + 8 - k] =
+            l->w[((gsize) co * l->cin + ci) * 9 + k];
+  dlic_winograd_weights (flip, l->cout, l->cin, e->ub);
+  g_free (flip);
+}
+
+/* the decoder's 3x3 layers, transformed once per refinement */
+static void
+ops_init (Ops * o, const DlicCodec * c, DlicPool * pool, gboolean ref)
+{
+  gint i;
+
+  o->pool = pool;
+  o->ref = ref;
+  o->n_wino = 0;
+  o->wino = NULL;
+  if (ref)
+    return;
+  o->wino = g_new0 (Wino, MAX_WINO);
+  wino_add (o, &c->d0);
+  wino_add (o, &c->d1);
+  wino_add (o, &c->d2);
+  wino_add (o, &c->d3);
+  for (i = 0; i < c->b3; i++) {
+    wino_add (o, &c->db3[i].c1);
+    wino_add (o, &c->db3[i].c2);
+  }
+  for (i = 0; i < c->b2; i++) {
+    wino_add (o, &c->db2[i].c1);
+    wino_add (o, &c->db2[i].c2);
+  }
+  for (i = 0; i < c->b1; i++) {
+    wino_add (o, &c->db1[i].c1);
+    wino_add (o, &c->db1[i].c2);
+  }
+}
+
+static void
+ops_clear (Ops * o)
+{
+  gint i;
+
+  for (i = 0; i < o->n_wino; i++) {
+    g_free (o->wino[i].uf);
+    g_free (o->wino[i].ub);
+  }
+  g_free (o->wino);
+  o->wino = NULL;
+  o->n_wino = 0;
+}
+
+static const Wino *
+find_wino (const Ops * o, const CLayer * l)
+{
+  gint i;
+
+  for (i = 0; i < o->n_wino; i++)
+    if (o->wino[i].l == l)
+      return &o->wino[i];
+  return NULL;
+}
 
 /* in (cin, h, w) -> out (cout, h, w): stride-1 convolution, padding k/2 */
 static void
 conv_fwd (const Ops * o, const CLayer * l, const gfloat * in, gint h, gint w,
     gboolean relu, gfloat * out)
 {
-  if (o->ref)
+  const Wino *e = find_wino (o, l);
+
+  if (e)
+    dlic_conv2d_winograd (o->pool, in, l->cin, h, w, e->uf, l->b, l->cout,
+        relu, out);
+  else if (o->ref)
     dlic_conv2d_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, 1, l->k / 2,
         relu, out);
   else
@@ -41,7 +140,12 @@ static void
 conv_bwd (const Ops * o, const CLayer * l, const gfloat * g_out, gint h,
     gint w, gfloat * g_in)
 {
-  if (o->ref)
+  const Wino *e = find_wino (o, l);
+
+  if (e)
+    dlic_conv2d_winograd (o->pool, g_out, l->cout, h, w, e->ub, NULL, l->cin,
+        FALSE, g_in);
+  else if (o->ref)
     dlic_conv_transpose2d_ref (g_out, l->cout, h, w, l->w, NULL, l->cin, l->k,
         1, l->k / 2, FALSE, g_in);
   else
@@ -208,14 +312,16 @@ dlic_codec_decoder_vjp (DlicCodec * c, DlicPool * pool, gboolean ref,
     const gfloat * yhat, gint hl, gint wl, const gfloat * g_out, gfloat * out,
     gfloat * g_yhat, GError ** error)
 {
-  const Ops o = { pool, ref };
+  Ops o;
   Tape t;
 
   if (!tape_init (&t, c, hl, wl, error))
     return FALSE;
+  ops_init (&o, c, pool, ref);
   decoder_fwd (c, &o, yhat, &t);
   memcpy (out, t.out, sizeof (gfloat) * 3 * 64 * t.nl);
   decoder_bwd (c, &o, g_out, &t, g_yhat);
+  ops_clear (&o);
   tape_clear (&t);
   return TRUE;
 }
@@ -450,7 +556,7 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     DlicFeatures * f, DlicRefineStats * stats, gfloat * grad0,
     GError ** error)
 {
-  const Ops o = { pool, ref };
+  Ops o;
   const gint hl = f->hl, wl = f->wl, hp = 8 * hl, wp = 8 * wl;
   const gsize nl = (gsize) hl * wl, nz = (gsize) (c->C + 1) * nl;
   const gsize npx = (gsize) hp * wp;
@@ -502,6 +608,7 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
         x[((gsize) ci * hp + y) * wp + xx] = (y < height && xx < width) ?
             rgb[(gsize) y * stride + 3 * xx + ci] * (1.f / 255.f) - 0.5f : 0.f;
   memcpy (best, f->z, sizeof (gfloat) * nz);
+  ops_init (&o, c, pool, ref);
   wmse = r.lam * 255.0 * 255.0 / (3.0 * pix);
 
   for (it = 0; it <= iters; it++) {
@@ -542,6 +649,7 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
       }
     }
   }
+  ops_clear (&o);
   memcpy (f->z, best, sizeof (gfloat) * nz);
   if (stats) {
     stats->j_before = j0;
