@@ -62,6 +62,26 @@ dlic_lerp_table (const gfloat * P, gint R, gint n, gdouble t, gdouble * out)
     out[j] = (1.0 - f) * P[(gsize) i * n + j] + f * P[(gsize) (i + 1) * n + j];
 }
 
+/* the quantization index of a scaled latent s: uniform levels -K..K
+ * (rounding half to even, as torch) or the nearest reconstruction value */
+static inline gint
+dlic_codec_index (const DlicCodec * c, gdouble s)
+{
+  gdouble best = INFINITY;
+  gint j, idx = 0;
+
+  if (c->uniform)
+    return (gint) CLAMP (nearbyint (s), -c->K, c->K) + c->K;
+  for (j = 0; j < c->L; j++) {
+    gdouble d = fabs (s - c->centres[j]);
+    if (d < best) {
+      best = d;
+      idx = j;
+    }
+  }
+  return idx;
+}
+
 G_END_DECLS
 
 #endif /* DLIC_CODEC_PRIVATE_H */

@@ -456,24 +456,8 @@ dlic_codec_quantize (DlicCodec * c, const DlicFeatures * f, gdouble t,
     gint k = CLAMP ((gint) floor (heat + 0.5), 0, c->C);
     out->k[y] = (guint8) k;
     for (ci = 0; ci < k; ci++) {
-      gdouble s = tmp[(gsize) ci * nl + y] * g[ci];
-      gint idx;
-      if (c->uniform) {
-        gdouble q = nearbyint (s);      /* round half to even, as torch */
-        idx = (gint) CLAMP (q, -c->K, c->K) + c->K;
-      } else {
-        gint j;
-        gdouble best = INFINITY;
-        idx = 0;
-        for (j = 0; j < c->L; j++) {
-          gdouble d = fabs (s - c->centres[j]);
-          if (d < best) {
-            best = d;
-            idx = j;
-          }
-        }
-      }
-      out->idx[(gsize) ci * nl + y] = (guint8) idx;
+      out->idx[(gsize) ci * nl + y] =
+          (guint8) dlic_codec_index (c, tmp[(gsize) ci * nl + y] * g[ci]);
     }
   }
   g_free (g);

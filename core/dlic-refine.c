@@ -435,23 +435,8 @@ rate_init (Rate * r, const DlicCodec * c, gdouble t, GError ** error)
 static inline gint
 quant (const DlicCodec * c, gdouble s, gdouble * val)
 {
-  gint idx;
+  gint idx = dlic_codec_index (c, s);
 
-  if (c->uniform) {
-    gdouble q = CLAMP (nearbyint (s), -c->K, c->K);
-    idx = (gint) q + c->K;
-  } else {
-    gdouble best = INFINITY;
-    gint j;
-    idx = 0;
-    for (j = 0; j < c->L; j++) {
-      gdouble d = fabs (s - c->centres[j]);
-      if (d < best) {
-        best = d;
-        idx = j;
-      }
-    }
-  }
   *val = c->centres[idx];
   return idx;
 }

@@ -31,49 +31,14 @@ tiny (guint seed)
 static DlicCodec *
 tiny_centres (guint seed)
 {
-  const gint n1 = 6, n2 = 10, n3 = 12, C = 7, L = 5, R = 2;
-  GRand *r = g_rand_new_with_seed (seed);
-  StWriter st;
-  gint64 rc[2] = { R, C }, r1[1] = { R }, l1[1] = { L };
-  gint64 rcl[3] = { R, C, L }, rk[2] = { R, C + 1 };
+  const TinyArch a = { 6, 10, 12, 1, 1, 1, 7, 5, 2, TRUE, "2.0",
+    "0.02,0.08"
+  };
+  GBytes *b = tiny_codec_arch (seed, &a);
   GError *err = NULL;
-  GBytes *b;
-  DlicCodec *c;
+  DlicCodec *c = dlic_codec_new_from_bytes (b, "tiny-centres.safetensors",
+      &err);
 
-  st_init (&st);
-  add_conv (&st, r, "enc.e1", 12, n1, 3);
-  add_conv (&st, r, "enc.b1.0.c1", n1, n1, 3);
-  add_conv (&st, r, "enc.b1.0.c2", n1, n1, 3);
-  add_conv (&st, r, "enc.e2", n1, n2, 5);
-  add_conv (&st, r, "enc.b2.0.c1", n2, n2, 3);
-  add_conv (&st, r, "enc.b2.0.c2", n2, n2, 3);
-  add_conv (&st, r, "enc.e3", n2, n3, 5);
-  add_conv (&st, r, "enc.b3.0.c1", n3, n3, 3);
-  add_conv (&st, r, "enc.b3.0.c2", n3, n3, 3);
-  add_conv (&st, r, "enc.e4", n3, C + 1, 3);
-  add_conv (&st, r, "dec.d0", C, n3, 3);
-  add_conv (&st, r, "dec.b3.0.c1", n3, n3, 3);
-  add_conv (&st, r, "dec.b3.0.c2", n3, n3, 3);
-  add_conv (&st, r, "dec.d1", n3, 4 * n2, 3);
-  add_conv (&st, r, "dec.b2.0.c1", n2, n2, 3);
-  add_conv (&st, r, "dec.b2.0.c2", n2, n2, 3);
-  add_conv (&st, r, "dec.d2", n2, 4 * n1, 3);
-  add_conv (&st, r, "dec.b1.0.c1", n1, n1, 3);
-  add_conv (&st, r, "dec.b1.0.c2", n1, n1, 3);
-  add_conv (&st, r, "dec.d3", n1, 12, 3);
-  add_table (&st, "rate_log_gain", 2, rc, 0.3, 1.5);
-  add_table (&st, "rate_log_igain", 2, rc, -1.5, -0.3);
-  add_table (&st, "rate_imp_scale", 1, r1, 1.0, 1.5);
-  add_table (&st, "rate_imp_offset", 1, r1, -0.5, 1.0);
-  add_table (&st, "quant.centres", 1, l1, -1.7, 2.2);
-  add_table (&st, "prob_sym_logits", 3, rcl, -1.0, 1.0);
-  add_table (&st, "prob_imp_logits", 2, rk, -0.5, 0.5);
-  g_rand_free (r);
-  b = st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
-      "arch", "dlic", "channels", "6,10,12", "blocks", "1,1,1",
-      "latent_channels", "7", "levels", "5", "quant", "centres",
-      "rate_points", "2", "sigma", "2.0", "lambdas", "0.02,0.08", NULL);
-  c = dlic_codec_new_from_bytes (b, "tiny-centres.safetensors", &err);
   g_assert_no_error (err);
   g_bytes_unref (b);
   return c;

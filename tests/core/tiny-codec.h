@@ -52,47 +52,97 @@ add_table (StWriter * st, const gchar * name, gint ndim, const gint64 * shape,
   g_free (v);
 }
 
-/* channels 8,8,12, blocks 0,1,1, TC 6, TL 5 (uniform), TR 3 */
-/* with_lambdas: also the training rate-distortion weights (metadata that
- * encoder-side refinement needs) */
+/* The architecture of a random test model. */
+typedef struct
+{
+  gint n1, n2, n3;              /* channels at H/2, H/4, H/8 */
+  gint b1, b2, b3;              /* residual blocks at each level */
+  gint C, L, R;                 /* latent channels, levels, rate points */
+  gboolean centres;             /* learned reconstruction values, else uniform */
+  const gchar *sigma;           /* metadata, NULL: "1.0" */
+  const gchar *lambdas;         /* metadata (R values), or NULL */
+} TinyArch;
+
+static inline void
+tiny_blocks (StWriter * st, GRand * r, const gchar * prefix, gint n, gint ch)
+{
+  gint i;
+
+  for (i = 0; i < n; i++) {
+    gchar *c1 = g_strdup_printf ("%s.%d.c1", prefix, i);
+    gchar *c2 = g_strdup_printf ("%s.%d.c2", prefix, i);
+    add_conv (st, r, c1, ch, ch, 3);
+    add_conv (st, r, c2, ch, ch, 3);
+    g_free (c1);
+    g_free (c2);
+  }
+}
+
+/* a random model of architecture a (layers in the order of
+ * core/train/dlic_model.py) */
 static inline GBytes *
-tiny_codec_with_meta (guint seed, gboolean with_lambdas)
+tiny_codec_arch (guint seed, const TinyArch * a)
 {
   GRand *r = g_rand_new_with_seed (seed);
   StWriter st;
-  gint64 rc[2] = { TR, TC }, r1[1] = { TR }, l1[1] = { TL };
-  gint64 rcl[3] = { TR, TC, TL }, rk[2] = { TR, TC + 1 };
+  gint64 rc[2] = { a->R, a->C }, r1[1] = { a->R }, l1[1] = { a->L };
+  gint64 rcl[3] = { a->R, a->C, a->L }, rk[2] = { a->R, a->C + 1 };
+  gchar *ch = g_strdup_printf ("%d,%d,%d", a->n1, a->n2, a->n3);
+  gchar *bl = g_strdup_printf ("%d,%d,%d", a->b1, a->b2, a->b3);
+  gchar *cs = g_strdup_printf ("%d", a->C), *ls = g_strdup_printf ("%d", a->L);
+  gchar *rs = g_strdup_printf ("%d", a->R);
+  GBytes *b;
 
   st_init (&st);
-  add_conv (&st, r, "enc.e1", 12, TN1, 3);
-  add_conv (&st, r, "enc.e2", TN1, TN2, 5);
-  add_conv (&st, r, "enc.b2.0.c1", TN2, TN2, 3);
-  add_conv (&st, r, "enc.b2.0.c2", TN2, TN2, 3);
-  add_conv (&st, r, "enc.e3", TN2, TN3, 5);
-  add_conv (&st, r, "enc.b3.0.c1", TN3, TN3, 3);
-  add_conv (&st, r, "enc.b3.0.c2", TN3, TN3, 3);
-  add_conv (&st, r, "enc.e4", TN3, TC + 1, 3);
-  add_conv (&st, r, "dec.d0", TC, TN3, 3);
-  add_conv (&st, r, "dec.b3.0.c1", TN3, TN3, 3);
-  add_conv (&st, r, "dec.b3.0.c2", TN3, TN3, 3);
-  add_conv (&st, r, "dec.d1", TN3, 4 * TN2, 3);
-  add_conv (&st, r, "dec.b2.0.c1", TN2, TN2, 3);
-  add_conv (&st, r, "dec.b2.0.c2", TN2, TN2, 3);
-  add_conv (&st, r, "dec.d2", TN2, 4 * TN1, 3);
-  add_conv (&st, r, "dec.d3", TN1, 12, 3);
+  add_conv (&st, r, "enc.e1", 12, a->n1, 3);
+  tiny_blocks (&st, r, "enc.b1", a->b1, a->n1);
+  add_conv (&st, r, "enc.e2", a->n1, a->n2, 5);
+  tiny_blocks (&st, r, "enc.b2", a->b2, a->n2);
+  add_conv (&st, r, "enc.e3", a->n2, a->n3, 5);
+  tiny_blocks (&st, r, "enc.b3", a->b3, a->n3);
+  add_conv (&st, r, "enc.e4", a->n3, a->C + 1, 3);
+  add_conv (&st, r, "dec.d0", a->C, a->n3, 3);
+  tiny_blocks (&st, r, "dec.b3", a->b3, a->n3);
+  add_conv (&st, r, "dec.d1", a->n3, 4 * a->n2, 3);
+  tiny_blocks (&st, r, "dec.b2", a->b2, a->n2);
+  add_conv (&st, r, "dec.d2", a->n2, 4 * a->n1, 3);
+  tiny_blocks (&st, r, "dec.b1", a->b1, a->n1);
+  add_conv (&st, r, "dec.d3", a->n1, 12, 3);
   add_table (&st, "rate_log_gain", 2, rc, 0.5, 2.0);
   add_table (&st, "rate_log_igain", 2, rc, -2.0, -0.5);
   add_table (&st, "rate_imp_scale", 1, r1, 1.0, 1.0);
   add_table (&st, "rate_imp_offset", 1, r1, -1.0, 2.0);
-  add_table (&st, "quant.centres", 1, l1, -2.0, 2.0);
+  if (a->centres)
+    add_table (&st, "quant.centres", 1, l1, -1.7, 2.2);
+  else
+    add_table (&st, "quant.centres", 1, l1, -2.0, 2.0);
   add_table (&st, "prob_sym_logits", 3, rcl, -1.0, 1.0);
   add_table (&st, "prob_imp_logits", 2, rk, -0.5, 0.5);
   g_rand_free (r);
-  return st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
-      "arch", "dlic", "channels", "8,8,12", "blocks", "0,1,1",
-      "latent_channels", "6", "levels", "5", "quant", "uniform",
-      "rate_points", "3", with_lambdas ? "lambdas" : NULL, "0.01,0.03,0.1",
-      NULL);
+  b = st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
+      "arch", "dlic", "channels", ch, "blocks", bl, "latent_channels", cs,
+      "levels", ls, "quant", a->centres ? "centres" : "uniform",
+      "rate_points", rs, "sigma", a->sigma ? a->sigma : "1.0",
+      a->lambdas ? "lambdas" : NULL, a->lambdas, NULL);
+  g_free (ch);
+  g_free (bl);
+  g_free (cs);
+  g_free (ls);
+  g_free (rs);
+  return b;
+}
+
+/* channels 8,8,12, blocks 0,1,1, TC 6, TL 5 (uniform), TR 3;
+ * with_lambdas: also the training rate-distortion weights (metadata that
+ * encoder-side refinement needs) */
+static inline GBytes *
+tiny_codec_with_meta (guint seed, gboolean with_lambdas)
+{
+  const TinyArch a = { TN1, TN2, TN3, 0, 1, 1, TC, TL, TR, FALSE, NULL,
+    with_lambdas ? "0.01,0.03,0.1" : NULL
+  };
+
+  return tiny_codec_arch (seed, &a);
 }
 
 static inline GBytes *
