@@ -141,7 +141,8 @@ def lerp(P, t):
 class DLIC(nn.Module):
     arch = "dlic"
 
-    def __init__(self, ch=(48, 96, 128), blocks=(0, 1, 4), C=48, L=7, quant="uniform", R=7, sigma=1.0):
+    def __init__(self, ch=(48, 96, 128), blocks=(0, 1, 4), C=48, L=7, quant="uniform", R=7, sigma=1.0,
+                 imp_scale="learned"):
         super().__init__()
         assert quant in ("uniform", "centres")
         if quant == "uniform":
@@ -156,7 +157,15 @@ class DLIC(nn.Module):
         lg = torch.linspace(lo, hi, R)[:, None].repeat(1, C)
         self.rate_log_gain = nn.Parameter(lg.clone())
         self.rate_log_igain = nn.Parameter(-lg.clone())
-        self.rate_imp_scale = nn.Parameter(torch.ones(R))
+        # importance scale a(t): learned, or fixed at 1 so that the encoder's importance logit h
+        # has to carry where detail is (a learned a(t) collapsed to ~0.02 in the shipped model:
+        # the same k everywhere)
+        assert imp_scale in ("learned", "fixed")
+        self.imp_scale_mode = imp_scale
+        if imp_scale == "fixed":
+            self.register_buffer("rate_imp_scale", torch.ones(R))
+        else:
+            self.rate_imp_scale = nn.Parameter(torch.ones(R))
         self.rate_imp_offset = nn.Parameter(torch.linspace(-3.0, 3.0, R) if R > 1 else torch.zeros(1))
         # rate proxy: per rate point, per channel categorical over the L symbols; importance levels 0..C
         self.prob_sym_logits = nn.Parameter(-0.5 * (torch.arange(L) - (L - 1) / 2).abs()[None, None].repeat(R, C, 1))
@@ -278,14 +287,15 @@ class DLIC(nn.Module):
         return {"arch": self.arch, "channels": ",".join(map(str, self.ch)),
                 "blocks": ",".join(map(str, self.blocks)), "latent_channels": str(self.C),
                 "levels": str(self.L), "quant": self.quant, "rate_points": str(self.R),
-                "sigma": str(self.sigma), "multiple": "8"}
+                "sigma": str(self.sigma), "multiple": "8",
+                **({"imp_scale": "fixed"} if self.imp_scale_mode == "fixed" else {})}
 
 
 def model_from_meta(meta):
     return DLIC(tuple(int(v) for v in meta["channels"].split(",")),
                 tuple(int(v) for v in meta["blocks"].split(",")),
                 int(meta["latent_channels"]), int(meta["levels"]), meta["quant"],
-                int(meta["rate_points"]), float(meta.get("sigma", 1.0)))
+                int(meta["rate_points"]), float(meta.get("sigma", 1.0)), meta.get("imp_scale", "learned"))
 
 
 def empirical_bits(idx, k, L, C):

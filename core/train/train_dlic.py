@@ -120,6 +120,9 @@ def main():
     ap.add_argument("--quant", choices=["uniform", "centres"], default="uniform")
     ap.add_argument("--sigma", type=float, default=1.0, help="soft-assignment sharpness")
     ap.add_argument("--scales", default="0.5,0.75", help="training image down-scaling factors (Lanczos)")
+    ap.add_argument("--imp-scale", choices=["learned", "fixed"], default="learned",
+                    help="importance scale a(t) in heat = C sigmoid(a h + b): learned, or fixed at 1 (with "
+                         "--init from a learned model, b(t) is moved so that k stays the same at the mean h)")
     ap.add_argument("--resume", default="auto", help="'auto' (DIR/last.pt if present), 'no', or a path")
     ap.add_argument("--init", default="", help="load model weights only (fine-tuning)")
     ap.add_argument("--print-every", type=int, default=20)
@@ -150,7 +153,7 @@ def main():
 
     # ---- model, optimiser, state
     cfg = dict(ch=tuple(int(v) for v in args.ch.split(",")), blocks=tuple(int(v) for v in args.blocks.split(",")),
-               C=args.latent, L=args.levels, quant=args.quant, R=R, sigma=args.sigma)
+               C=args.latent, L=args.levels, quant=args.quant, R=R, sigma=args.sigma, imp_scale=args.imp_scale)
     model = DLIC(**cfg)
     opt = make_opt(model, args)
     st = {"iter": 0, "elapsed": 0.0, "best_gain": -1e9, "seed": args.seed}
@@ -184,6 +187,17 @@ def main():
                 sd[k] = lerp(v, torch.tensor(pos, dtype=torch.float32)).clone()
         model.load_state_dict(sd)
         log(f"initialised weights from {args.init} (lambdas {src_lam} -> {lambdas})")
+        if args.imp_scale == "fixed" and not torch.allclose(model.rate_imp_scale, torch.ones(R)):
+            # a -> 1 with the same k at the mean importance logit: b' = b + (a - 1) mean(h)
+            with torch.no_grad():
+                xs = torch.from_numpy(dlic_data.RGBCropSampler(dlic_data.load_set("train", (0.5,)),
+                                                               args.crop, seed=12345).batch(32))
+                mh = float(model.enc(xs)[:, model.C].mean())
+                a_old = model.rate_imp_scale.clone()
+                model.rate_imp_offset += (a_old - 1.0) * mh
+                model.rate_imp_scale.fill_(1.0)
+            log(f"importance scale fixed at 1 (was {a_old.numpy().round(4).tolist()}; mean h {mh:.3f}): "
+                f"offsets now {model.rate_imp_offset.detach().numpy().round(3).tolist()}")
 
     # ---- data
     t0 = time.time()
