@@ -28,11 +28,13 @@ G_BEGIN_DECLS
 void dlic_jpeg_luma_table (gint quality, guint16 table[64]);
 
 /* The libjpeg quality (1..100) whose luma table best explains the 8-bit
- * plane 'y' (width x height, row stride 'stride'), or 0 when none does or
- * the plane has fewer than 16 full blocks.  Uses at most 'max_blocks'
- * blocks spread over the plane (0: 4096).  *fit (may be NULL) gets the
- * winning mean relative residual: about 0.25 for unquantised content,
- * 0.01 (quality 10) to 0.2 (quality 95) for JPEG. */
+ * plane 'y' (width x height, row stride 'stride' >= width): 0 when no
+ * table fits significantly better than chance (not JPEG), -1 when the
+ * plane has too little texture to tell (fewer than 16 full blocks, or all
+ * of them flat or clipped, as in a black frame).  Uses at most
+ * 'max_blocks' blocks spread over the plane (0: 4096).  *fit (may be NULL)
+ * gets the winning mean relative residual (0.01 at quality 10 to 0.2 at
+ * quality 95; chance is 0.25), or infinity when no table fits. */
 gint dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, gdouble * fit);
 

@@ -24,7 +24,7 @@
  * decoded luma's 8×8 DCT coefficients sit on the multiples of the JPEG
  * quantisation steps, and the libjpeg quality whose table fits them is
  * read back as #GstCasArtifact:estimated-quality (exact on bsds500/val
- * pictures at qualities 5..60 and 85..95).  Input that was never
+ * pictures at qualities 5 to 95).  Input that was never
  * JPEG-compressed fits no table and gets the blind correction.  Set
  * #GstCasArtifact:quality when the quality is known.  A custom weights
  * file (safetensors, as written by `core/train/export.py`) can replace the
@@ -279,6 +279,18 @@ gst_cas_artifact_stop (GstBaseTransform * trans)
   return TRUE;
 }
 
+static gboolean
+gst_cas_artifact_set_info (GstVideoFilter * filter, GstCaps * incaps,
+    GstVideoInfo * in_info, GstCaps * outcaps, GstVideoInfo * out_info)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (filter);
+
+  GST_OBJECT_LOCK (self);
+  self->estimate_dirty = TRUE;  /* new picture size or format */
+  GST_OBJECT_UNLOCK (self);
+  return TRUE;
+}
+
 static GstFlowReturn
 gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
@@ -299,6 +311,10 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   chroma = self->chroma;
   tile = self->tile_size;
   quality = self->quality;
+  if (self->estimate_dirty) {
+    self->estimate_countdown = 0;       /* new caps or quality: look again */
+    self->estimate_dirty = FALSE;
+  }
   GST_OBJECT_UNLOCK (self);
 
   if (quality < 0) {
@@ -308,18 +324,24 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
               0), GST_VIDEO_FRAME_COMP_STRIDE (frame, 0),
           GST_VIDEO_FRAME_COMP_WIDTH (frame, 0),
           GST_VIDEO_FRAME_COMP_HEIGHT (frame, 0), 0, &fit);
-      if (e != self->estimate || !self->estimated) {
-        GST_INFO_OBJECT (self, "estimated JPEG quality %d (%s, residual "
-            "%.3f)", e, e ? "libjpeg table" : "no JPEG table fits", fit);
+      if (e < 0) {
+        /* too little texture to tell (a black frame): keep what we had and
+         * look again at the next frame */
+        GST_LOG_OBJECT (self, "frame too flat to estimate the JPEG quality");
+      } else {
+        if (e != self->estimate || !self->estimated)
+          GST_INFO_OBJECT (self, "estimated JPEG quality %d (%s, residual "
+              "%.3f)", e, e ? "libjpeg table" : "no JPEG table fits", fit);
+        self->estimate = e;
+        self->estimated = TRUE;
+        self->estimate_countdown = ESTIMATE_EVERY;
+        GST_OBJECT_LOCK (self);
+        self->estimated_quality = e;
+        GST_OBJECT_UNLOCK (self);
       }
-      self->estimate = e;
-      self->estimated = TRUE;
-      self->estimate_countdown = ESTIMATE_EVERY;
-      GST_OBJECT_LOCK (self);
-      self->estimated_quality = e;
-      GST_OBJECT_UNLOCK (self);
     }
-    self->estimate_countdown--;
+    if (self->estimate_countdown > 0)
+      self->estimate_countdown--;
     quality = self->estimate;
   }
 
@@ -439,6 +461,7 @@ gst_cas_artifact_set_property (GObject * object, guint prop_id,
       break;
     case PROP_QUALITY:
       self->quality = g_value_get_int (value);
+      self->estimate_dirty = TRUE;
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -597,10 +620,12 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    *
    * With #GstCasArtifact:quality -1: the libjpeg quality (1..100) whose
    * luma quantisation table best fits the DCT coefficients of the latest
-   * estimated frame (the first frame, then every 30th), or 0 when no table
-   * fits (input that was not JPEG-compressed, or a JPEG whose 8×8 grid does
-   * not start at the top-left corner).  Qualities that share a table at
-   * the low frequencies used (e.g. 73..75) come back as the middle one.
+   * estimated frame (the first textured frame, then every 30th and after a
+   * caps change), or 0 when no table fits (input that was not
+   * JPEG-compressed, or a JPEG whose 8×8 grid does not start at the
+   * top-left corner) or nothing was estimated yet.  Qualities that share a
+   * table at the low frequencies used (46–47, 49–51, 53–54, 74–75, 96–100)
+   * come back as the multiple of 5 among them, else the middle one.
    */
   g_object_class_install_property (gobject_class, PROP_ESTIMATED_QUALITY,
       g_param_spec_int ("estimated-quality", "Estimated JPEG quality",
@@ -618,6 +643,7 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cas_artifact_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cas_artifact_stop);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_cas_artifact_query);
+  filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cas_artifact_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_cas_artifact_transform_frame_ip);
 

@@ -44,6 +44,7 @@ struct _GstCasArtifact
   gint tile_size;
   gint quality;
   gint estimated_quality;       /* read-only: the latest estimate */
+  gboolean estimate_dirty;      /* caps or quality changed: estimate again */
 
   /* streaming state */
   DlicArModel *model;           /* loaded in start(), freed in stop() */

@@ -317,7 +317,7 @@ estimated_quality (const gchar * image, gint quality)
 GST_START_TEST (test_quality_estimate)
 {
   const gchar *data = g_getenv ("DLIC_TEST_DATA");
-  const gint qs[] = { 10, 20, 40, 90 };
+  const gint qs[] = { 10, 20, 40, 50, 90 };
   gchar *image;
   guint i;
 
@@ -329,6 +329,27 @@ GST_START_TEST (test_quality_estimate)
   }
   fail_unless_equals_int (estimated_quality (image, 0), 0);
   g_free (image);
+  /* a black frame says nothing: no estimate, no error */
+  {
+    GstElement *pipe = gst_parse_launch ("videotestsrc num-buffers=2 "
+        "pattern=black ! video/x-raw,width=64,height=48 ! casartifact name=c "
+        "! fakesink", NULL);
+    GstElement *c = gst_bin_get_by_name (GST_BIN (pipe), "c");
+    GstBus *bus = gst_element_get_bus (pipe);
+    GstMessage *msg;
+    gint q = -2;
+    gst_element_set_state (pipe, GST_STATE_PLAYING);
+    msg = gst_bus_timed_pop_filtered (bus, 60 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+    fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+    gst_message_unref (msg);
+    g_object_get (c, "estimated-quality", &q, NULL);
+    fail_unless_equals_int (q, 0);
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    gst_object_unref (c);
+    gst_object_unref (bus);
+    gst_object_unref (pipe);
+  }
 }
 
 GST_END_TEST;
