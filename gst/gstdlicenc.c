@@ -211,6 +211,8 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
     return GST_FLOW_ERROR;
   }
 
+  /* the rate knob for quality (target-bpp searches its own) */
+  t = quality / 100.0 * (dlic_codec_rate_points (self->codec) - 1);
   if (refine > 0) {
     /* refine for the rate the frame is coded at; with target-bpp the knob
      * is searched again afterwards (refinement moves the rate by ~1%) */
@@ -219,8 +221,6 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
       pkt = dlic_codec_encode_bpp (self->codec, &f, w, h, target_bpp, &t);
       if (pkt)
         g_bytes_unref (pkt);
-    } else {
-      t = quality / 100.0 * (dlic_codec_rate_points (self->codec) - 1);
     }
     if (!dlic_codec_refine (self->codec, self->pool, FALSE,
             GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
@@ -244,7 +244,6 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
     pkt = dlic_codec_encode_bpp (self->codec, &f, w, h, target_bpp, &t);
   } else {
     DlicSymbols s;
-    t = quality / 100.0 * (dlic_codec_rate_points (self->codec) - 1);
     dlic_codec_quantize (self->codec, &f, t, &s);
     pkt = dlic_codec_pack (self->codec, &s, w, h, t);
     dlic_symbols_clear (&s);
