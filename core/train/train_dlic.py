@@ -130,6 +130,9 @@ def main():
     ap.add_argument("--val-min", type=float, default=10.0, help="validate every N minutes (0: every checkpoint)")
     ap.add_argument("--val-n", type=int, default=16, help="number of bsds500/val images")
     ap.add_argument("--val-scale", type=float, default=0.75)
+    ap.add_argument("--val-t", default="",
+                    help="knob positions whose mean gain picks best.pt (default: 0, (R-1)/2, R-1); "
+                         "the ladder ends are validated and logged too")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -149,7 +152,8 @@ def main():
     lambdas = [float(v) for v in args.lambdas.split(",")]
     R = len(lambdas)
     log_lam = torch.log(torch.tensor(lambdas))
-    ts_val = sorted({0.0, (R - 1) / 2, float(R - 1)})
+    ts_sel = sorted({float(v) for v in args.val_t.split(",")} if args.val_t else {0.0, (R - 1) / 2, float(R - 1)})
+    ts_val = sorted(set(ts_sel) | {0.0, float(R - 1)})
 
     # ---- model, optimiser, state
     cfg = dict(ch=tuple(int(v) for v in args.ch.split(",")), blocks=tuple(int(v) for v in args.blocks.split(",")),
@@ -179,6 +183,21 @@ def main():
             d = torch.load(args.init, map_location="cpu")
         sd, own = d["model"], model.state_dict()
         src_lam = d.get("lambdas", [])
+        if own["centres_raw"].shape != sd["centres_raw"].shape:
+            sd["centres_raw"] = own["centres_raw"]     # uniform levels -K..K: a buffer
+        ls, L = sd["prob_sym_logits"], own["prob_sym_logits"].shape[-1]
+        if ls.shape[-1] != L:
+            # more (or fewer) uniform levels: keep the logits of the common values, extend the tails
+            # by their last decrement (at least 0.5 per level) so the new outer levels start rare
+            assert args.quant == "uniform", "--levels can only change for the uniform quantiser"
+            Ko, Kn = (ls.shape[-1] - 1) // 2, (L - 1) // 2
+            v = torch.arange(-Kn, Kn + 1)
+            dec = torch.clamp(ls[..., 1:2] - ls[..., :1], min=0.5), torch.clamp(ls[..., -2:-1] - ls[..., -1:], min=0.5)
+            lo = ls[..., :1] - (-Ko - v[v < -Ko]).to(ls) * dec[0]
+            hi = ls[..., -1:] - (v[v > Ko] - Ko).to(ls) * dec[1]
+            mid = ls[..., max(0, Ko - Kn):ls.shape[-1] - max(0, Ko - Kn)]
+            sd["prob_sym_logits"] = torch.cat([lo, mid, hi], -1) if Kn > Ko else mid
+            log(f"levels {ls.shape[-1]} -> {L}: symbol logits extended")
         for k, v in list(sd.items()):
             if k in own and own[k].shape != v.shape and (k.startswith("rate_") or k.startswith("prob_")):
                 # different rate points (e.g. fine-tuning one lambda from the variable-rate base):
@@ -229,7 +248,7 @@ def main():
         if do_val:
             tv = time.time()
             r = validate(model, vimgs, vcurves, ts_val)
-            gain = float(np.mean([g for _, _, g in r.values()]))
+            gain = float(np.mean([r[t][2] for t in ts_sel]))
             msg = " | val " + " ".join(f"t={t:g}: {p:.2f} dB {b:.3f} bpp ({g:+.2f} vs JPEG)"
                                        for t, (p, b, g) in r.items()) + \
                 f" | mean gain {gain:+.3f} dB ({time.time() - tv:.0f} s)"
