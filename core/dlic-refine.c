@@ -539,7 +539,7 @@ static gboolean
 refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     gint stride, gint width, gint height, gdouble t, gint iters, gdouble lr,
     DlicFeatures * f, DlicRefineStats * stats, gfloat * grad0,
-    GError ** error)
+    DlicRefineProgress progress, gpointer user_data, GError ** error)
 {
   Ops o;
   const gint hl = f->hl, wl = f->wl, hp = 8 * hl, wp = 8 * wl;
@@ -598,6 +598,7 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
 
   for (it = 0; it <= iters; it++) {
     gdouble bits = dequant (c, &r, f->z, nl, yhat), sse = 0.0, jcur;
+    gboolean go_on;
     gsize i;
 
     decoder_fwd (c, &o, yhat, &tp);
@@ -617,7 +618,8 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
       best_it = it;
       memcpy (best, f->z, sizeof (gfloat) * nz);
     }
-    if (it == iters)
+    go_on = progress == NULL || progress (it, iters, jcur, jbest, user_data);
+    if (it == iters || !go_on)
       break;
     decoder_bwd (c, &o, gout, &tp, gy);
     quant_bwd (c, &r, f->z, nl, gy, pix, gz);
@@ -640,6 +642,7 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     stats->j_before = j0;
     stats->j_after = jbest;
     stats->best_iter = best_it;
+    stats->iters_done = it;
   }
 
 done:
@@ -660,10 +663,10 @@ gboolean
 dlic_codec_refine (DlicCodec * c, DlicPool * pool, gboolean ref,
     const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
     gint iters, gdouble lr, DlicFeatures * f, DlicRefineStats * stats,
-    GError ** error)
+    DlicRefineProgress progress, gpointer user_data, GError ** error)
 {
   return refine (c, pool, ref, rgb, stride, width, height, t, MAX (iters, 0),
-      lr > 0.0 ? lr : DEFAULT_LR, f, stats, NULL, error);
+      lr > 0.0 ? lr : DEFAULT_LR, f, stats, NULL, progress, user_data, error);
 }
 
 gdouble
@@ -677,7 +680,7 @@ dlic_codec_refine_cost (DlicCodec * c, DlicPool * pool, gboolean ref,
 
   copy.z = g_memdup2 (f->z, sizeof (gfloat) * (f->C + 1) * f->hl * f->wl);
   ok = refine (c, pool, ref, rgb, stride, width, height, t, 0, DEFAULT_LR,
-      &copy, &st, NULL, error);
+      &copy, &st, NULL, NULL, NULL, error);
   g_free (copy.z);
   return ok ? st.j_before : -1.0;
 }
@@ -694,7 +697,7 @@ dlic_codec_refine_gradient (DlicCodec * c, DlicPool * pool, gboolean ref,
   /* one step with learning rate 0: z stays, the first gradient is kept */
   copy.z = g_memdup2 (f->z, sizeof (gfloat) * (f->C + 1) * f->hl * f->wl);
   ok = refine (c, pool, ref, rgb, stride, width, height, t, 1, 0.0, &copy,
-      &st, grad, error);
+      &st, grad, NULL, NULL, error);
   g_free (copy.z);
   if (ok && j)
     *j = st.j_before;

@@ -25,17 +25,25 @@ typedef struct
 {
   gdouble j_before, j_after;    /* J of the network's z and of the result */
   gint best_iter;               /* iteration of the result (0: unchanged) */
+  gint iters_done;              /* steps taken (fewer than asked if stopped) */
 } DlicRefineStats;
+
+/* Called after every evaluated iterate: step 0 (the network's z) .. steps,
+ * with its J and the lowest J so far.  Return FALSE to stop early: the best
+ * iterate so far is kept and the call still succeeds. */
+typedef gboolean (*DlicRefineProgress) (gint step, gint steps, gdouble j,
+    gdouble j_best, gpointer user_data);
 
 /* Run 'iters' Adam steps (learning rate 'lr' on z; 0 = default 0.02) on
  * f->z for rate knob t and the picture rgb (width x height, 3 bytes per
  * pixel) and keep the iterate with the lowest J in f->z.  'ref' uses the
- * naive reference convolutions.  Fails (f unchanged) when the model has no
- * "lambdas" metadata or memory runs out. */
+ * naive reference convolutions.  'progress' (may be NULL) is told about
+ * every step and can stop the search.  Fails (f unchanged) when the model
+ * has no "lambdas" metadata or memory runs out. */
 gboolean dlic_codec_refine (DlicCodec * c, DlicPool * pool, gboolean ref,
     const guint8 * rgb, gint stride, gint width, gint height, gdouble t,
     gint iters, gdouble lr, DlicFeatures * f, DlicRefineStats * stats,
-    GError ** error);
+    DlicRefineProgress progress, gpointer user_data, GError ** error);
 
 /* J of the features f at rate t (hard quantisation, proxy bits); -1 on
  * error.  Exposed for the tests. */

@@ -3,7 +3,7 @@
  * decodebin reads; PNG or any format by extension on output).
  *
  *   dlic encode IN OUT.dlic [--quality N | --target-bpp B] [--refine N]
- *       [--model FILE]
+ *       [--model FILE] [--progress] [-v]
  *   dlic decode IN.dlic OUT.png [--model FILE]
  *   dlic info IN.dlic
  *
@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
@@ -30,7 +31,7 @@ usage (FILE * f)
   fprintf (f,
       "usage:\n"
       "  dlic encode IN.png OUT.dlic [--quality N | --target-bpp B] [--refine N]\n"
-      "              [--model FILE] [--threads N]\n"
+      "              [--model FILE] [--threads N] [--progress] [-v]\n"
       "  dlic decode IN.dlic OUT.png [--model FILE] [--threads N]\n"
       "  dlic info IN.dlic\n"
       "\n"
@@ -39,12 +40,37 @@ usage (FILE * f)
       "  --refine N       N encoder-side refinement steps (slower, better; default 0;\n"
       "                   10 gets most of the gain)\n"
       "  --model FILE     codec weights (safetensors) instead of the built-in model\n"
-      "  --threads N      worker threads (default: one per core)\n");
+      "  --threads N      worker threads (default: one per core)\n"
+      "  --progress       report refinement steps on stderr\n"
+      "  -v, --verbose    print what was written (size, bits per pixel, time)\n");
 }
 
-/* Run a pipeline to EOS; on error print it and return FALSE. */
+/* dlicenc's "dlicenc-refine" step message -> one progress line on stderr
+ * (rewritten in place on a terminal) */
+static void
+print_refine_progress (GstMessage * msg)
+{
+  const GstStructure *s = gst_message_get_structure (msg);
+  guint frame = 0;
+  gint step = 0, steps = 0;
+  gdouble cost = 0, best = 0;
+  gboolean tty = isatty (fileno (stderr));
+
+  if (!s || !gst_structure_has_name (s, "dlicenc-refine"))
+    return;
+  gst_structure_get (s, "frame", G_TYPE_UINT, &frame, "step", G_TYPE_INT,
+      &step, "steps", G_TYPE_INT, &steps, "cost", G_TYPE_DOUBLE, &cost,
+      "best-cost", G_TYPE_DOUBLE, &best, NULL);
+  fprintf (stderr, "%sframe %u: refinement step %d/%d, cost %.5f (best %.5f)"
+      "%s", tty ? "\r" : "", frame, step, steps, cost, best,
+      tty && step < steps ? "" : "\n");
+  fflush (stderr);
+}
+
+/* Run a pipeline to EOS; on error print it and return FALSE.  With
+ * 'progress', refinement steps are reported on stderr. */
 static gboolean
-run_pipeline (GstElement * pipe, const gchar * what)
+run_pipeline (GstElement * pipe, const gchar * what, gboolean progress)
 {
   GstBus *bus = gst_element_get_bus (pipe);
   GstMessage *msg;
@@ -54,8 +80,15 @@ run_pipeline (GstElement * pipe, const gchar * what)
       GST_STATE_CHANGE_FAILURE) {
     /* the error message, if any, is on the bus */
   }
-  msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
-      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  for (;;) {
+    msg = gst_bus_timed_pop_filtered (bus, GST_CLOCK_TIME_NONE,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR |
+        (progress ? GST_MESSAGE_ELEMENT : 0));
+    if (GST_MESSAGE_TYPE (msg) != GST_MESSAGE_ELEMENT)
+      break;
+    print_refine_progress (msg);
+    gst_message_unref (msg);
+  }
   if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR) {
     GError *err = NULL;
     gchar *dbg = NULL;
@@ -132,13 +165,42 @@ set_on (GstElement * pipe, const gchar * name, const gchar * prop,
   gst_object_unref (e);
 }
 
+/* -v: what encode wrote, from the file's packet headers */
+static void
+print_summary (const gchar * in, const gchar * out, gdouble seconds)
+{
+  gchar *data;
+  gsize len, off = 0;
+  guint n = 0;
+  guint64 pixels = 0;
+  DlicHeader h = { 0 }, first = { 0 };
+
+  if (!g_file_get_contents (out, &data, &len, NULL))
+    return;
+  while (off < len && dlic_header_parse ((guint8 *) data + off, len - off,
+          FALSE, &h, NULL)) {
+    if (n++ == 0)
+      first = h;
+    pixels += (guint64) h.width * h.height;
+    off += dlic_packet_size (&h);
+  }
+  g_free (data);
+  if (n == 0)
+    return;
+  fprintf (stderr, "%s -> %s: %ux%u, %u frame%s, %" G_GSIZE_FORMAT " bytes "
+      "(%.4f bpp), rate %.3f, model %s, %.2f s\n", in, out, first.width,
+      first.height, n, n == 1 ? "" : "s", len, len * 8.0 / (gdouble) pixels,
+      first.rate + first.rate_offset / 4096.0, first.model_id, seconds);
+}
+
 static int
 cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
     const gchar * bpp, const gchar * refine, const gchar * model,
-    const gchar * threads)
+    const gchar * threads, gboolean progress, gboolean verbose)
 {
   GstElement *pipe;
   gboolean ok;
+  gint64 t0 = g_get_monotonic_time ();
 
   if (!g_file_test (in, G_FILE_TEST_IS_REGULAR)) {
     fprintf (stderr, "dlic encode: %s: no such file\n", in);
@@ -160,10 +222,12 @@ cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
     set_on (pipe, "enc", "model-file", model);
   if (threads)
     set_on (pipe, "enc", "n-threads", threads);
-  ok = run_pipeline (pipe, "encode");
+  ok = run_pipeline (pipe, "encode", progress);
   gst_object_unref (pipe);
   if (!ok)
     g_unlink (out);
+  else if (verbose)
+    print_summary (in, out, (g_get_monotonic_time () - t0) / 1e6);
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 
@@ -195,7 +259,7 @@ cmd_decode (const gchar * in, const gchar * out, const gchar * model,
     set_on (pipe, "dec", "model-file", model);
   if (threads)
     set_on (pipe, "dec", "n-threads", threads);
-  ok = run_pipeline (pipe, "decode");
+  ok = run_pipeline (pipe, "decode", FALSE);
   gst_object_unref (pipe);
   if (!ok)
     g_unlink (out);
@@ -249,6 +313,7 @@ main (int argc, char **argv)
   const gchar *quality = NULL, *bpp = NULL, *model = NULL, *threads = NULL;
   const gchar *refine = NULL;
   const gchar *pos[3] = { NULL, NULL, NULL };
+  gboolean progress = FALSE, verbose = FALSE;
   gint i, npos = 0;
 
   for (i = 1; i < argc; i++) {
@@ -256,6 +321,11 @@ main (int argc, char **argv)
     if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
       usage (stdout);
       return EXIT_SUCCESS;
+    }
+    if (!strcmp (a, "--progress") || !strcmp (a, "-v") ||
+        !strcmp (a, "--verbose")) {
+      *(!strcmp (a, "--progress") ? &progress : &verbose) = TRUE;
+      continue;
     }
     if (a[0] == '-' && a[1] == '-') {
       const gchar **dst = !strcmp (a, "--quality") ? &quality :
@@ -307,7 +377,8 @@ main (int argc, char **argv)
 
   gst_init (NULL, NULL);
   if (npos == 3 && !strcmp (pos[0], "encode"))
-    return cmd_encode (pos[1], pos[2], quality, bpp, refine, model, threads);
+    return cmd_encode (pos[1], pos[2], quality, bpp, refine, model, threads,
+        progress, verbose);
   if (npos == 3 && !strcmp (pos[0], "decode"))
     return cmd_decode (pos[1], pos[2], model, threads);
   if (npos == 2 && !strcmp (pos[0], "info"))

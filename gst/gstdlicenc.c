@@ -39,6 +39,25 @@
  *     filesink location=out.dlic
  * ]| spends ten refinement steps (about twenty decoder passes) on a better encoding of the image.
  *
+ * ## Messages
+ *
+ * With #GstDlicEnc:refine set, the element posts an element message named
+ * `dlicenc-refine` after every refinement step of every frame (the `dlic`
+ * command shows them with `--progress`):
+ *
+ * * `frame` (#G_TYPE_UINT): the frame's system frame number.
+ * * `step` (#G_TYPE_INT): the iterate just evaluated, 0 (the network's own
+ *   output) to `steps`.
+ * * `steps` (#G_TYPE_INT): the refinement steps asked for this frame.
+ * * `cost` (#G_TYPE_DOUBLE): the rate-distortion cost J of that iterate
+ *   (lambda-weighted MSE plus proxy bits per pixel).
+ * * `best-cost` (#G_TYPE_DOUBLE): the lowest J so far; the iterate with it
+ *   is the one coded.
+ *
+ * A flush or a state change to READY stops a refinement at the next step
+ * (the best iterate so far is coded), so long refinements of large frames
+ * do not hold up seeking or shutdown.
+ *
  * Since: 0.1
  */
 
@@ -134,6 +153,32 @@ gst_dlic_enc_start (GstVideoEncoder * enc)
 }
 
 static gboolean
+gst_dlic_enc_sink_event (GstVideoEncoder * enc, GstEvent * event)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (enc);
+
+  /* FLUSH_START arrives outside the streaming thread: cut a running
+   * refinement short so that the flush does not wait for it */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+    g_atomic_int_set (&self->cancel, 1);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    g_atomic_int_set (&self->cancel, 0);
+  return GST_VIDEO_ENCODER_CLASS (parent_class)->sink_event (enc, event);
+}
+
+static GstStateChangeReturn
+gst_dlic_enc_change_state (GstElement * element, GstStateChange transition)
+{
+  GstDlicEnc *self = GST_DLIC_ENC (element);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    g_atomic_int_set (&self->cancel, 0);
+  else if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    g_atomic_int_set (&self->cancel, 1);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
+}
+
+static gboolean
 gst_dlic_enc_stop (GstVideoEncoder * enc)
 {
   GstDlicEnc *self = GST_DLIC_ENC (enc);
@@ -165,6 +210,30 @@ gst_dlic_enc_set_format (GstVideoEncoder * enc, GstVideoCodecState * state)
   out = gst_video_encoder_set_output_state (enc, caps, state);
   gst_video_codec_state_unref (out);
   return gst_video_encoder_negotiate (enc);
+}
+
+typedef struct
+{
+  GstDlicEnc *self;
+  guint frame;
+} RefineProgress;
+
+/* called by the refinement after each step, in the streaming thread */
+static gboolean
+refine_progress (gint step, gint steps, gdouble j, gdouble j_best,
+    gpointer data)
+{
+  RefineProgress *p = data;
+  GstStructure *s = gst_structure_new ("dlicenc-refine",
+      "frame", G_TYPE_UINT, p->frame,
+      "step", G_TYPE_INT, step,
+      "steps", G_TYPE_INT, steps,
+      "cost", G_TYPE_DOUBLE, j,
+      "best-cost", G_TYPE_DOUBLE, j_best, NULL);
+
+  gst_element_post_message (GST_ELEMENT (p->self),
+      gst_message_new_element (GST_OBJECT (p->self), s));
+  return !g_atomic_int_get (&p->self->cancel);
 }
 
 static GstFlowReturn
@@ -217,6 +286,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
     /* refine for the rate the frame is coded at; with target-bpp the knob
      * is searched again afterwards (refinement moves the rate by ~1%) */
     DlicRefineStats st;
+    RefineProgress prog = { self, frame->system_frame_number };
     if (target_bpp > 0.0) {
       pkt = dlic_codec_encode_bpp (self->codec, &f, w, h, target_bpp, &t);
       if (pkt)
@@ -225,7 +295,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
     if (!dlic_codec_refine (self->codec, self->pool, FALSE,
             GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
             GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, t, refine, 0.0, &f,
-            &st, &err)) {
+            &st, refine_progress, &prog, &err)) {
       gst_video_frame_unmap (&vf);
       gst_video_codec_frame_unref (frame);
       dlic_features_clear (&f);
@@ -235,8 +305,8 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
       return GST_FLOW_ERROR;
     }
     GST_LOG_OBJECT (self, "frame %u: refinement cost %.5f -> %.5f (best "
-        "step %d of %u)", frame->system_frame_number, st.j_before, st.j_after,
-        st.best_iter, refine);
+        "step %d of %d, %u asked)", frame->system_frame_number, st.j_before,
+        st.j_after, st.best_iter, st.iters_done, refine);
   }
   gst_video_frame_unmap (&vf);
 
@@ -428,8 +498,10 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
       "Encodes images and video frames with the dlic learned codec",
       "gst-dlic authors");
 
+  element_class->change_state = GST_DEBUG_FUNCPTR (gst_dlic_enc_change_state);
   venc_class->start = GST_DEBUG_FUNCPTR (gst_dlic_enc_start);
   venc_class->stop = GST_DEBUG_FUNCPTR (gst_dlic_enc_stop);
+  venc_class->sink_event = GST_DEBUG_FUNCPTR (gst_dlic_enc_sink_event);
   venc_class->set_format = GST_DEBUG_FUNCPTR (gst_dlic_enc_set_format);
   venc_class->handle_frame = GST_DEBUG_FUNCPTR (gst_dlic_enc_handle_frame);
   venc_class->propose_allocation =

@@ -35,6 +35,7 @@ struct _GstDlicEnc
   DlicCodec *codec;
   DlicPool *pool;
   GstVideoCodecState *input_state;
+  gint cancel;                  /* atomic: stop refining (flush, stop) */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicenc);

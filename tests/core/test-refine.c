@@ -170,7 +170,7 @@ check_lowers_cost (DlicCodec * c)
     g_assert_true (dlic_codec_features (c, pool, FALSE, rgb, 3 * w, w, h, &f,
             &err));
     g_assert_true (dlic_codec_refine (c, pool, ref, rgb, 3 * w, w, h, 1.0, 8,
-            0.05, &f, &st, &err));
+            0.05, &f, &st, NULL, NULL, &err));
     g_assert_no_error (err);
     g_assert_cmpint (st.best_iter, >, 0);
     g_assert_cmpfloat (st.j_after, <, 0.95 * st.j_before);
@@ -191,6 +191,63 @@ test_lowers_cost (void)
   check_lowers_cost (tiny_centres (6));
 }
 
+/* the progress callback sees every step in order with the running best,
+ * and returning FALSE stops the search with the best iterate so far */
+typedef struct
+{
+  gint calls, last_step, stop_at;
+  gdouble best;
+} Progress;
+
+static gboolean
+on_progress (gint step, gint steps, gdouble j, gdouble j_best, gpointer data)
+{
+  Progress *p = data;
+
+  g_assert_cmpint (step, ==, p->last_step + 1);
+  g_assert_cmpint (steps, ==, 8);
+  g_assert_cmpfloat (j_best, <=, j);
+  g_assert_cmpfloat (j_best, <=, p->best);
+  p->last_step = step;
+  p->best = j_best;
+  p->calls++;
+  return step < p->stop_at;
+}
+
+static void
+test_progress_and_stop (void)
+{
+  const gint w = 29, h = 21;
+  DlicCodec *c = tiny (5);
+  guint8 *rgb = picture (w, h);
+  GError *err = NULL;
+  gint stop_at;
+
+  for (stop_at = 3; stop_at <= 9; stop_at += 6) {
+    Progress p = { 0, -1, stop_at, INFINITY };
+    DlicFeatures f;
+    DlicRefineStats st;
+    gdouble j;
+
+    g_assert_true (dlic_codec_features (c, NULL, FALSE, rgb, 3 * w, w, h, &f,
+            &err));
+    g_assert_true (dlic_codec_refine (c, NULL, FALSE, rgb, 3 * w, w, h, 1.0,
+            8, 0.05, &f, &st, on_progress, &p, &err));
+    g_assert_no_error (err);
+    /* stopped after step 3, or ran all 8 steps (steps 0..8) */
+    g_assert_cmpint (p.calls, ==, MIN (stop_at, 8) + 1);
+    g_assert_cmpint (st.iters_done, ==, MIN (stop_at, 8));
+    g_assert_cmpint (st.best_iter, <=, st.iters_done);
+    g_assert_cmpfloat (st.j_after, ==, p.best);
+    j = dlic_codec_refine_cost (c, NULL, FALSE, rgb, 3 * w, w, h, 1.0, &f,
+        &err);
+    g_assert_cmpfloat (fabs (j - st.j_after), <, 1e-6 * st.j_after);
+    dlic_features_clear (&f);
+  }
+  g_free (rgb);
+  dlic_codec_free (c);
+}
+
 /* a model without "lambdas" is refused with a message naming the file */
 static void
 test_needs_lambdas (void)
@@ -205,7 +262,7 @@ test_needs_lambdas (void)
   g_assert_true (dlic_codec_features (c, NULL, FALSE, rgb, 48, 16, 16, &f,
           &err));
   g_assert_false (dlic_codec_refine (c, NULL, FALSE, rgb, 48, 16, 16, 0.0, 2,
-          0.0, &f, NULL, &err));
+          0.0, &f, NULL, NULL, NULL, &err));
   g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
   g_assert_nonnull (strstr (err->message, "nolambdas.safetensors"));
   g_assert_nonnull (strstr (err->message, "lambdas"));
@@ -255,7 +312,7 @@ test_shipped_model_real_cost (void)
               &f, &err));
       if (pass == 1)
         g_assert_true (dlic_codec_refine (c, pool, FALSE, rgb, 3 * w, w, h,
-                tt[i], 10, 0.0, &f, NULL, &err));
+                tt[i], 10, 0.0, &f, NULL, NULL, NULL, &err));
       g_assert_no_error (err);
       dlic_codec_quantize (c, &f, tt[i], &s);
       pkt = dlic_codec_pack (c, &s, w, h, tt[i]);
@@ -292,6 +349,7 @@ main (int argc, char **argv)
   g_test_add_func ("/refine/decoder-vjp", test_decoder_vjp);
   g_test_add_func ("/refine/lowers-cost", test_lowers_cost);
   g_test_add_func ("/refine/needs-lambdas", test_needs_lambdas);
+  g_test_add_func ("/refine/progress-and-stop", test_progress_and_stop);
   g_test_add_func ("/refine/shipped-model-real-cost",
       test_shipped_model_real_cost);
   return g_test_run ();

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <glib/gstdio.h>
 #include <gst/check/gstcheck.h>
+#include <gst/check/gstharness.h>
 #include <gst/base/gsttypefindhelper.h>
 
 #include "../core/tiny-codec.h"
@@ -367,6 +368,128 @@ GST_START_TEST (test_refine)
 
 GST_END_TEST;
 
+/* a GstHarness around dlicenc with its own bus, fed RGB frames */
+static GstHarness *
+enc_harness (const gchar * props, gint w, gint h, GstBus ** bus)
+{
+  gchar *desc = g_strdup_printf ("dlicenc model-file=%s %s", model, props);
+  gchar *caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,"
+      "framerate=10/1", w, h);
+  GstHarness *hr = gst_harness_new_parse (desc);
+
+  *bus = gst_bus_new ();
+  gst_element_set_bus (hr->element, *bus);
+  gst_harness_set_src_caps_str (hr, caps);
+  g_free (caps);
+  g_free (desc);
+  return hr;
+}
+
+static GstBuffer *
+rgb_frame (gint w, gint h, gint seed)
+{
+  /* packed RGB rows are padded to 4 bytes */
+  const gsize stride = GST_ROUND_UP_4 (3 * w);
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, stride * h, NULL);
+  GstMapInfo map;
+  gsize i;
+
+  gst_buffer_map (buf, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)
+    map.data[i] = (guint8) ((i * 7 + (i / stride) * 13 + seed * 29) & 0xff);
+  gst_buffer_unmap (buf, &map);
+  return buf;
+}
+
+/* refine posts one "dlicenc-refine" message per step and frame, with the
+ * documented fields: steps 0..N in order, the best cost never rising and
+ * never above the step's cost */
+GST_START_TEST (test_refine_messages)
+{
+  const gint w = 37, h = 21, steps = 3;
+  GstBus *bus;
+  GstHarness *hr = enc_harness ("refine=3", w, h, &bus);
+  GstMessage *msg;
+  guint frame, n = 0;
+  gint f;
+
+  for (f = 0; f < 2; f++)
+    fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, f)),
+        GST_FLOW_OK);
+  fail_unless_equals_int (gst_harness_buffers_received (hr), 2);
+  for (f = 0; f < 2; f++) {
+    gdouble prev_best = G_MAXDOUBLE;
+    gint step;
+    for (step = 0; step <= steps; step++) {
+      const GstStructure *st;
+      gint got_step, got_steps;
+      gdouble cost, best;
+      msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+      fail_unless (msg != NULL, "frame %d step %d: no message", f, step);
+      st = gst_message_get_structure (msg);
+      fail_unless (gst_structure_has_name (st, "dlicenc-refine"));
+      fail_unless (gst_structure_get (st, "frame", G_TYPE_UINT, &frame,
+              "step", G_TYPE_INT, &got_step, "steps", G_TYPE_INT, &got_steps,
+              "cost", G_TYPE_DOUBLE, &cost, "best-cost", G_TYPE_DOUBLE, &best,
+              NULL));
+      fail_unless_equals_int (frame, f);
+      fail_unless_equals_int (got_step, step);
+      fail_unless_equals_int (got_steps, steps);
+      fail_unless (best <= cost && best <= prev_best && best > 0);
+      prev_best = best;
+      gst_message_unref (msg);
+      n++;
+    }
+  }
+  fail_unless_equals_int (n, 2 * (steps + 1));
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  gst_harness_teardown (hr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
+static gpointer
+push_one (gpointer data)
+{
+  GstHarness *hr = data;
+  return GINT_TO_POINTER (gst_harness_push (hr, rgb_frame (256, 256, 0)));
+}
+
+/* a flush stops a long refinement at the next step instead of running all
+ * of it: a frame asked for 1000 steps returns soon after FLUSH_START */
+GST_START_TEST (test_refine_flush_stops)
+{
+  GstBus *bus;
+  GstHarness *hr = enc_harness ("refine=1000", 256, 256, &bus);
+  GstMessage *msg;
+  GThread *th;
+  gint last = -1, step = -1;
+
+  th = g_thread_new ("push", push_one, hr);
+  /* wait for the refinement to be under way */
+  while (step < 2) {
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_ELEMENT);
+    fail_unless (msg != NULL, "no refinement progress");
+    gst_structure_get_int (gst_message_get_structure (msg), "step", &step);
+    gst_message_unref (msg);
+  }
+  fail_unless (gst_harness_push_event (hr, gst_event_new_flush_start ()));
+  g_thread_join (th);
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    gst_structure_get_int (gst_message_get_structure (msg), "step", &last);
+    gst_message_unref (msg);
+  }
+  fail_unless (last < 1000, "the refinement ran to the end (step %d)", last);
+  /* after FLUSH_STOP, refinement runs in full again */
+  fail_unless (gst_harness_push_event (hr, gst_event_new_flush_stop (TRUE)));
+  gst_harness_teardown (hr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_model)
 {
   gchar *err = run ("videotestsrc num-buffers=1 ! video/x-raw,format=RGB ! "
@@ -396,6 +519,8 @@ dlic_suite (void)
   tcase_add_test (tc, test_corrupt_files);
   tcase_add_test (tc, test_target_bpp);
   tcase_add_test (tc, test_refine);
+  tcase_add_test (tc, test_refine_messages);
+  tcase_add_test (tc, test_refine_flush_stops);
   tcase_add_test (tc, test_missing_model);
   return s;
 }
