@@ -135,6 +135,10 @@ def main():
                          "the ladder ends are validated and logged too")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--train-rows", default="",
+                    help="train only these rate points' tables (e.g. '0,1,9' after --init with an extended "
+                         "--lambdas): the networks and every other row stay exactly as they are, and t is "
+                         "drawn within 1 of the rows trained")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
     assert args.crop % 8 == 0
@@ -218,6 +222,27 @@ def main():
             log(f"importance scale fixed at 1 (was {a_old.numpy().round(4).tolist()}; mean h {mh:.3f}): "
                 f"offsets now {model.rate_imp_offset.detach().numpy().round(3).tolist()}")
 
+    train_rows = sorted({int(v) for v in args.train_rows.split(",")}) if args.train_rows else []
+    if train_rows:
+        # rate-range extension on a frozen codec: only the listed rows of the rate/prob tables learn
+        assert all(0 <= r < R for r in train_rows), f"--train-rows outside 0..{R - 1}"
+        keep = torch.zeros(R)
+        keep[train_rows] = 1.0
+        for n, p in model.named_parameters():
+            if n.startswith(("rate_", "prob_")):
+                p.register_hook(lambda g, m=keep.view(-1, *([1] * (p.dim() - 1))): g * m)
+            else:
+                p.requires_grad_(False)
+        log(f"training only the tables of rate points {train_rows}; networks and other rows frozen")
+
+    def draw_t(n):
+        if train_rows:
+            r = rng.choice(train_rows, n).astype(np.float32)
+            return torch.from_numpy(np.clip(r + rng.uniform(-1, 1, n), 0, R - 1).astype(np.float32))
+        if R > 1:
+            return torch.from_numpy(rng.uniform(0, R - 1, n).astype(np.float32))
+        return torch.zeros(n)
+
     # ---- data
     t0 = time.time()
     scales = tuple(float(s) for s in args.scales.split(","))
@@ -277,8 +302,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_now() * g["mult"]
         x = torch.from_numpy(sampler.batch(args.batch))
-        t = torch.from_numpy(rng.uniform(0, R - 1, args.batch).astype(np.float32)) if R > 1 \
-            else torch.zeros(args.batch)
+        t = draw_t(args.batch)
         lam = torch.exp(lerp(log_lam, t))
         xhat, bits, aux = model(x, t)
         mse = ((xhat - x) ** 2).flatten(1).mean(1) * (255.0 ** 2)
