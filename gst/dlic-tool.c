@@ -45,6 +45,9 @@ usage (FILE * f)
       "  -v, --verbose    print what was written (size, bits per pixel, time)\n");
 }
 
+/* a progress line is on the terminal without its newline yet */
+static gboolean progress_open;
+
 /* dlicenc's "dlicenc-refine" step message -> one progress line on stderr
  * (rewritten in place on a terminal) */
 static void
@@ -61,9 +64,10 @@ print_refine_progress (GstMessage * msg)
   gst_structure_get (s, "frame", G_TYPE_UINT, &frame, "step", G_TYPE_INT,
       &step, "steps", G_TYPE_INT, &steps, "cost", G_TYPE_DOUBLE, &cost,
       "best-cost", G_TYPE_DOUBLE, &best, NULL);
+  progress_open = tty && step < steps;
   fprintf (stderr, "%sframe %u: refinement step %d/%d, cost %.5f (best %.5f)"
       "%s", tty ? "\r" : "", frame, step, steps, cost, best,
-      tty && step < steps ? "" : "\n");
+      progress_open ? "\033[K" : tty ? "\033[K\n" : "\n");
   fflush (stderr);
 }
 
@@ -93,6 +97,8 @@ run_pipeline (GstElement * pipe, const gchar * what, gboolean progress)
     GError *err = NULL;
     gchar *dbg = NULL;
     gst_message_parse_error (msg, &err, &dbg);
+    if (progress_open)
+      fputc ('\n', stderr);
     fprintf (stderr, "dlic %s: %s\n", what, err->message);
     if (dbg && g_getenv ("DLIC_DEBUG"))
       fprintf (stderr, "  (%s)\n", dbg);
@@ -372,6 +378,11 @@ main (int argc, char **argv)
   }
   if (quality && bpp) {
     fprintf (stderr, "dlic: give --quality or --target-bpp, not both\n");
+    return EXIT_USAGE;
+  }
+
+  if ((progress || verbose) && !(npos >= 1 && !strcmp (pos[0], "encode"))) {
+    fprintf (stderr, "dlic: --progress and -v are options of encode\n");
     return EXIT_USAGE;
   }
 

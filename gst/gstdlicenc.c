@@ -41,9 +41,10 @@
  *
  * ## Messages
  *
- * With #GstDlicEnc:refine set, the element posts an element message named
- * `dlicenc-refine` after every refinement step of every frame (the `dlic`
- * command shows them with `--progress`):
+ * With #GstDlicEnc:refine set to N, the element posts an element message
+ * named `dlicenc-refine` for every evaluated iterate of every frame: N + 1
+ * per frame, step 0 being the network's own output (the `dlic` command
+ * shows them with `--progress`):
  *
  * * `frame` (#G_TYPE_UINT): the frame's system frame number.
  * * `step` (#G_TYPE_INT): the iterate just evaluated, 0 (the network's own

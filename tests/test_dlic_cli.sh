@@ -45,7 +45,8 @@ check "bad quality" 2 "quality" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 1
 check "refine" 0 "" -- "$DLIC" encode "$IMG" "$T/r.dlic" --model "$T/m.safetensors" --quality 50 --refine 2
 check "refine progress" 0 "frame 0: refinement step 2/2, cost [0-9.]+ \(best [0-9.]+\)" -- "$DLIC" encode "$IMG" "$T/r2.dlic" --model "$T/m.safetensors" --refine 2 --progress
 check "verbose summary" 0 "r3.dlic: 768x512, 1 frame, [0-9]+ bytes \([0-9.]+ bpp\), rate [0-9.]+, model " -- "$DLIC" encode "$IMG" "$T/r3.dlic" --model "$T/m.safetensors" -v
-check "quiet by default" 0 "^$" -- "$DLIC" encode "$IMG" "$T/r4.dlic" --model "$T/m.safetensors"
+check "quiet by default" 0 "^$" -- "$DLIC" encode "$IMG" "$T/r4.dlic" --model "$T/m.safetensors" --refine 2
+check "encode-only flags" 2 "options of encode" -- "$DLIC" decode "$T/r4.dlic" "$T/x.png" -v
 check "refined decodes" 0 "" -- "$DLIC" decode "$T/r.dlic" "$T/r.png" --model "$T/m.safetensors"
 check "bad refine" 2 "refine" -- "$DLIC" encode "$IMG" "$T/x.dlic" --refine -1
 check "both rate options" 2 "not both" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 5 --target-bpp 1

@@ -372,7 +372,8 @@ GST_END_TEST;
 static GstHarness *
 enc_harness (const gchar * props, gint w, gint h, GstBus ** bus)
 {
-  gchar *desc = g_strdup_printf ("dlicenc model-file=%s %s", model, props);
+  gchar *desc = g_strdup_printf ("dlicenc name=enc model-file=%s %s", model,
+      props);
   gchar *caps = g_strdup_printf ("video/x-raw,format=RGB,width=%d,height=%d,"
       "framerate=10/1", w, h);
   GstHarness *hr = gst_harness_new_parse (desc);
@@ -443,6 +444,8 @@ GST_START_TEST (test_refine_messages)
   }
   fail_unless_equals_int (n, 2 * (steps + 1));
   fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  /* queued messages hold the element, the element holds the bus */
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (hr);
   gst_object_unref (bus);
 }
@@ -456,36 +459,108 @@ push_one (gpointer data)
   return GINT_TO_POINTER (gst_harness_push (hr, rgb_frame (256, 256, 0)));
 }
 
-/* a flush stops a long refinement at the next step instead of running all
- * of it: a frame asked for 1000 steps returns soon after FLUSH_START */
+/* holds the streaming thread at refinement step 2 until the test has sent
+ * FLUSH_START, so that where the refinement stops is exact */
+typedef struct
+{
+  GMutex lock;
+  GCond cond;
+  gboolean reached, flushed;
+} Gate;
+
+static GstBusSyncReply
+gate_at_step_2 (GstBus * bus, GstMessage * msg, gpointer data)
+{
+  Gate *g = data;
+  gint step;
+
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT &&
+      gst_structure_get_int (gst_message_get_structure (msg), "step", &step)
+      && step == 2) {
+    g_mutex_lock (&g->lock);
+    if (!g->reached) {
+      g->reached = TRUE;
+      g_cond_broadcast (&g->cond);
+      while (!g->flushed)
+        g_cond_wait (&g->cond, &g->lock);
+    }
+    g_mutex_unlock (&g->lock);
+  }
+  return GST_BUS_PASS;
+}
+
+/* the last step reported on the bus, and the steps asked (-1: none) */
+static gint
+last_step (GstBus * bus, gint * steps)
+{
+  GstMessage *msg;
+  gint last = -1;
+
+  *steps = -1;
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
+    const GstStructure *st = gst_message_get_structure (msg);
+    gst_structure_get_int (st, "step", &last);
+    gst_structure_get_int (st, "steps", steps);
+    gst_message_unref (msg);
+  }
+  return last;
+}
+
+/* a flush stops a long refinement at its next step instead of running all
+ * of it (a frame asked for 1000 steps stops at the step during which
+ * FLUSH_START came), and after FLUSH_STOP frames are refined in full again */
 GST_START_TEST (test_refine_flush_stops)
 {
   GstBus *bus;
   GstHarness *hr = enc_harness ("refine=1000", 256, 256, &bus);
-  GstMessage *msg;
+  GstElement *enc;
+  GstSegment seg;
   GThread *th;
-  gint last = -1, step = -1;
+  Gate gate = { 0 };
+  gint steps, last;
+  gint64 until;
 
+  g_mutex_init (&gate.lock);
+  g_cond_init (&gate.cond);
+  gst_bus_set_sync_handler (bus, gate_at_step_2, &gate, NULL);
   th = g_thread_new ("push", push_one, hr);
-  /* wait for the refinement to be under way */
-  while (step < 2) {
-    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
-        GST_MESSAGE_ELEMENT);
-    fail_unless (msg != NULL, "no refinement progress");
-    gst_structure_get_int (gst_message_get_structure (msg), "step", &step);
-    gst_message_unref (msg);
-  }
+  until = g_get_monotonic_time () + 60 * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&gate.lock);
+  while (!gate.reached)
+    fail_unless (g_cond_wait_until (&gate.cond, &gate.lock, until),
+        "no refinement progress");
+  g_mutex_unlock (&gate.lock);
   fail_unless (gst_harness_push_event (hr, gst_event_new_flush_start ()));
+  g_mutex_lock (&gate.lock);
+  gate.flushed = TRUE;
+  g_cond_broadcast (&gate.cond);
+  g_mutex_unlock (&gate.lock);
   g_thread_join (th);
-  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT))) {
-    gst_structure_get_int (gst_message_get_structure (msg), "step", &last);
-    gst_message_unref (msg);
-  }
-  fail_unless (last < 1000, "the refinement ran to the end (step %d)", last);
-  /* after FLUSH_STOP, refinement runs in full again */
+  last = last_step (bus, &steps);
+  fail_unless_equals_int (steps, 1000);
+  fail_unless_equals_int (last, 2);
+
+  /* after FLUSH_STOP (and a new segment), refinement runs in full again */
   fail_unless (gst_harness_push_event (hr, gst_event_new_flush_stop (TRUE)));
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  fail_unless (gst_harness_push_event (hr, gst_event_new_segment (&seg)));
+  enc = gst_bin_get_by_name (GST_BIN (hr->element), "enc");
+  fail_unless (enc != NULL);
+  g_object_set (enc, "refine", 3, NULL);
+  gst_object_unref (enc);
+  fail_unless_equals_int (gst_harness_push (hr, rgb_frame (256, 256, 1)),
+      GST_FLOW_OK);
+  last = last_step (bus, &steps);
+  fail_unless_equals_int (steps, 3);
+  fail_unless_equals_int (last, 3);
+
+  /* queued messages hold the element, the element holds the bus */
+  gst_bus_set_sync_handler (bus, NULL, NULL, NULL);
+  gst_bus_set_flushing (bus, TRUE);
   gst_harness_teardown (hr);
   gst_object_unref (bus);
+  g_mutex_clear (&gate.lock);
+  g_cond_clear (&gate.cond);
 }
 
 GST_END_TEST;
