@@ -89,6 +89,7 @@ enum
   PROP_TILE_SIZE,
   PROP_QUALITY,
   PROP_ESTIMATED_QUALITY,
+  PROP_ACTIVE_MODEL,
 };
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
@@ -214,6 +215,35 @@ pick_model (GstCasArtifact * self, gint quality)
   return self->model;
 }
 
+/* active-model <- the name of 'model' (NULL: frames pass through) */
+static void
+set_active_model (GstCasArtifact * self, const DlicArModel * model)
+{
+  gchar *name = NULL;
+  guint i;
+
+  if (model == self->active && self->active_model)
+    return;
+  self->active = model;
+  if (model == NULL) {
+    name = g_strdup ("none");
+  } else if (model == self->model) {
+    GST_OBJECT_LOCK (self);
+    name = self->use_special ? g_strdup (kind_name (self->special_kind)) :
+        g_strdup (self->model_file);
+    GST_OBJECT_UNLOCK (self);
+  } else {
+    for (i = 0; i < G_N_ELEMENTS (special_qualities); i++)
+      if (model == self->special[i])
+        name = g_strdup_printf ("%s-q%d", kind_name (self->special_kind),
+            special_qualities[i]);
+  }
+  GST_OBJECT_LOCK (self);
+  g_free (self->active_model);
+  self->active_model = name;
+  GST_OBJECT_UNLOCK (self);
+}
+
 static void
 free_special_models (GstCasArtifact * self)
 {
@@ -258,10 +288,12 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   self->estimate = 0;
   self->estimated = FALSE;
   self->estimate_countdown = 0;
+  self->active = NULL;
   GST_OBJECT_LOCK (self);
   self->max_proc_time = 0;
   self->reported_latency = 0;
   self->estimated_quality = 0;
+  g_clear_pointer (&self->active_model, g_free);
   GST_OBJECT_UNLOCK (self);
   return TRUE;
 }
@@ -347,6 +379,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
 
   model = pick_model (self, quality);
   strength = dlic_ar_model_strength (model, quality);
+  set_active_model (self, strength > 0.0 ? model : NULL);
   if (strength <= 0.0) {
     GST_LOG_OBJECT (self, "quality %d: strength 0, passing through", quality);
     return GST_FLOW_OK;
@@ -499,6 +532,9 @@ gst_cas_artifact_get_property (GObject * object, guint prop_id,
     case PROP_ESTIMATED_QUALITY:
       g_value_set_int (value, self->estimated_quality);
       break;
+    case PROP_ACTIVE_MODEL:
+      g_value_set_string (value, self->active_model);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -512,6 +548,7 @@ gst_cas_artifact_finalize (GObject * object)
   GstCasArtifact *self = GST_CAS_ARTIFACT (object);
 
   g_free (self->model_file);
+  g_free (self->active_model);
   dlic_ar_model_free (self->model);
   free_special_models (self);
   dlic_pool_free (self->pool);
@@ -631,6 +668,21 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
       g_param_spec_int ("estimated-quality", "Estimated JPEG quality",
           "JPEG quality found in the frames with quality=-1 (0 = not JPEG "
           "or not yet estimated)", 0, 100, 0,
+          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
+
+  /**
+   * GstCasArtifact:active-model:
+   *
+   * The network that processed the latest frame: `fast`, `cascnn`, a
+   * quality-specialised built-in model such as `cascnn-q20` (chosen by
+   * #GstCasArtifact:quality or the estimate), the #GstCasArtifact:model-file
+   * path, or `none` when the strength at the frame's quality is 0 and frames
+   * pass through untouched.  NULL before the first frame.
+   */
+  g_object_class_install_property (gobject_class, PROP_ACTIVE_MODEL,
+      g_param_spec_string ("active-model", "Active model",
+          "Network used for the latest frame (fast, cascnn, cascnn-qN, the "
+          "model-file, or none for pass-through)", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);

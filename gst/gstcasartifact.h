@@ -44,6 +44,7 @@ struct _GstCasArtifact
   gint tile_size;
   gint quality;
   gint estimated_quality;       /* read-only: the latest estimate */
+  gchar *active_model;          /* read-only: network of the latest frame */
   gboolean estimate_dirty;      /* caps or quality changed: estimate again */
 
   /* streaming state */
@@ -58,6 +59,7 @@ struct _GstCasArtifact
   gint estimate;                /* quality=-1: the quality in use, 0 unknown */
   gboolean estimated;
   guint estimate_countdown;     /* frames until the next estimate */
+  const DlicArModel *active;    /* what active_model names (NULL: none) */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (casartifact);

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <string.h>
 #include <glib/gstdio.h>
+#include <gio/gio.h>
 #include <gst/check/gstcheck.h>
 #include <gst/check/gstharness.h>
 #include <gst/video/video.h>
@@ -24,7 +25,10 @@ noise_frame (const GstVideoInfo * info, guint seed)
   return buf;
 }
 
-/* Push one frame through casartifact; returns the output buffer. */
+static gchar *last_active_model;
+
+/* Push one frame through casartifact; returns the output buffer (and
+ * leaves the element's active-model in last_active_model). */
 static GstBuffer *
 run_one (const gchar * format, gint w, gint h, const gchar * props,
     GstBuffer ** in_copy)
@@ -34,7 +38,7 @@ run_one (const gchar * format, gint w, gint h, const gchar * props,
   GstBuffer *in, *out;
   gchar *desc, *caps;
 
-  desc = g_strdup_printf ("casartifact %s", props ? props : "");
+  desc = g_strdup_printf ("casartifact name=ca %s", props ? props : "");
   hs = gst_harness_new_parse (desc);
   g_free (desc);
   caps = g_strdup_printf ("video/x-raw,format=%s,width=%d,height=%d,"
@@ -47,6 +51,12 @@ run_one (const gchar * format, gint w, gint h, const gchar * props,
   *in_copy = gst_buffer_copy_deep (in);
   fail_unless_equals_int (gst_harness_push (hs, in), GST_FLOW_OK);
   out = gst_harness_pull (hs);
+  g_free (last_active_model);
+  {
+    GstElement *ca = gst_bin_get_by_name (GST_BIN (hs->element), "ca");
+    g_object_get (ca, "active-model", &last_active_model, NULL);
+    gst_object_unref (ca);
+  }
   gst_harness_teardown (hs);
   return out;
 }
@@ -145,6 +155,24 @@ GST_START_TEST (test_quality_property)
   out10 = run_one ("GRAY8", 64, 48, "quality=10", &in10);
   fail_if (region_equal (in0, out0, 0, info.size));
   fail_if (region_equal (out0, out10, 0, info.size));
+  fail_unless_equals_string (last_active_model, "fast");
+  gst_buffer_unref (out10);
+  gst_buffer_unref (in10);
+  /* strength 0 at quality 100: passed through, and said so */
+  out10 = run_one ("GRAY8", 64, 48, "quality=100", &in10);
+  fail_unless_equals_string (last_active_model, "none");
+  if (g_getenv ("DLIC_TEST_FULL")) {
+    /* quality 20 with CAS-CNN: the quality-20 model when it is built in */
+    gchar *res = g_strdup_printf ("/org/gst-dlic/models/"
+        "casartifact-cascnn-q20.safetensors");
+    gboolean have = g_resources_get_info (res, 0, NULL, NULL, NULL);
+    gst_buffer_unref (out10);
+    gst_buffer_unref (in10);
+    out10 = run_one ("GRAY8", 64, 48, "model=cascnn quality=20", &in10);
+    fail_unless_equals_string (last_active_model,
+        have ? "cascnn-q20" : "cascnn");
+    g_free (res);
+  }
   gst_buffer_unref (in);
   gst_buffer_unref (out);
   gst_buffer_unref (in0);
