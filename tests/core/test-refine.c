@@ -10,6 +10,7 @@
 #include "dlic-codec.h"
 #include "dlic-nn.h"
 #include "dlic-refine.h"
+#include "dlic-weights.h"
 
 #include "tiny-codec.h"
 
@@ -286,8 +287,8 @@ test_shipped_model_real_cost (void)
   DlicPool *pool;
   guint8 *rgb, *out;
   GError *err = NULL;
-  gdouble lam[] = { 0.0018, 0.0067, 0.0932 }, tt[] = { 0.0, 2.0, 6.0 };
-  gint i, pass;
+  gdouble lam[3], tt[3];
+  gint i, pass, R;
 
   if (dir == NULL) {
     g_test_skip ("DLIC_MODELS_DIR not set");
@@ -296,6 +297,22 @@ test_shipped_model_real_cost (void)
   path = g_build_filename (dir, "dlic-codec.safetensors", NULL);
   c = dlic_codec_new_from_file (path, &err);
   g_assert_no_error (err);
+  /* the lowest, a middle and the highest rate point, with their lambdas */
+  R = dlic_codec_rate_points (c);
+  {
+    DlicWeights *wt = dlic_weights_load_file (path, &err);
+    gchar **ls;
+    g_assert_no_error (err);
+    ls = g_strsplit (dlic_weights_meta (wt, "lambdas"), ",", -1);
+    g_assert_cmpint (g_strv_length (ls), ==, R);
+    for (i = 0; i < 3; i++) {
+      tt[i] = i == 0 ? 0 : i == 1 ? R / 3 : R - 1;
+      lam[i] = g_ascii_strtod (ls[(gint) tt[i]], NULL);
+      g_assert_cmpfloat (lam[i], >, 0.0);
+    }
+    g_strfreev (ls);
+    dlic_weights_free (wt);
+  }
   pool = dlic_pool_new (2);
   rgb = picture (w, h);
   out = g_malloc ((gsize) 3 * w * h);
