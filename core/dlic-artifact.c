@@ -627,14 +627,56 @@ scatter_job (gpointer data, guint job, guint n_jobs)
   }
 }
 
+/* Geometric transform k (0..7) of an (h, w) plane, as a coordinate map:
+ * bit 0 flips left-right, bit 1 flips top-bottom, bit 2 transposes (the
+ * result is then (w, h)).  transform_plane (k, TRUE) writes t = T_k(x);
+ * with inverse = FALSE it adds T_k^-1(t) to x instead: both walk the same
+ * map, so one loop serves both directions.  Flipping an (h, w) region whose
+ * sides are multiples of 8 keeps the JPEG 8x8 grid on the grid. */
+static void
+transform_plane (guint k, gboolean forward_dir, gfloat * x, gint h, gint w,
+    gfloat * t)
+{
+  const gboolean fx = k & 1, fy = (k >> 1) & 1, tr = (k >> 2) & 1;
+  const gint th = tr ? w : h, tw = tr ? h : w;
+  gint i, j;
+
+  for (i = 0; i < th; i++) {
+    gfloat *trow = t + (gsize) i * tw;
+    for (j = 0; j < tw; j++) {
+      gint a = tr ? j : i, b = tr ? i : j;
+      gfloat *px;
+      if (fy)
+        a = h - 1 - a;
+      if (fx)
+        b = w - 1 - b;
+      px = x + (gsize) a * w + b;
+      if (forward_dir)
+        trow[j] = *px;
+      else
+        *px += trow[j];
+    }
+  }
+}
+
 gboolean
 dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
     gint src_stride, guint8 * dst, gint dst_stride, gint width, gint height,
     gint max_tile, gdouble strength, GError ** error)
 {
+  return dlic_ar_process_plane_ensemble (m, pool, src, src_stride, dst,
+      dst_stride, width, height, max_tile, strength, 1, error);
+}
+
+gboolean
+dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
+    const guint8 * src, gint src_stride, guint8 * dst, gint dst_stride,
+    gint width, gint height, gint max_tile, gdouble strength,
+    guint n_transforms, GError ** error)
+{
   const gint mul = m->multiple, g = m->margin;
   gint hp, wp, core, ty, tx;
-  gfloat *xin, *yout, *fws;
+  gfloat *xin, *yout, *fws, *xt = NULL, *yt = NULL;
   guint8 *out = NULL;
   gboolean single;
   gboolean ok = TRUE;
@@ -653,6 +695,11 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
             width);
     return TRUE;
   }
+  if (n_transforms < 1 || n_transforms > 8) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "self-ensemble of %u transforms (1..8)", n_transforms);
+    return FALSE;
+  }
   if (max_tile <= 0)
     max_tile = m->arch == ARCH_CASCNN ? DEFAULT_MAX_TILE : DEFAULT_MAX_TILE_FAST;
   max_tile = MAX (max_tile / mul * mul, 2 * g + 4 * mul);
@@ -667,11 +714,21 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
     /* one work area: input tile, output tile, forward pass */
     gint tile_h = MIN (hp, max_tile), tile_w = MIN (wp, max_tile);
     gsize nt = (gsize) tile_h * tile_w;
-    xin = ws_reserve (m, 2 * nt + forward_floats (m, tile_h, tile_w), error);
+    /* with an ensemble: a transformed input and its output besides */
+    gsize nbuf = n_transforms > 1 ? 4 : 2;
+    gsize nfw = forward_floats (m, tile_h, tile_w);
+    if (n_transforms > 4)
+      nfw = MAX (nfw, forward_floats (m, tile_w, tile_h));
+    xin = ws_reserve (m, nbuf * nt + nfw, error);
     if (xin == NULL)
       return FALSE;
     yout = xin + nt;
     fws = yout + nt;
+    if (n_transforms > 1) {
+      xt = fws;
+      yt = xt + nt;
+      fws = yt + nt;
+    }
     if (!single && (gsize) hp * wp > m->plane_cap) {
       g_free (m->plane);
       m->plane = g_try_malloc ((gsize) hp * wp);
@@ -705,7 +762,26 @@ dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
           gather_job, &ga);
       {
         Ops o = { pool, FALSE };
-        ok = forward (m, &o, xin, rh, rw, yout, fws, error);
+        if (n_transforms == 1) {
+          ok = forward (m, &o, xin, rh, rw, yout, fws, error);
+        } else {
+          /* self-ensemble: yout = mean over k of T_k^-1 (net (T_k (xin))) */
+          const gsize n = (gsize) rh * rw;
+          const gfloat inv = 1.f / n_transforms;
+          gsize i;
+          guint k;
+          memset (yout, 0, n * sizeof (gfloat));
+          for (k = 0; k < n_transforms && ok; k++) {
+            const gboolean tr = k >= 4;
+            transform_plane (k, TRUE, xin, rh, rw, xt);
+            ok = forward (m, &o, xt, tr ? rw : rh, tr ? rh : rw, yt, fws,
+                error);
+            if (ok)
+              transform_plane (k, FALSE, yout, rh, rw, yt);
+          }
+          for (i = 0; i < n; i++)
+            yout[i] *= inv;
+        }
       }
       if (!ok)
         break;

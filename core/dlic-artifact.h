@@ -55,6 +55,18 @@ gboolean dlic_ar_process_plane (DlicArModel * m, DlicPool * pool,
     gint width, gint height, gint max_tile, gdouble strength,
     GError ** error);
 
+/* dlic_ar_process_plane() with a geometric self-ensemble: each tile is
+ * run through the network n_transforms times (1..8: identity, left-right
+ * flip, top-bottom flip, both, then the same four transposed) and the
+ * outputs, transformed back, are averaged before the strength and the
+ * rounding.  Tiles sit on the 8x8 grid and have sides that are multiples
+ * of 8, so every flip keeps the JPEG block grid in place.  Costs
+ * n_transforms forward passes; 1 is dlic_ar_process_plane(). */
+gboolean dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
+    const guint8 * src, gint src_stride, guint8 * dst, gint dst_stride,
+    gint width, gint height, gint max_tile, gdouble strength,
+    guint n_transforms, GError ** error);
+
 G_END_DECLS
 
 #endif /* DLIC_ARTIFACT_H */

@@ -43,6 +43,7 @@ struct _GstCasArtifact
   gboolean chroma;
   gint tile_size;
   gint quality;
+  guint ensemble;               /* self-ensemble transforms, 1 = off */
   gint estimated_quality;       /* read-only: the latest estimate */
   gchar *active_model;          /* read-only: network of the latest frame */
   gboolean estimate_dirty;      /* caps or quality changed: estimate again */

@@ -81,6 +81,7 @@ TARGET_C_VS_TORCH = 1.5
 QUICK = {"live1": ["bikes.png", "cemetry.png", "monarch.png"], "classic5": ["baboon.png", "barbara.png"]}
 LABEL = {"jpeg": "JPEG", "spp": "FFmpeg spp", "fast": "casartifact fast", "cascnn": "casartifact CAS-CNN"}
 LABEL.update({k + "+q": v + " quality=Q" for k, v in list(LABEL.items()) if k in ("fast", "cascnn")})
+LABEL.update({k + "+qe": v + " quality=Q ensemble=8" for k, v in list(LABEL.items()) if k in ("fast", "cascnn")})
 
 
 def log(msg):
@@ -333,7 +334,10 @@ def process_dataset(name, paths, args, tmp, env, store):
                         env))   # blind: quality unknown (the element's default, -1, estimates it)
                 outs[m] = read_gray8(f"{tmp}/o.gray", w, h)
             for m in args.qmodels:     # the same model told the JPEG quality (quality=Q)
-                e = element_args(m[:-2], args) + [f"quality={q}"]
+                base_m, kind = m.split("+")
+                e = element_args(base_m, args) + [f"quality={q}"]
+                if kind == "qe":       # ... and averaged over the 8 flips / transposes
+                    e.append(f"ensemble={args.ensemble}")
                 times.setdefault(m, []).append(run(gst_decode_cmd(jpg, f"{tmp}/o.gray", e), env))
                 outs[m] = read_gray8(f"{tmp}/o.gray", w, h)
             for k, o in outs.items():
@@ -511,7 +515,8 @@ def targets(all_res, rows, args):
     lines = ["| target | Q / case | ours | target | gap | status |", "|---|---|---:|---:|---:|---|"]
     live = all_res.get("live1")
     for m, tgt, who in (("cascnn", TARGET_CASCNN, "DnCNN-3"), ("fast", TARGET_FAST, "ARCNN"),
-                        ("cascnn+q", TARGET_CASCNN, "DnCNN-3"), ("fast+q", TARGET_FAST, "ARCNN")):
+                        ("cascnn+q", TARGET_CASCNN, "DnCNN-3"), ("fast+q", TARGET_FAST, "ARCNN"),
+                        ("cascnn+qe", TARGET_CASCNN, "DnCNN-3")):
         if not live or m not in args.models + args.qmodels:
             continue
         for q in args.qualities:
@@ -587,6 +592,9 @@ def parse_args():
     ap.add_argument("--speed-runs", type=int, default=3)
     ap.add_argument("--bench", default=os.path.join(REPO, "build", "tests", "bench-artifact"))
     ap.add_argument("--plugin-path", default=os.path.join(REPO, "build", "gst"))
+    ap.add_argument("--ensemble", type=int, default=1, help="also run --ensemble-models with quality=Q "
+                    "and casartifact ensemble=N (self-ensemble of N flips/transposes)")
+    ap.add_argument("--ensemble-models", default="cascnn")
     ap.add_argument("--spp-sweep", action="store_true", help="only run the spp qp sweep and exit")
     ap.add_argument("--sweep-dir", default="", help="sweep images (default <data>/bsds500/val)")
     ap.add_argument("--sweep-n", type=int, default=4)
@@ -598,6 +606,10 @@ def parse_args():
         if m not in ("fast", "cascnn"):
             ap.error(f"unknown model {m}")
     a.qmodels = [m + "+q" for m in a.models] if a.quality_set else []
+    if a.ensemble > 1:
+        a.qmodels += [m + "+qe" for m in a.ensemble_models.split(",") if m in a.models]
+        for m in a.qmodels:
+            LABEL[m] = LABEL[m].replace("ensemble=8", f"ensemble={a.ensemble}")
     a.datasets = [d for d in a.datasets.split(",") if d]
     a.speed_threads = [int(v) for v in a.speed_threads.split(",") if v]
     a.crop = tuple(int(v) for v in a.crop.split(",")) if a.crop else None

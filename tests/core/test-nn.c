@@ -645,6 +645,137 @@ test_tiles_equal_whole (void)
   g_rand_free (r);
 }
 
+/* Reference self-ensemble of a whole (h, w) plane, sides multiples of 8:
+ * mean over the 8 flips/transposes of T^-1 (net_ref (T (x))), written with
+ * explicit rotations so that it shares no code with the engine's map. */
+static void
+ensemble_ref (DlicArModel * m, const guint8 * src, gint w, gint h,
+    guint8 * dst)
+{
+  const gsize n = (gsize) w * h;
+  gfloat *x = g_new (gfloat, n), *t = g_new (gfloat, n), *y = g_new (gfloat,
+      n);
+  gdouble *acc = g_new0 (gdouble, n);
+  GError *err = NULL;
+  gint k, i, j;
+
+  for (i = 0; i < (gint) n; i++)
+    x[i] = src[i] / 255.f;
+  for (k = 0; k < 8; k++) {
+    gboolean tr = k >= 4, fx = k & 1, fy = (k >> 1) & 1;
+    gint th = tr ? w : h, tw = tr ? h : w;
+    for (i = 0; i < th; i++)
+      for (j = 0; j < tw; j++) {
+        /* transformed (i, j) comes from source row r, column c */
+        gint r = tr ? j : i, c = tr ? i : j;
+        r = fy ? h - 1 - r : r;
+        c = fx ? w - 1 - c : c;
+        t[i * tw + j] = x[r * w + c];
+      }
+    g_assert_true (dlic_ar_forward_ref (m, t, th, tw, y, &err));
+    g_assert_no_error (err);
+    for (i = 0; i < th; i++)
+      for (j = 0; j < tw; j++) {
+        gint r = tr ? j : i, c = tr ? i : j;
+        r = fy ? h - 1 - r : r;
+        c = fx ? w - 1 - c : c;
+        acc[r * w + c] += y[i * tw + j];
+      }
+  }
+  for (i = 0; i < (gint) n; i++) {
+    gdouble v = acc[i] / 8 * 255 + 0.5;
+    dst[i] = v <= 0 ? 0 : v >= 255 ? 255 : (guint8) v;
+  }
+  g_free (x);
+  g_free (t);
+  g_free (y);
+  g_free (acc);
+}
+
+/* The self-ensemble: 8 transforms match the naive whole-plane reference,
+ * commute with a transpose of the input (the 8 transforms are a group),
+ * differ from one pass, give the same result tiled, and 1 is the plain
+ * pass; 0 and 9 are errors. */
+static void
+test_ensemble (void)
+{
+  GBytes *bs[2] = { tiny_cascnn (5, TRUE), tiny_fastar (6) };
+  GRand *r = g_rand_new_with_seed (11);
+  DlicPool *pool = dlic_pool_new (2);
+  guint k;
+
+  for (k = 0; k < 2; k++) {
+    DlicArModel *m = model_from_bytes (bs[k]);
+    GError *err = NULL;
+    const gint w = 48, h = 32;
+    guint8 src[48 * 32], srct[48 * 32], one[48 * 32], e1[48 * 32],
+        e8[48 * 32], ref[48 * 32], e8t[48 * 32], e8tiled[48 * 32];
+    gint i, j, dref = 0, dt = 0, dtile = 0, changed = 0;
+    /* odd sizes, tiled: a plane larger than two tiles */
+    const gint bw = 301, bh = 203;
+    guint8 *big = g_malloc (bw * bh), *bwhole = g_malloc (bw * bh),
+        *btiled = g_malloc (bw * bh);
+
+    for (i = 0; i < w * h; i++)
+      src[i] = (guint8) g_rand_int_range (r, 0, 256);
+    for (i = 0; i < h; i++)
+      for (j = 0; j < w; j++)
+        srct[j * h + i] = src[i * w + j];
+    g_assert_true (dlic_ar_process_plane (m, pool, src, w, one, w, w, h, 0,
+            1.0, &err));
+    g_assert_true (dlic_ar_process_plane_ensemble (m, pool, src, w, e1, w, w,
+            h, 0, 1.0, 1, &err));
+    g_assert_true (dlic_ar_process_plane_ensemble (m, pool, src, w, e8, w, w,
+            h, 0, 1.0, 8, &err));
+    g_assert_true (dlic_ar_process_plane_ensemble (m, pool, srct, h, e8t, h,
+            h, w, 0, 1.0, 8, &err));
+    g_assert_no_error (err);
+    g_assert_cmpmem (one, sizeof (one), e1, sizeof (e1));
+    ensemble_ref (m, src, w, h, ref);
+    for (i = 0; i < h; i++)
+      for (j = 0; j < w; j++) {
+        dref = MAX (dref, abs (e8[i * w + j] - ref[i * w + j]));
+        dt = MAX (dt, abs (e8[i * w + j] - e8t[j * h + i]));
+        changed += e8[i * w + j] != one[i * w + j];
+      }
+    /* equal up to the float rounding of a pixel at a .5 boundary */
+    g_assert_cmpint (dref, <=, 1);
+    g_assert_cmpint (dt, <=, 1);
+    g_assert_cmpint (changed, >, w * h / 10);
+
+    for (i = 0; i < bw * bh; i++)
+      big[i] = (guint8) g_rand_int_range (r, 0, 256);
+    g_assert_true (dlic_ar_process_plane_ensemble (m, pool, big, bw, bwhole,
+            bw, bw, bh, 4096, 1.0, 8, &err));
+    g_assert_true (dlic_ar_process_plane_ensemble (m, pool, big, bw, btiled,
+            bw, bw, bh, 2 * dlic_ar_model_margin (m) + 32, 1.0, 8, &err));
+    g_assert_no_error (err);
+    for (i = 0; i < bw * bh; i++)
+      dtile = MAX (dtile, abs (bwhole[i] - btiled[i]));
+    g_assert_cmpint (dtile, <=, 1);
+    /* 1x1 */
+    g_assert_true (dlic_ar_process_plane_ensemble (m, pool, src, 1, e8tiled,
+            1, 1, 1, 0, 1.0, 8, &err));
+    g_assert_no_error (err);
+
+    g_assert_false (dlic_ar_process_plane_ensemble (m, pool, src, w, e8, w,
+            w, h, 0, 1.0, 0, &err));
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED);
+    g_clear_error (&err);
+    g_assert_false (dlic_ar_process_plane_ensemble (m, pool, src, w, e8, w,
+            w, h, 0, 1.0, 9, &err));
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED);
+    g_clear_error (&err);
+    g_free (big);
+    g_free (bwhole);
+    g_free (btiled);
+    dlic_ar_model_free (m);
+    g_bytes_unref (bs[k]);
+  }
+  dlic_pool_free (pool);
+  g_rand_free (r);
+}
+
 static void
 test_model_mismatch_errors (void)
 {
@@ -700,6 +831,7 @@ main (int argc, char **argv)
       test_models_forward_matches_ref);
   g_test_add_func ("/artifact/tiles-equal-whole", test_tiles_equal_whole);
   g_test_add_func ("/artifact/quality-strength", test_quality_strength);
+  g_test_add_func ("/artifact/ensemble", test_ensemble);
   g_test_add_func ("/artifact/model-mismatch-errors",
       test_model_mismatch_errors);
   return g_test_run ();
