@@ -659,20 +659,29 @@ transform_plane (guint k, gboolean forward_dir, gfloat * x, gint h, gint w,
   }
 }
 
+static gboolean
+cancelled (const gint * cancel, GError ** error)
+{
+  if (cancel == NULL || !g_atomic_int_get (cancel))
+    return FALSE;
+  g_set_error_literal (error, DLIC_ERROR, DLIC_ERROR_CANCELLED, "cancelled");
+  return TRUE;
+}
+
 gboolean
 dlic_ar_process_plane (DlicArModel * m, DlicPool * pool, const guint8 * src,
     gint src_stride, guint8 * dst, gint dst_stride, gint width, gint height,
     gint max_tile, gdouble strength, GError ** error)
 {
   return dlic_ar_process_plane_ensemble (m, pool, src, src_stride, dst,
-      dst_stride, width, height, max_tile, strength, 1, error);
+      dst_stride, width, height, max_tile, strength, 1, NULL, error);
 }
 
 gboolean
 dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
     const guint8 * src, gint src_stride, guint8 * dst, gint dst_stride,
     gint width, gint height, gint max_tile, gdouble strength,
-    guint n_transforms, GError ** error)
+    guint n_transforms, const gint * cancel, GError ** error)
 {
   const gint mul = m->multiple, g = m->margin;
   gint hp, wp, core, ty, tx;
@@ -763,7 +772,8 @@ dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
       {
         Ops o = { pool, FALSE };
         if (n_transforms == 1) {
-          ok = forward (m, &o, xin, rh, rw, yout, fws, error);
+          ok = !cancelled (cancel, error) &&
+              forward (m, &o, xin, rh, rw, yout, fws, error);
         } else {
           /* self-ensemble: yout = mean over k of T_k^-1 (net (T_k (xin))) */
           const gsize n = (gsize) rh * rw;
@@ -774,7 +784,8 @@ dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
           for (k = 0; k < n_transforms && ok; k++) {
             const gboolean tr = k >= 4;
             transform_plane (k, TRUE, xin, rh, rw, xt);
-            ok = forward (m, &o, xt, tr ? rw : rh, tr ? rh : rw, yt, fws,
+            ok = !cancelled (cancel, error) &&
+                forward (m, &o, xt, tr ? rw : rh, tr ? rh : rw, yt, fws,
                 error);
             if (ok)
               transform_plane (k, FALSE, yout, rh, rw, yt);

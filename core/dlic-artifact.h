@@ -61,11 +61,16 @@ gboolean dlic_ar_process_plane (DlicArModel * m, DlicPool * pool,
  * outputs, transformed back, are averaged before the strength and the
  * rounding.  Tiles sit on the 8x8 grid and have sides that are multiples
  * of 8, so every flip keeps the JPEG block grid in place.  Costs
- * n_transforms forward passes; 1 is dlic_ar_process_plane(). */
+ * n_transforms forward passes; 1 is dlic_ar_process_plane().
+ *
+ * cancel (may be NULL) is read (atomically) before every forward pass of
+ * every tile; once it is non-zero the call stops there and fails with
+ * DLIC_ERROR_CANCELLED, leaving dst untouched when the plane takes more
+ * than one tile (partly written otherwise). */
 gboolean dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
     const guint8 * src, gint src_stride, guint8 * dst, gint dst_stride,
     gint width, gint height, gint max_tile, gdouble strength,
-    guint n_transforms, GError ** error);
+    guint n_transforms, const gint * cancel, GError ** error);
 
 G_END_DECLS
 

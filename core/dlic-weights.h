@@ -29,6 +29,7 @@ typedef enum
   DLIC_ERROR_MISMATCH,          /* valid file, but not the model we need */
   DLIC_ERROR_UNSUPPORTED,       /* input we cannot process */
   DLIC_ERROR_CORRUPT,           /* corrupt or hostile bitstream */
+  DLIC_ERROR_CANCELLED,         /* stopped on request (a flush) */
 } DlicError;
 
 #define DLIC_MAX_DIMS 4

@@ -409,14 +409,20 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
         for (x = 0; x < w; x++)
           tmp[y * w + x] = data[(gsize) y * stride + x * pstride];
       ok = dlic_ar_process_plane_ensemble (model, self->pool, tmp, w, tmp,
-          w, w, h, tile, strength, ensemble, &err);
+          w, w, h, tile, strength, ensemble, &self->cancel, &err);
       for (y = 0; ok && y < h; y++)
         for (x = 0; x < w; x++)
           data[(gsize) y * stride + x * pstride] = tmp[y * w + x];
       g_free (tmp);
     } else {
       ok = dlic_ar_process_plane_ensemble (model, self->pool, data, stride,
-          data, stride, w, h, tile, strength, ensemble, &err);
+          data, stride, w, h, tile, strength, ensemble, &self->cancel, &err);
+    }
+    if (!ok && g_error_matches (err, DLIC_ERROR, DLIC_ERROR_CANCELLED)) {
+      /* a flush or a stop came in: drop the frame, no error */
+      GST_DEBUG_OBJECT (self, "frame cancelled");
+      g_error_free (err);
+      return GST_FLOW_FLUSHING;
     }
     if (!ok) {
       GST_ELEMENT_ERROR (self, STREAM, FAILED,
@@ -442,6 +448,33 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     gst_element_post_message (GST_ELEMENT (self),
         gst_message_new_latency (GST_OBJECT (self)));
   return GST_FLOW_OK;
+}
+
+static gboolean
+gst_cas_artifact_sink_event (GstBaseTransform * trans, GstEvent * event)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (trans);
+
+  /* FLUSH_START arrives outside the streaming thread: stop a frame in
+   * progress at its next tile, so that a seek does not wait for it */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_START)
+    g_atomic_int_set (&self->cancel, 1);
+  else if (GST_EVENT_TYPE (event) == GST_EVENT_FLUSH_STOP)
+    g_atomic_int_set (&self->cancel, 0);
+  return GST_BASE_TRANSFORM_CLASS (parent_class)->sink_event (trans, event);
+}
+
+static GstStateChangeReturn
+gst_cas_artifact_change_state (GstElement * element,
+    GstStateChange transition)
+{
+  GstCasArtifact *self = GST_CAS_ARTIFACT (element);
+
+  if (transition == GST_STATE_CHANGE_READY_TO_PAUSED)
+    g_atomic_int_set (&self->cancel, 0);
+  else if (transition == GST_STATE_CHANGE_PAUSED_TO_READY)
+    g_atomic_int_set (&self->cancel, 1);
+  return GST_ELEMENT_CLASS (parent_class)->change_state (element, transition);
 }
 
 static gboolean
@@ -723,6 +756,9 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
   trans_class->start = GST_DEBUG_FUNCPTR (gst_cas_artifact_start);
   trans_class->stop = GST_DEBUG_FUNCPTR (gst_cas_artifact_stop);
   trans_class->query = GST_DEBUG_FUNCPTR (gst_cas_artifact_query);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR (gst_cas_artifact_sink_event);
+  element_class->change_state =
+      GST_DEBUG_FUNCPTR (gst_cas_artifact_change_state);
   filter_class->set_info = GST_DEBUG_FUNCPTR (gst_cas_artifact_set_info);
   filter_class->transform_frame_ip =
       GST_DEBUG_FUNCPTR (gst_cas_artifact_transform_frame_ip);

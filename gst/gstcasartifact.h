@@ -61,6 +61,7 @@ struct _GstCasArtifact
   gboolean estimated;
   guint estimate_countdown;     /* frames until the next estimate */
   const DlicArModel *active;    /* what active_model names (NULL: none) */
+  gint cancel;                  /* atomic: a flush or stop is under way */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (casartifact);

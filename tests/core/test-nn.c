@@ -724,11 +724,11 @@ test_ensemble (void)
     g_assert_true (dlic_ar_process_plane (m, pool, src, w, one, w, w, h, 0,
             1.0, &err));
     g_assert_true (dlic_ar_process_plane_ensemble (m, pool, src, w, e1, w, w,
-            h, 0, 1.0, 1, &err));
+            h, 0, 1.0, 1, NULL, &err));
     g_assert_true (dlic_ar_process_plane_ensemble (m, pool, src, w, e8, w, w,
-            h, 0, 1.0, 8, &err));
+            h, 0, 1.0, 8, NULL, &err));
     g_assert_true (dlic_ar_process_plane_ensemble (m, pool, srct, h, e8t, h,
-            h, w, 0, 1.0, 8, &err));
+            h, w, 0, 1.0, 8, NULL, &err));
     g_assert_no_error (err);
     g_assert_cmpmem (one, sizeof (one), e1, sizeof (e1));
     ensemble_ref (m, src, w, h, ref);
@@ -746,26 +746,47 @@ test_ensemble (void)
     for (i = 0; i < bw * bh; i++)
       big[i] = (guint8) g_rand_int_range (r, 0, 256);
     g_assert_true (dlic_ar_process_plane_ensemble (m, pool, big, bw, bwhole,
-            bw, bw, bh, 4096, 1.0, 8, &err));
+            bw, bw, bh, 4096, 1.0, 8, NULL, &err));
     g_assert_true (dlic_ar_process_plane_ensemble (m, pool, big, bw, btiled,
-            bw, bw, bh, 2 * dlic_ar_model_margin (m) + 32, 1.0, 8, &err));
+            bw, bw, bh, 2 * dlic_ar_model_margin (m) + 32, 1.0, 8, NULL, &err));
     g_assert_no_error (err);
     for (i = 0; i < bw * bh; i++)
       dtile = MAX (dtile, abs (bwhole[i] - btiled[i]));
     g_assert_cmpint (dtile, <=, 1);
     /* 1x1 */
     g_assert_true (dlic_ar_process_plane_ensemble (m, pool, src, 1, e8tiled,
-            1, 1, 1, 0, 1.0, 8, &err));
+            1, 1, 1, 0, 1.0, 8, NULL, &err));
     g_assert_no_error (err);
 
     g_assert_false (dlic_ar_process_plane_ensemble (m, pool, src, w, e8, w,
-            w, h, 0, 1.0, 0, &err));
+            w, h, 0, 1.0, 0, NULL, &err));
     g_assert_error (err, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED);
     g_clear_error (&err);
     g_assert_false (dlic_ar_process_plane_ensemble (m, pool, src, w, e8, w,
-            w, h, 0, 1.0, 9, &err));
+            w, h, 0, 1.0, 9, NULL, &err));
     g_assert_error (err, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED);
     g_clear_error (&err);
+    {
+      /* a raised cancel flag stops before the first pass and leaves a
+       * many-tile plane untouched; a clear one changes nothing */
+      gint flag = 1;
+      memcpy (btiled, big, bw * bh);
+      g_assert_false (dlic_ar_process_plane_ensemble (m, pool, big, bw,
+              btiled, bw, bw, bh, 2 * dlic_ar_model_margin (m) + 32, 1.0, 8,
+              &flag, &err));
+      g_assert_error (err, DLIC_ERROR, DLIC_ERROR_CANCELLED);
+      g_clear_error (&err);
+      g_assert_cmpmem (btiled, bw * bh, big, bw * bh);
+      flag = 0;
+      g_assert_true (dlic_ar_process_plane_ensemble (m, pool, big, bw,
+              btiled, bw, bw, bh, 2 * dlic_ar_model_margin (m) + 32, 1.0, 8,
+              &flag, &err));
+      g_assert_no_error (err);
+      dtile = 0;
+      for (i = 0; i < bw * bh; i++)
+        dtile = MAX (dtile, abs (bwhole[i] - btiled[i]));
+      g_assert_cmpint (dtile, <=, 1);
+    }
     g_free (big);
     g_free (bwhole);
     g_free (btiled);

@@ -414,6 +414,103 @@ GST_START_TEST (test_improves_jpeg)
 
 GST_END_TEST;
 
+typedef struct
+{
+  GstHarness *hs;
+  GstBuffer *buf;
+  GstFlowReturn ret;
+  gint64 elapsed;
+} PushJob;
+
+static gpointer
+push_thread (gpointer data)
+{
+  PushJob *j = data;
+  gint64 t0 = g_get_monotonic_time ();
+  j->ret = gst_harness_push (j->hs, j->buf);
+  j->elapsed = g_get_monotonic_time () - t0;
+  return NULL;
+}
+
+static gint entered;
+
+static GstPadProbeReturn
+mark_entered (GstPad * pad, GstPadProbeInfo * info, gpointer data)
+{
+  g_atomic_int_set (&entered, 1);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A FLUSH_START that comes in while a long frame is being processed
+ * (ensemble=8 of a big frame) stops it at the next tile: the push returns
+ * FLUSHING in a fraction of the frame's time and nothing comes out; after
+ * FLUSH_STOP the next frame is processed in full, the same as before. */
+GST_START_TEST (test_flush_cancels_frame)
+{
+  GstHarness *hs = gst_harness_new_parse ("casartifact name=ca model=fast "
+      "quality=0 ensemble=8 tile-size=512");
+  GstVideoInfo info;
+  GstBuffer *in, *out, *out2;
+  GstElement *ca;
+  GstPad *sink;
+  PushJob job;
+  GThread *th;
+  gint64 t0, full;
+  const gint w = 2048, h = 2048;
+
+  gst_harness_set_caps_str (hs, "video/x-raw,format=GRAY8,width=2048,"
+      "height=2048,framerate=1/1", "video/x-raw,format=GRAY8,width=2048,"
+      "height=2048,framerate=1/1");
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, w, h);
+  in = noise_frame (&info, 5);
+
+  t0 = g_get_monotonic_time ();
+  fail_unless_equals_int (gst_harness_push (hs, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  full = g_get_monotonic_time () - t0;
+  out = gst_harness_pull (hs);
+
+  ca = gst_bin_get_by_name (GST_BIN (hs->element), "ca");
+  sink = gst_element_get_static_pad (ca, "sink");
+  g_atomic_int_set (&entered, 0);
+  gst_pad_add_probe (sink, GST_PAD_PROBE_TYPE_BUFFER, mark_entered, NULL,
+      NULL);
+  job.hs = hs;
+  job.buf = gst_buffer_copy_deep (in);
+  th = g_thread_new ("push", push_thread, &job);
+  while (!g_atomic_int_get (&entered))
+    g_usleep (1000);
+  g_usleep (full / 8);
+  fail_unless (gst_harness_push_event (hs, gst_event_new_flush_start ()));
+  g_thread_join (th);
+  GST_INFO ("full frame %" G_GINT64_FORMAT " us, cancelled push %"
+      G_GINT64_FORMAT " us", full, job.elapsed);
+  fail_unless_equals_int (job.ret, GST_FLOW_FLUSHING);
+  fail_unless (job.elapsed < full / 2, "cancelled push took %" G_GINT64_FORMAT
+      " us of a %" G_GINT64_FORMAT " us frame", job.elapsed, full);
+  fail_unless_equals_int (gst_harness_buffers_in_queue (hs), 0);
+
+  fail_unless (gst_harness_push_event (hs, gst_event_new_flush_stop (TRUE)));
+  {
+    GstSegment seg;
+    gst_segment_init (&seg, GST_FORMAT_TIME);
+    fail_unless (gst_harness_push_event (hs, gst_event_new_segment (&seg)));
+  }
+  fail_unless_equals_int (gst_harness_push (hs, gst_buffer_ref (in)),
+      GST_FLOW_OK);
+  out2 = gst_harness_pull (hs);
+  fail_unless (region_equal (out, out2, 0, (gsize) w * h));
+
+  gst_object_unref (sink);
+  gst_object_unref (ca);
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+  gst_buffer_unref (out2);
+  gst_harness_teardown (hs);
+}
+
+GST_END_TEST;
+
 static Suite *
 casartifact_suite (void)
 {
@@ -429,6 +526,7 @@ casartifact_suite (void)
   tcase_add_test (tc, test_tiles_and_threads_invariant);
   tcase_add_test (tc, test_bad_model_file);
   tcase_add_test (tc, test_improves_jpeg);
+  tcase_add_test (tc, test_flush_cancels_frame);
   return s;
 }
 
