@@ -140,7 +140,7 @@ dlic_header_parse (const guint8 * buf, gsize size, gboolean check_payload,
   h->payload_size = get32 (buf + 44);
   h->crc = get32 (buf + 48);
 
-  if (h->flags != 0)
+  if (h->flags & ~DLIC_FLAGS_KNOWN)
     FAIL (DLIC_ERROR_UNSUPPORTED, "unknown dlic flags 0x%04x", h->flags);
   if (h->width == 0 || h->height == 0 || h->width > DLIC_MAX_DIM ||
       h->height > DLIC_MAX_DIM)

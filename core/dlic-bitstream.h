@@ -18,6 +18,11 @@ G_BEGIN_DECLS
 #define DLIC_MODEL_ID_LEN 16
 #define DLIC_MAX_PAYLOAD (256u << 20)
 
+/* header flags */
+#define DLIC_FLAG_HALF 0x0001   /* coded at half resolution ((w+1)/2 x
+                                 * (h+1)/2), up-sampled by the decoder */
+#define DLIC_FLAGS_KNOWN DLIC_FLAG_HALF
+
 typedef enum
 {
   DLIC_FORMAT_RGB8 = 0,         /* 8-bit RGB, 3 components */
@@ -50,6 +55,16 @@ GBytes *dlic_packet_build (const DlicHeader * h, const guint8 * payload,
  * (DLIC_ERROR_CORRUPT / DLIC_ERROR_UNSUPPORTED) say what is wrong. */
 gboolean dlic_header_parse (const guint8 * buf, gsize size,
     gboolean check_payload, DlicHeader * h, GError ** error);
+
+/* Size of the picture the payload codes (the true size, or half of it
+ * with DLIC_FLAG_HALF). */
+static inline void
+dlic_header_coded_size (const DlicHeader * h, gint * width, gint * height)
+{
+  const gboolean half = (h->flags & DLIC_FLAG_HALF) != 0;
+  *width = half ? ((gint) h->width + 1) / 2 : (gint) h->width;
+  *height = half ? ((gint) h->height + 1) / 2 : (gint) h->height;
+}
 
 /* Total packet size from a parsed header. */
 static inline gsize

@@ -1,6 +1,7 @@
 /* gst-dlic: the dlic learned image codec, see dlic-codec.h and
  * docs/bitstream.md.  Network layout: core/train/dlic_model.py. */
 #include "dlic-codec.h"
+#include "dlic-resample.h"
 #include "dlic-codec-private.h"
 
 #include <math.h>
@@ -680,14 +681,27 @@ GBytes *
 dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
     gint height, gdouble t)
 {
+  return dlic_codec_pack_flags (c, s, width, height, t, 0);
+}
+
+GBytes *
+dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
+    gint height, gdouble t, guint flags)
+{
   GByteArray *payload = g_byte_array_new ();
   DlicRangeEncoder e;
   Contexts ctx;
   DlicHeader h = { 0 };
   GBytes *pkt;
   const gsize nl = (gsize) s->hl * s->wl;
-  gint y, x, ci;
+  gint y, x, ci, cw, ch;
 
+  h.width = width;
+  h.height = height;
+  h.flags = flags;
+  dlic_header_coded_size (&h, &cw, &ch);
+  g_return_val_if_fail ((flags & ~DLIC_FLAGS_KNOWN) == 0, NULL);
+  g_return_val_if_fail (s->hl == (ch + 7) / 8 && s->wl == (cw + 7) / 8, NULL);
   t = dlic_codec_quantize_rate (t);
   contexts_init (&ctx, c, t);
   dlic_rc_encoder_init (&e, payload);
@@ -703,8 +717,6 @@ dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
   dlic_rc_encoder_finish (&e);
   g_free (ctx.idx);
 
-  h.width = width;
-  h.height = height;
   h.format = DLIC_FORMAT_RGB8;
   h.rate = (guint8) floor (t);
   h.rate_offset = (gint16) ((t - floor (t)) * 4096.0 + 0.5);
@@ -721,7 +733,7 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
 {
   DlicRangeDecoder d;
   Contexts ctx;
-  gint y, x, ci, hl, wl;
+  gint y, x, ci, hl, wl, cw, ch;
   gsize nl;
 
   if (!dlic_header_parse (data, size, TRUE, h, error))
@@ -748,8 +760,9 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
         "does not tile yet)", h->width, h->height, DLIC_CODEC_MAX_PIXELS);
     return FALSE;
   }
-  hl = (h->height + 7) / 8;
-  wl = (h->width + 7) / 8;
+  dlic_header_coded_size (h, &cw, &ch);
+  hl = (ch + 7) / 8;
+  wl = (cw + 7) / 8;
   nl = (gsize) hl * wl;
   dlic_symbols_init (s, c->C, c->L, hl, wl);
   contexts_init (&ctx, c, h->rate + h->rate_offset / 4096.0);
@@ -787,6 +800,14 @@ GBytes *
 dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f, gint width,
     gint height, gdouble target_bpp, gdouble * t_out)
 {
+  return dlic_codec_encode_bpp_flags (c, f, width, height, 0, target_bpp,
+      t_out);
+}
+
+GBytes *
+dlic_codec_encode_bpp_flags (DlicCodec * c, const DlicFeatures * f,
+    gint width, gint height, guint flags, gdouble target_bpp, gdouble * t_out)
+{
   const gdouble pixels = (gdouble) width * height;
   gdouble lo = 0.0, hi = c->R - 1, best_err = INFINITY, best_t = 0.0;
   GBytes *best = NULL;
@@ -800,8 +821,10 @@ dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f, gint width,
     gdouble bpp, err;
 
     dlic_codec_quantize (c, f, t, &s);
-    pkt = dlic_codec_pack (c, &s, width, height, t);
+    pkt = dlic_codec_pack_flags (c, &s, width, height, t, flags);
     dlic_symbols_clear (&s);
+    if (pkt == NULL)
+      break;
     bpp = g_bytes_get_size (pkt) * 8.0 / pixels;
     err = fabs (bpp - target_bpp);
     if (err < best_err) {
@@ -854,9 +877,39 @@ dlic_codec_decode (DlicCodec * c, DlicPool * pool, const guint8 * data,
 
   if (!dlic_codec_unpack (c, data, size, header, &s, error))
     return FALSE;
-  ok = dlic_codec_synthesise (c, pool, FALSE, &s,
-      header->rate + header->rate_offset / 4096.0, rgb, stride, header->width,
-      header->height, error);
+  ok = dlic_codec_synthesise_picture (c, pool, FALSE, &s, header, rgb,
+      stride, error);
   dlic_symbols_clear (&s);
+  return ok;
+}
+
+gboolean
+dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const DlicSymbols * s, const DlicHeader * header, guint8 * rgb,
+    gint stride, GError ** error)
+{
+  const gdouble t = header->rate + header->rate_offset / 4096.0;
+  gint cw, ch;
+  guint8 *small;
+  gboolean ok;
+
+  if (!(header->flags & DLIC_FLAG_HALF))
+    return dlic_codec_synthesise (c, pool, ref, s, t, rgb, stride,
+        header->width, header->height, error);
+  /* half resolution: the network's picture, then the normative 2x
+   * up-sampler (integers only) */
+  dlic_header_coded_size (header, &cw, &ch);
+  small = g_try_malloc ((gsize) cw * ch * 3);
+  if (small == NULL) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "out of memory for a %dx%d picture", cw, ch);
+    return FALSE;
+  }
+  ok = dlic_codec_synthesise (c, pool, ref, s, t, small, cw * 3, cw, ch,
+      error);
+  if (ok)
+    dlic_upscale2_rgb (small, cw * 3, cw, ch, rgb, stride, header->width,
+        header->height);
+  g_free (small);
   return ok;
 }

@@ -79,17 +79,32 @@ gboolean dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
     DlicSymbols * out, GError ** error);
 GBytes *dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
     gint height, gdouble t);
+/* The same with header flags: with DLIC_FLAG_HALF, s codes the
+ * (width+1)/2 x (height+1)/2 picture and width x height is the true size. */
+GBytes *dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s,
+    gint width, gint height, gdouble t, guint flags);
 gboolean dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
     DlicHeader * header, DlicSymbols * out, GError ** error);
 gboolean dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
     gint height, GError ** error);
+/* The picture an unpacked packet describes (header->width x height): the
+ * decoder network at the coded size and, with DLIC_FLAG_HALF, the
+ * normative up-sampler (dlic-resample.h). */
+gboolean dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool,
+    gboolean ref, const DlicSymbols * s, const DlicHeader * header,
+    guint8 * rgb, gint stride, GError ** error);
 
 /* Rate control: the packet whose size is closest to target_bpp bits per
  * pixel (searching the rate knob by bisection, the network run once);
  * *t_out gets the knob used. */
 GBytes *dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f,
     gint width, gint height, gdouble target_bpp, gdouble * t_out);
+/* The same for features of the coded picture of a packet with 'flags'
+ * (bits per pixel of the true width x height). */
+GBytes *dlic_codec_encode_bpp_flags (DlicCodec * c, const DlicFeatures * f,
+    gint width, gint height, guint flags, gdouble target_bpp,
+    gdouble * t_out);
 
 /* Convenience: analyse + pack, unpack + synthesise. */
 GBytes *dlic_codec_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,

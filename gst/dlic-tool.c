@@ -35,7 +35,8 @@ usage (FILE * f)
       "  dlic decode IN.dlic OUT.png [--model FILE] [--threads N]\n"
       "  dlic info IN.dlic\n"
       "\n"
-      "  --quality N      rate point 0 (smallest) .. 100 (best), default 50\n"
+      "  --quality N      rate point 0 (smallest) .. 100 (best), default 75;\n"
+      "                   below 50 the picture is coded at half resolution\n"
       "  --target-bpp B   search the rate for about B bits per pixel\n"
       "  --refine N       N encoder-side refinement steps (slower, better; default 0;\n"
       "                   10 gets most of the gain)\n"
@@ -294,9 +295,11 @@ cmd_info (const gchar * in)
       g_free (data);
       return EXIT_FAILURE;
     }
-    printf ("packet %u: %ux%u RGB, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
+    printf ("packet %u: %ux%u RGB%s, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
         "rate %.4f, model %s (%02x%02x%02x%02x%02x%02x%02x%02x), crc %08x "
-        "ok\n", n, h.width, h.height, dlic_packet_size (&h),
+        "ok\n", n, h.width, h.height,
+        (h.flags & DLIC_FLAG_HALF) ? " (coded at half size)" : "",
+        dlic_packet_size (&h),
         dlic_packet_size (&h) * 8.0 / ((gdouble) h.width * h.height),
         h.rate + h.rate_offset / 4096.0, h.model_id, h.model_hash[0],
         h.model_hash[1], h.model_hash[2], h.model_hash[3], h.model_hash[4],

@@ -284,9 +284,9 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
         (NULL));
     return GST_FLOW_ERROR;
   }
-  if (!dlic_codec_synthesise (self->codec, self->pool, FALSE, &s,
-          h.rate + h.rate_offset / 4096.0, GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), h.width, h.height, &err)) {
+  if (!dlic_codec_synthesise_picture (self->codec, self->pool, FALSE, &s, &h,
+          GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
+          GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), &err)) {
     gst_video_frame_unmap (&vf);
     dlic_symbols_clear (&s);
     gst_video_decoder_release_frame (dec, frame);

@@ -18,7 +18,11 @@
  *
  * The rate is set by #GstDlicEnc:quality (0 to 100) or, when
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
- * lands within a few percent of that many bits per pixel.
+ * lands within a few percent of that many bits per pixel.  At low rates
+ * (quality below 50, or a target below the lowest full-resolution rate
+ * point) frames are coded at half resolution and the decoder up-samples
+ * them: at those rates that gives better pictures than coding the full
+ * frame.
  *
  * #GstDlicEnc:refine trades encoding time for quality: that many steps of
  * gradient descent on the encoder network's output, with the decoder fixed,
@@ -69,12 +73,12 @@
 #include <gio/gio.h>
 
 #include "gstdlicenc.h"
-#include "dlic-refine.h"
+#include "dlic-encoder.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_dlic_enc_debug);
 #define GST_CAT_DEFAULT gst_dlic_enc_debug
 
-#define DEFAULT_QUALITY 50
+#define DEFAULT_QUALITY 75
 #define DEFAULT_TARGET_BPP 0.0
 #define DEFAULT_MODEL_FILE NULL
 #define DEFAULT_N_THREADS 0
@@ -242,11 +246,13 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
 {
   GstDlicEnc *self = GST_DLIC_ENC (enc);
   GstVideoFrame vf;
-  DlicFeatures f;
+  DlicEncodeParams params;
+  DlicEncodeResult res;
+  RefineProgress prog = { self, frame->system_frame_number };
   GError *err = NULL;
   GBytes *pkt;
   gint quality;
-  gdouble target_bpp, t;
+  gdouble target_bpp;
   guint n_threads, refine;
   gint w, h;
   gsize size;
@@ -270,67 +276,31 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   }
   w = GST_VIDEO_FRAME_WIDTH (&vf);
   h = GST_VIDEO_FRAME_HEIGHT (&vf);
-  if (!dlic_codec_features (self->codec, self->pool, FALSE,
-          GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, &f, &err)) {
-    gst_video_frame_unmap (&vf);
+  params.quality = quality;
+  params.target_bpp = target_bpp;
+  params.refine = refine;
+  params.full_only = FALSE;
+  pkt = dlic_encoder_encode (self->codec, self->pool,
+      GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, &params,
+      refine > 0 ? refine_progress : NULL, &prog, &res, &err);
+  gst_video_frame_unmap (&vf);
+  if (pkt == NULL) {
     gst_video_codec_frame_unref (frame);
     GST_ELEMENT_ERROR (self, STREAM, ENCODE,
         ("Encoding a %dx%d frame failed: %s", w, h, err->message), (NULL));
     g_error_free (err);
     return GST_FLOW_ERROR;
   }
-
-  /* the rate knob for quality (target-bpp searches its own) */
-  t = quality / 100.0 * (dlic_codec_rate_points (self->codec) - 1);
-  if (refine > 0) {
-    /* refine for the rate the frame is coded at; with target-bpp the knob
-     * is searched again afterwards (refinement moves the rate by ~1%) */
-    DlicRefineStats st;
-    RefineProgress prog = { self, frame->system_frame_number };
-    if (target_bpp > 0.0) {
-      pkt = dlic_codec_encode_bpp (self->codec, &f, w, h, target_bpp, &t);
-      if (pkt)
-        g_bytes_unref (pkt);
-    }
-    if (!dlic_codec_refine (self->codec, self->pool, FALSE,
-            GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
-            GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, t, refine, 0.0, &f,
-            &st, refine_progress, &prog, &err)) {
-      gst_video_frame_unmap (&vf);
-      gst_video_codec_frame_unref (frame);
-      dlic_features_clear (&f);
-      GST_ELEMENT_ERROR (self, STREAM, ENCODE,
-          ("Refining a %dx%d frame failed: %s", w, h, err->message), (NULL));
-      g_error_free (err);
-      return GST_FLOW_ERROR;
-    }
+  if (refine > 0)
     GST_LOG_OBJECT (self, "frame %u: refinement cost %.5f -> %.5f (best "
-        "step %d of %d, %u asked)", frame->system_frame_number, st.j_before,
-        st.j_after, st.best_iter, st.iters_done, refine);
-  }
-  gst_video_frame_unmap (&vf);
-
-  if (target_bpp > 0.0) {
-    pkt = dlic_codec_encode_bpp (self->codec, &f, w, h, target_bpp, &t);
-  } else {
-    DlicSymbols s;
-    dlic_codec_quantize (self->codec, &f, t, &s);
-    pkt = dlic_codec_pack (self->codec, &s, w, h, t);
-    dlic_symbols_clear (&s);
-  }
-  dlic_features_clear (&f);
-  if (pkt == NULL) {
-    gst_video_codec_frame_unref (frame);
-    GST_ELEMENT_ERROR (self, STREAM, ENCODE,
-        ("Encoding a %dx%d frame failed: the packet would be too large", w, h),
-        (NULL));
-    return GST_FLOW_ERROR;
-  }
+        "step %d of %d, %u asked)", frame->system_frame_number,
+        res.refine.j_before, res.refine.j_after, res.refine.best_iter,
+        res.refine.iters_done, refine);
   data = g_bytes_get_data (pkt, &size);
   GST_LOG_OBJECT (self, "frame %u: %" G_GSIZE_FORMAT " bytes, %.4f bpp, "
-      "rate %.4f", frame->system_frame_number, size,
-      size * 8.0 / ((gdouble) w * h), t);
+      "rate %.4f%s", frame->system_frame_number, size,
+      size * 8.0 / ((gdouble) w * h), res.t, res.half ? ", half size" : "");
 
   frame->output_buffer = gst_buffer_new_memdup (data, size);
   g_bytes_unref (pkt);
@@ -433,9 +403,11 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
   /**
    * GstDlicEnc:quality:
    *
-   * Rate point from 0 (smallest files) to 100 (best quality); mapped
-   * linearly onto the model's rate knob.  Ignored when
-   * #GstDlicEnc:target-bpp is set.
+   * Rate point from 0 (smallest files) to 100 (best quality).  Below 50
+   * the frame is coded at half resolution and up-sampled by the decoder
+   * (the model's rate knob runs from its lowest to its highest point over
+   * 0..49); from 50 to 100 the knob runs over the same points at full
+   * resolution.  Ignored when #GstDlicEnc:target-bpp is set.
    */
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_int ("quality", "Quality",
@@ -448,7 +420,8 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    *
    * When non-zero, search the rate of every frame so that its packet has
    * about this many bits per pixel (bisection on the rate knob; the
-   * network runs once per frame).
+   * network runs once per frame, twice when the target is below the
+   * lowest full-resolution point and the half-resolution mode is used).
    */
   g_object_class_install_property (gobject_class, PROP_TARGET_BPP,
       g_param_spec_double ("target-bpp", "Target bits per pixel",

@@ -6,7 +6,9 @@
 #include <glib.h>
 
 #include "dlic-codec.h"
+#include "dlic-encoder.h"
 #include "dlic-exact.h"
+#include "dlic-resample.h"
 
 #include "tiny-codec.h"
 
@@ -267,6 +269,247 @@ test_hostile_streams (void)
   dlic_codec_free (other);
 }
 
+/* The normative up-sampler against a naive double-precision Lanczos-3
+ * evaluation of the same positions (output i at input i/2 - 1/4, edge
+ * replication): within 1 everywhere (the integer taps are the rounded
+ * weights); constant pictures stay exact; odd sizes and 1x1 work. */
+static gdouble
+lanczos3 (gdouble x)
+{
+  if (fabs (x) < 1e-12)
+    return 1;
+  if (fabs (x) >= 3)
+    return 0;
+  return sin (G_PI * x) / (G_PI * x) * sin (G_PI * x / 3) / (G_PI * x / 3);
+}
+
+static void
+upscale_ref (const guint8 * src, gint sw, gint sh, guint8 * dst, gint w,
+    gint h)
+{
+  gint x, y, c, i, j;
+
+  for (y = 0; y < h; y++)
+    for (x = 0; x < w; x++)
+      for (c = 0; c < 3; c++) {
+        gdouble sy = y / 2.0 - 0.25, sx = x / 2.0 - 0.25, acc = 0, ws = 0;
+        for (j = (gint) floor (sy) - 2; j <= (gint) floor (sy) + 3; j++)
+          for (i = (gint) floor (sx) - 2; i <= (gint) floor (sx) + 3; i++) {
+            gdouble wt = lanczos3 (sy - j) * lanczos3 (sx - i);
+            acc += wt * src[(CLAMP (j, 0, sh - 1) * sw + CLAMP (i, 0,
+                        sw - 1)) * 3 + c];
+            ws += wt;
+          }
+        dst[(y * w + x) * 3 + c] = (guint8) CLAMP (floor (acc / ws + 0.5), 0,
+            255);
+      }
+}
+
+static void
+test_resample (void)
+{
+  static const gint sizes[][2] = { {37, 23}, {1, 1}, {2, 3}, {64, 48} };
+  GRand *r = g_rand_new_with_seed (9);
+  guint k;
+
+  for (k = 0; k < G_N_ELEMENTS (sizes); k++) {
+    const gint w = sizes[k][0], h = sizes[k][1];
+    const gint sw = dlic_half_size (w), sh = dlic_half_size (h);
+    guint8 *src = g_malloc (sw * sh * 3), *up = g_malloc (w * h * 3),
+        *ref = g_malloc (w * h * 3), *big = picture (w, h, 3 * w),
+        *half = g_malloc (sw * sh * 3);
+    gint i, d = 0;
+    gdouble se = 0;
+
+    for (i = 0; i < sw * sh * 3; i++)
+      src[i] = (guint8) g_rand_int_range (r, 0, 256);
+    dlic_upscale2_rgb (src, sw * 3, sw, sh, up, w * 3, w, h);
+    upscale_ref (src, sw, sh, ref, w, h);
+    for (i = 0; i < w * h * 3; i++)
+      d = MAX (d, abs (up[i] - ref[i]));
+    g_assert_cmpint (d, <=, 1);
+
+    memset (src, 77, sw * sh * 3);
+    dlic_upscale2_rgb (src, sw * 3, sw, sh, up, w * 3, w, h);
+    for (i = 0; i < w * h * 3; i++)
+      g_assert_cmpint (up[i], ==, 77);
+
+    /* a smooth picture survives down- and up-sampling closely */
+    dlic_downscale2_rgb (big, w * 3, w, h, half, sw * 3);
+    dlic_upscale2_rgb (half, sw * 3, sw, sh, up, w * 3, w, h);
+    for (i = 0; i < w * h * 3; i++)
+      se += (up[i] - big[i]) * (gdouble) (up[i] - big[i]);
+    if (w >= 32) {
+      gdouble psnr = 10 * log10 (255.0 * 255 * w * h * 3 / MAX (se, 1e-9));
+      g_test_message ("%dx%d down+up: %.2f dB", w, h, psnr);
+      g_assert_cmpfloat (psnr, >, 30);
+    }
+    g_free (src);
+    g_free (up);
+    g_free (ref);
+    g_free (big);
+    g_free (half);
+  }
+  g_rand_free (r);
+}
+
+/* A half-resolution packet: the header keeps the true size and the flag,
+ * the payload codes the half-size symbols exactly, and the decoded picture
+ * (network, then up-sampler) is the same bytes with 1 and 2 threads and the
+ * naive ops, and is the up-sampled network picture. */
+static void
+test_half_packet (void)
+{
+  DlicCodec *c = codec (3);
+  const gint w = 77, h = 45, cw = dlic_half_size (w), ch = dlic_half_size (h);
+  guint8 *rgb = picture (cw, ch, 3 * cw), *small = g_malloc (cw * ch * 3);
+  guint8 *out[3], *want = g_malloc (w * h * 3);
+  DlicSymbols s, s2;
+  DlicHeader hd;
+  GError *err = NULL;
+  GBytes *pkt;
+  const guint8 *d;
+  gsize n;
+  guint th;
+
+  g_assert_true (dlic_codec_analyse (c, NULL, FALSE, rgb, 3 * cw, cw, ch, 1.5,
+          &s, &err));
+  pkt = dlic_codec_pack_flags (c, &s, w, h, 1.5, DLIC_FLAG_HALF);
+  d = g_bytes_get_data (pkt, &n);
+  g_assert_true (dlic_codec_unpack (c, d, n, &hd, &s2, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (hd.width, ==, w);
+  g_assert_cmpuint (hd.height, ==, h);
+  g_assert_cmpuint (hd.flags, ==, DLIC_FLAG_HALF);
+  g_assert_true (symbols_equal (&s, &s2));
+  g_assert_true (dlic_codec_synthesise (c, NULL, FALSE, &s, 1.5, small,
+          3 * cw, cw, ch, &err));
+  dlic_upscale2_rgb (small, 3 * cw, cw, ch, want, 3 * w, w, h);
+  for (th = 0; th < 3; th++) {
+    DlicPool *pool = th < 2 ? dlic_pool_new (th + 1) : NULL;
+    out[th] = g_malloc (w * h * 3);
+    g_assert_true (dlic_codec_synthesise_picture (c, pool, th == 2, &s2, &hd,
+            out[th], 3 * w, &err));
+    g_assert_no_error (err);
+    g_assert_cmpmem (out[th], w * h * 3, want, w * h * 3);
+    dlic_pool_free (pool);
+    g_free (out[th]);
+  }
+  /* the full-size symbols in a half packet are refused by the packer */
+  if (g_test_undefined ()) {
+    DlicSymbols full;
+    guint8 *big = picture (w, h, 3 * w);
+    g_assert_true (dlic_codec_analyse (c, NULL, FALSE, big, 3 * w, w, h, 1.5,
+            &full, &err));
+    g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*s->hl*");
+    g_assert_null (dlic_codec_pack_flags (c, &full, w, h, 1.5,
+            DLIC_FLAG_HALF));
+    g_test_assert_expected_messages ();
+    dlic_symbols_clear (&full);
+    g_free (big);
+  }
+  g_bytes_unref (pkt);
+  dlic_symbols_clear (&s);
+  dlic_symbols_clear (&s2);
+  g_free (rgb);
+  g_free (small);
+  g_free (want);
+  dlic_codec_free (c);
+}
+
+/* The encoder's decisions: quality below 50 is the half mode over the
+ * whole knob, 50..100 the full mode; a target below the lowest full point
+ * uses the half mode, lands within 5% when reachable, and decodes to the
+ * full size. */
+static void
+test_encoder_modes (void)
+{
+  DlicCodec *c = codec (7);
+  const gint w = 128, h = 96, stride = 3 * w;
+  guint8 *rgb = picture (w, h, stride), *out = g_malloc (stride * h);
+  DlicEncodeParams p = { 0 };
+  DlicEncodeResult res;
+  GError *err = NULL;
+  GBytes *pkt;
+  DlicHeader hd;
+  gboolean half;
+  gdouble t, bpp_full0, bpp_half0, bpp_half_top, target, bpp;
+  const gsize px = (gsize) w * h;
+
+  dlic_encoder_quality_rate (c, 0, FALSE, &half, &t);
+  g_assert_true (half);
+  g_assert_cmpfloat (t, ==, 0);
+  dlic_encoder_quality_rate (c, 25, FALSE, &half, &t);
+  g_assert_true (half);
+  g_assert_cmpfloat (fabs (t - (TR - 1) / 2.0), <, 1e-9);
+  dlic_encoder_quality_rate (c, 50, FALSE, &half, &t);
+  g_assert_false (half);
+  g_assert_cmpfloat (t, ==, 0);
+  dlic_encoder_quality_rate (c, 100, FALSE, &half, &t);
+  g_assert_false (half);
+  g_assert_cmpfloat (t, ==, TR - 1);
+  dlic_encoder_quality_rate (c, 50, TRUE, &half, &t);
+  g_assert_false (half);
+  g_assert_cmpfloat (fabs (t - (TR - 1) / 2.0), <, 1e-9);
+
+  p.quality = 50;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  g_assert_no_error (err);
+  g_assert_false (res.half);
+  bpp_full0 = g_bytes_get_size (pkt) * 8.0 / px;
+  g_bytes_unref (pkt);
+  p.quality = 0;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  g_assert_true (res.half);
+  bpp_half0 = g_bytes_get_size (pkt) * 8.0 / px;
+  g_assert_true (dlic_codec_decode (c, NULL, g_bytes_get_data (pkt, NULL),
+          g_bytes_get_size (pkt), out, stride, &hd, &err));
+  g_assert_no_error (err);
+  g_assert_cmpuint (hd.width, ==, w);
+  g_assert_cmpuint (hd.flags, ==, DLIC_FLAG_HALF);
+  g_bytes_unref (pkt);
+  p.quality = 49;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  g_assert_true (res.half);
+  bpp_half_top = g_bytes_get_size (pkt) * 8.0 / px;
+  g_bytes_unref (pkt);
+  g_test_message ("bpp: half %.4f .. %.4f, full from %.4f", bpp_half0,
+      bpp_half_top, bpp_full0);
+  g_assert_cmpfloat (bpp_half0, <, bpp_half_top);
+  g_assert_cmpfloat (bpp_half_top, <, bpp_full0);
+
+  /* a target inside the half mode's range */
+  target = (bpp_half0 + bpp_half_top) / 2;
+  p.target_bpp = target;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  bpp = g_bytes_get_size (pkt) * 8.0 / px;
+  g_test_message ("target %.4f: %.4f bpp, half %d, t %.3f", target, bpp,
+      res.half, res.t);
+  g_assert_true (res.half);
+  g_assert_cmpfloat (fabs (bpp - target), <=, 0.05 * target);
+  g_bytes_unref (pkt);
+  /* and one above the lowest full point: full mode */
+  p.target_bpp = bpp_full0 * 1.2;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  g_assert_false (res.half);
+  g_bytes_unref (pkt);
+  /* full_only never halves */
+  p.target_bpp = target;
+  p.full_only = TRUE;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  g_assert_false (res.half);
+  g_bytes_unref (pkt);
+  g_free (rgb);
+  g_free (out);
+  dlic_codec_free (c);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -276,5 +519,8 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/target-bpp", test_target_bpp);
   g_test_add_func ("/codec/decode-reproducible", test_decode_reproducible);
   g_test_add_func ("/codec/hostile-streams", test_hostile_streams);
+  g_test_add_func ("/codec/resample", test_resample);
+  g_test_add_func ("/codec/half-packet", test_half_packet);
+  g_test_add_func ("/codec/encoder-modes", test_encoder_modes);
   return g_test_run ();
 }

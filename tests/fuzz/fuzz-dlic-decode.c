@@ -3,8 +3,10 @@
  * Every input is unpacked (header, checksum, model identity, symbols) and,
  * when that succeeds on a small picture, synthesised.  Two kinds of inputs
  * reach the payload parser: raw inputs, which must pass the CRC, and inputs
- * whose first byte is 0xD1: the rest becomes the payload of a packet with a
- * valid header and checksum, so the symbol parser is fuzzed directly.
+ * whose first byte is 0xD1 (0xD2): the rest becomes the payload of a packet
+ * with a valid header and checksum (of a half-resolution packet, whose
+ * picture goes through the up-sampler), so the symbol parser is fuzzed
+ * directly.
  *
  *   FUZZ_WRITE_SEED=seed.dlic ./fuzz-dlic-decode   writes a valid packet
  */
@@ -50,9 +52,8 @@ try_decode (const guint8 * data, gsize size)
     return;
   if ((gsize) h.width * h.height <= 64 * 64) {
     guint8 *rgb = g_malloc ((gsize) h.width * h.height * 3);
-    dlic_codec_synthesise (codec, NULL, FALSE, &s,
-        h.rate + h.rate_offset / 4096.0, rgb, h.width * 3, h.width, h.height,
-        NULL);
+    dlic_codec_synthesise_picture (codec, NULL, FALSE, &s, &h, rgb,
+        h.width * 3, NULL);
     g_free (rgb);
   }
   dlic_symbols_clear (&s);
@@ -63,8 +64,12 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   if (codec == NULL)
     init ();
-  if (size > 0 && data[0] == 0xD1) {
-    GBytes *pkt = dlic_packet_build (&valid, data + 1, size - 1);
+  if (size > 0 && (data[0] == 0xD1 || data[0] == 0xD2)) {
+    DlicHeader h = valid;
+    GBytes *pkt;
+    if (data[0] == 0xD2)
+      h.flags = DLIC_FLAG_HALF;
+    pkt = dlic_packet_build (&h, data + 1, size - 1);
     gsize n;
     const guint8 *d = g_bytes_get_data (pkt, &n);
     try_decode (d, n);

@@ -12,7 +12,7 @@ if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=unde
     -I"$SRC/core" -I"$SRC/tests/fuzz" \
     "$SRC/tests/fuzz/fuzz-dlic-decode.c" "$SRC/core/dlic-codec.c" "$SRC/core/dlic-bitstream.c" \
     "$SRC/core/dlic-rangecoder.c" "$SRC/core/dlic-weights.c" "$SRC/core/dlic-nn.c" \
-    "$SRC/core/dlic-parallel.c" "$SRC/core/dlic-exact.c" -ffp-contract=off \
+    "$SRC/core/dlic-parallel.c" "$SRC/core/dlic-exact.c" "$SRC/core/dlic-resample.c" -ffp-contract=off \
     $(pkg-config --cflags --libs glib-2.0 json-glib-1.0 openblas) -lm \
     -o "$OUT/fuzz-dlic-decode" 2> "$OUT/build.log"; then
   if grep -q "fuzzer" "$OUT/build.log"; then
@@ -23,6 +23,8 @@ fi
 FUZZ_WRITE_SEED="$OUT/corpus/seed.dlic" "$OUT/fuzz-dlic-decode" -runs=1 "$OUT/corpus" > /dev/null 2>&1
 printf '\xd1' > "$OUT/corpus/payload-seed"
 tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed"
+printf '\xd2' > "$OUT/corpus/payload-seed-half"
+tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed-half"
 cd "$OUT" || exit 1
 ./fuzz-dlic-decode -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 corpus > fuzz.log 2>&1

@@ -133,6 +133,58 @@ GST_START_TEST (test_file_roundtrip)
 
 GST_END_TEST;
 
+/* Every packet of a .dlic file: its header flags, OR-ed. */
+static guint
+file_flags (const gchar * path, guint * n_packets)
+{
+  gchar *data;
+  gsize size, off = 0;
+  guint flags = 0;
+
+  *n_packets = 0;
+  fail_unless (g_file_get_contents (path, &data, &size, NULL));
+  /* read straight from the documented layout (docs/bitstream.md) */
+  while (off + 52 <= size) {
+    const guint8 *p = (const guint8 *) data + off;
+    fail_unless (memcmp (p, "DLIC", 4) == 0);
+    flags |= GST_READ_UINT16_LE (p + 6);
+    off += p[5] + GST_READ_UINT32_LE (p + 44);
+    (*n_packets)++;
+  }
+  fail_unless_equals_int (off, size);
+  g_free (data);
+  return flags;
+}
+
+/* quality below 50 codes frames at half resolution (the HALF flag in every
+ * packet); they decode at their true, odd size, and the files are smaller
+ * than at quality 50 (the lowest full-resolution point). */
+GST_START_TEST (test_half_resolution)
+{
+  gsize lo_bytes, q50_bytes;
+  guint n, n_packets;
+  gchar *lo = encode_file ("half.dlic", 3, 37, 21, "quality=20", &lo_bytes);
+  gchar *q50 = encode_file ("q50.dlic", 3, 37, 21, "quality=50", &q50_bytes);
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s "
+      "! video/x-raw,format=RGB,width=37,height=21 ! fakesink name=sink",
+      lo, model);
+  gchar *err;
+
+  fail_unless_equals_int (file_flags (lo, &n_packets), 1);  /* HALF */
+  fail_unless_equals_int (n_packets, 3);
+  fail_unless_equals_int (file_flags (q50, &n_packets), 0);
+  fail_unless (lo_bytes < q50_bytes, "%" G_GSIZE_FORMAT " vs %" G_GSIZE_FORMAT,
+      lo_bytes, q50_bytes);
+  err = run (desc, &n, NULL);
+  fail_unless (err == NULL, "%s", err);
+  fail_unless_equals_int (n, 3);
+  g_free (desc);
+  g_free (lo);
+  g_free (q50);
+}
+
+GST_END_TEST;
+
 /* dlicenc ! dlicdec directly (packetized: parsed=true caps), and a file
  * with a few trailing bytes after the last packet still decodes fully. */
 GST_START_TEST (test_direct_and_trailing)
@@ -588,6 +640,7 @@ dlic_suite (void)
   suite_add_tcase (s, tc);
   tcase_add_checked_fixture (tc, setup, teardown);
   tcase_add_test (tc, test_file_roundtrip);
+  tcase_add_test (tc, test_half_resolution);
   tcase_add_test (tc, test_typefind);
   tcase_add_test (tc, test_direct_and_trailing);
   tcase_add_test (tc, test_decodebin);
