@@ -33,18 +33,21 @@ typedef struct
   DlicRefineStats refine;       /* with refine > 0 */
 } DlicEncodeResult;
 
-/* quality 0..100 -> mode and rate knob.  The lower half of the scale is
- * the half-resolution mode, t = 2 (R-1) q / 100; the upper half the full
- * resolution, t = 2 (R-1) q / 100 - (R-1), so quality 50 is the lowest
- * full-resolution rate point and 100 the highest.  With full_only, t =
- * (R-1) q / 100 at full resolution. */
+/* The lowest knob the automatic choice uses at full resolution, t0 =
+ * 0.1 (R-1): below it the half mode is better for the same bits. */
+gdouble dlic_encoder_full_t_min (const DlicCodec * c);
+
+/* quality 0..100 -> mode and rate knob.  Below 50 the half-resolution
+ * mode, t = 2 (R-1) q / 100 (0 .. R-1); from 50 the full resolution, t
+ * from t0 (quality 50) linearly to R-1 (quality 100).  With full_only,
+ * t = (R-1) q / 100 at full resolution. */
 void dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,
     gboolean full_only, gboolean * half, gdouble * t);
 
 /* Encode one RGB picture (3 bytes per pixel, any size >= 1x1) into a
  * packet.  With target_bpp, the knob is searched (bisection) in the full
- * mode, or in the half mode when the target is below what the lowest
- * full-resolution point gives; the packet closest to the target is kept.
+ * mode, or in the half mode when the target is below what full resolution
+ * gives at t0; the packet closest to the target is kept.
  * 'progress' (may be NULL) sees the refinement steps and can stop them. */
 GBytes *dlic_encoder_encode (DlicCodec * c, DlicPool * pool,
     const guint8 * rgb, gint stride, gint width, gint height,

@@ -444,7 +444,11 @@ test_encoder_modes (void)
   g_assert_cmpfloat (fabs (t - (TR - 1) / 2.0), <, 1e-9);
   dlic_encoder_quality_rate (c, 50, FALSE, &half, &t);
   g_assert_false (half);
-  g_assert_cmpfloat (t, ==, 0);
+  g_assert_cmpfloat (fabs (t - 0.1 * (TR - 1)), <, 1e-9);
+  g_assert_cmpfloat (t, ==, dlic_encoder_full_t_min (c));
+  dlic_encoder_quality_rate (c, 75, FALSE, &half, &t);
+  g_assert_false (half);
+  g_assert_cmpfloat (fabs (t - 0.55 * (TR - 1)), <, 1e-9);
   dlic_encoder_quality_rate (c, 100, FALSE, &half, &t);
   g_assert_false (half);
   g_assert_cmpfloat (t, ==, TR - 1);
