@@ -194,9 +194,10 @@ print_summary (const gchar * in, const gchar * out, gdouble seconds)
   g_free (data);
   if (n == 0)
     return;
-  fprintf (stderr, "%s -> %s: %ux%u, %u frame%s, %" G_GSIZE_FORMAT " bytes "
+  fprintf (stderr, "%s -> %s: %ux%u%s, %u frame%s, %" G_GSIZE_FORMAT " bytes "
       "(%.4f bpp), rate %.3f, model %s, %.2f s\n", in, out, first.width,
-      first.height, n, n == 1 ? "" : "s", len, len * 8.0 / (gdouble) pixels,
+      first.height, (first.flags & DLIC_FLAG_HALF) ? " (coded at half size)" :
+      "", n, n == 1 ? "" : "s", len, len * 8.0 / (gdouble) pixels,
       first.rate + first.rate_offset / 4096.0, first.model_id, seconds);
 }
 

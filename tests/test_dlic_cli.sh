@@ -45,6 +45,10 @@ check "bad quality" 2 "quality" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 1
 check "refine" 0 "" -- "$DLIC" encode "$IMG" "$T/r.dlic" --model "$T/m.safetensors" --quality 50 --refine 2
 check "refine progress" 0 "frame 0: refinement step 2/2, cost [0-9.]+ \(best [0-9.]+\)" -- "$DLIC" encode "$IMG" "$T/r2.dlic" --model "$T/m.safetensors" --refine 2 --progress
 check "verbose summary" 0 "r3.dlic: 768x512, 1 frame, [0-9]+ bytes \([0-9.]+ bpp\), rate [0-9.]+, model " -- "$DLIC" encode "$IMG" "$T/r3.dlic" --model "$T/m.safetensors" -v
+check "half size" 0 "r5.dlic: 768x512 \(coded at half size\), 1 frame" -- "$DLIC" encode "$IMG" "$T/r5.dlic" --model "$T/m.safetensors" --quality 20 -v
+check "half size info" 0 "768x512 RGB \(coded at half size\)" -- "$DLIC" info "$T/r5.dlic"
+check "half size decode" 0 "" -- "$DLIC" decode "$T/r5.dlic" "$T/r5.png" --model "$T/m.safetensors"
+check "half size png" 0 "" -- sh -c '[ "$(od -An -tx1 -j16 -N8 "$1" | tr -d " \n")" = 0000030000000200 ]' _ "$T/r5.png"  # IHDR 768 x 512
 check "quiet by default" 0 "^$" -- "$DLIC" encode "$IMG" "$T/r4.dlic" --model "$T/m.safetensors" --refine 2
 check "encode-only flags" 2 "options of encode" -- "$DLIC" decode "$T/r4.dlic" "$T/x.png" -v
 check "refined decodes" 0 "" -- "$DLIC" decode "$T/r.dlic" "$T/r.png" --model "$T/m.safetensors"
