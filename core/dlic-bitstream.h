@@ -8,6 +8,7 @@
 #define DLIC_BITSTREAM_H
 
 #include <glib.h>
+#include "dlic-resample.h"
 
 G_BEGIN_DECLS
 
@@ -18,10 +19,11 @@ G_BEGIN_DECLS
 #define DLIC_MODEL_ID_LEN 16
 #define DLIC_MAX_PAYLOAD (256u << 20)
 
-/* header flags */
-#define DLIC_FLAG_HALF 0x0001   /* coded at half resolution ((w+1)/2 x
-                                 * (h+1)/2), up-sampled by the decoder */
-#define DLIC_FLAGS_KNOWN DLIC_FLAG_HALF
+/* header flags: bits 0-2 the coded-size scale (dlic-resample.h: 0 full
+ * size, 1 half, 2 three quarters, 3 five eighths), other bits 0 */
+#define DLIC_FLAGS_SCALE 0x0007
+#define DLIC_FLAG_HALF 0x0001   /* scale 1: half size */
+#define DLIC_FLAGS_KNOWN DLIC_FLAGS_SCALE
 
 typedef enum
 {
@@ -56,14 +58,20 @@ GBytes *dlic_packet_build (const DlicHeader * h, const guint8 * payload,
 gboolean dlic_header_parse (const guint8 * buf, gsize size,
     gboolean check_payload, DlicHeader * h, GError ** error);
 
-/* Size of the picture the payload codes (the true size, or half of it
- * with DLIC_FLAG_HALF). */
+/* the coded-size scale index of a parsed header */
+static inline guint
+dlic_header_scale (const DlicHeader * h)
+{
+  return h->flags & DLIC_FLAGS_SCALE;
+}
+
+/* Size of the picture the payload codes: the true size scaled by the
+ * header's coded-size scale, rounded up. */
 static inline void
 dlic_header_coded_size (const DlicHeader * h, gint * width, gint * height)
 {
-  const gboolean half = (h->flags & DLIC_FLAG_HALF) != 0;
-  *width = half ? ((gint) h->width + 1) / 2 : (gint) h->width;
-  *height = half ? ((gint) h->height + 1) / 2 : (gint) h->height;
+  *width = dlic_scaled_size ((gint) h->width, dlic_header_scale (h));
+  *height = dlic_scaled_size ((gint) h->height, dlic_header_scale (h));
 }
 
 /* Total packet size from a parsed header. */

@@ -808,8 +808,18 @@ GBytes *
 dlic_codec_encode_bpp_flags (DlicCodec * c, const DlicFeatures * f,
     gint width, gint height, guint flags, gdouble target_bpp, gdouble * t_out)
 {
+  return dlic_codec_encode_bpp_range (c, f, width, height, flags, 0.0,
+      c->R - 1, target_bpp, t_out);
+}
+
+GBytes *
+dlic_codec_encode_bpp_range (DlicCodec * c, const DlicFeatures * f,
+    gint width, gint height, guint flags, gdouble t_lo, gdouble t_hi,
+    gdouble target_bpp, gdouble * t_out)
+{
   const gdouble pixels = (gdouble) width * height;
-  gdouble lo = 0.0, hi = c->R - 1, best_err = INFINITY, best_t = 0.0;
+  gdouble lo = CLAMP (t_lo, 0.0, c->R - 1), hi = CLAMP (t_hi, lo, c->R - 1);
+  gdouble best_err = INFINITY, best_t = lo;
   GBytes *best = NULL;
   gint it;
 
@@ -893,10 +903,10 @@ dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool, gboolean ref,
   guint8 *small;
   gboolean ok;
 
-  if (!(header->flags & DLIC_FLAG_HALF))
+  if (dlic_header_scale (header) == 0)
     return dlic_codec_synthesise (c, pool, ref, s, t, rgb, stride,
         header->width, header->height, error);
-  /* half resolution: the network's picture, then the normative 2x
+  /* reduced resolution: the network's picture, then the normative
    * up-sampler (integers only) */
   dlic_header_coded_size (header, &cw, &ch);
   small = g_try_malloc ((gsize) cw * ch * 3);
@@ -908,8 +918,8 @@ dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool, gboolean ref,
   ok = dlic_codec_synthesise (c, pool, ref, s, t, small, cw * 3, cw, ch,
       error);
   if (ok)
-    dlic_upscale2_rgb (small, cw * 3, cw, ch, rgb, stride, header->width,
-        header->height);
+    dlic_upscale_rgb (small, cw * 3, cw, ch, dlic_header_scale (header), rgb,
+        stride, header->width, header->height);
   g_free (small);
   return ok;
 }

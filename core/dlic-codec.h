@@ -79,8 +79,9 @@ gboolean dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
     DlicSymbols * out, GError ** error);
 GBytes *dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
     gint height, gdouble t);
-/* The same with header flags: with DLIC_FLAG_HALF, s codes the
- * (width+1)/2 x (height+1)/2 picture and width x height is the true size. */
+/* The same with header flags: with a coded-size scale in the flags, s
+ * codes the scaled picture (dlic_scaled_size () of each side) and width x
+ * height is the true size. */
 GBytes *dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s,
     gint width, gint height, gdouble t, guint flags);
 gboolean dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
@@ -89,7 +90,7 @@ gboolean dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
     gint height, GError ** error);
 /* The picture an unpacked packet describes (header->width x height): the
- * decoder network at the coded size and, with DLIC_FLAG_HALF, the
+ * decoder network at the coded size and, with a coded-size scale, the
  * normative up-sampler (dlic-resample.h). */
 gboolean dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool,
     gboolean ref, const DlicSymbols * s, const DlicHeader * header,
@@ -105,6 +106,10 @@ GBytes *dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f,
 GBytes *dlic_codec_encode_bpp_flags (DlicCodec * c, const DlicFeatures * f,
     gint width, gint height, guint flags, gdouble target_bpp,
     gdouble * t_out);
+/* ... searching t only within [t_lo, t_hi] */
+GBytes *dlic_codec_encode_bpp_range (DlicCodec * c, const DlicFeatures * f,
+    gint width, gint height, guint flags, gdouble t_lo, gdouble t_hi,
+    gdouble target_bpp, gdouble * t_out);
 
 /* Convenience: analyse + pack, unpack + synthesise. */
 GBytes *dlic_codec_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,

@@ -5,100 +5,169 @@
 #include "dlic-encoder.h"
 #include "dlic-resample.h"
 
-/* The lowest full-resolution knob the automatic modes use, as a fraction
- * of the knob range: below it the half mode gives more PSNR for fewer bits
- * (Kodak, session-4 model: full t = 0 26.24 dB at 0.316 bpp, half t = 4.8
- * 26.51 dB at 0.237 bpp; full t = 1.2 28.72 dB at 0.461 bpp). */
-#define FULL_T_MIN 0.1
+/* The rate ladder: segments in increasing rate, each a coded-size scale
+ * and a range of the rate knob (as fractions of R-1), with the quality
+ * where it ends.  Chosen on 12 bsds500/val pictures with the session-4
+ * model (docs/dlic.md, "Reduced sizes"): at every rate the size that gave
+ * the most PSNR; the quality shares follow the log-rate span of each
+ * segment.  On those pictures: 1/2 from 0.107 bpp (t = 0) to about 0.24,
+ * 5/8 to about 0.36, 3/4 to about 0.56, the full size from there (t = 1.3)
+ * to its top (1.10 bpp). */
+typedef struct
+{
+  guint scale;
+  gdouble t_lo, t_hi;           /* fractions of R - 1 */
+  gdouble q_hi;                 /* quality where the segment ends */
+} Segment;
+
+static const Segment ladder[] = {
+  {1, 0.0, 0.58, 35},           /* 1/2 */
+  {3, 0.25, 0.58, 53},          /* 5/8 */
+  {2, 0.33, 0.72, 70},          /* 3/4 */
+  {0, 0.22, 1.0, 100},          /* full size */
+};
+
+#define N_SEGMENTS G_N_ELEMENTS (ladder)
 
 gdouble
 dlic_encoder_full_t_min (const DlicCodec * c)
 {
-  return FULL_T_MIN * (dlic_codec_rate_points (c) - 1);
+  return ladder[N_SEGMENTS - 1].t_lo * (dlic_codec_rate_points (c) - 1);
+}
+
+static void
+segment_rate (const DlicCodec * c, guint seg, gdouble quality, gdouble * t)
+{
+  const gdouble r1 = dlic_codec_rate_points (c) - 1;
+  const gdouble q_lo = seg == 0 ? 0 : ladder[seg - 1].q_hi;
+  const gdouble f = CLAMP ((quality - q_lo) / (ladder[seg].q_hi - q_lo), 0,
+      1);
+
+  *t = r1 * (ladder[seg].t_lo + f * (ladder[seg].t_hi - ladder[seg].t_lo));
+}
+
+guint
+dlic_encode_size_scale (DlicEncodeSize size)
+{
+  static const guint idx[] = { 0, 0, 2, 3, 1 };
+  return idx[CLAMP ((gint) size, 0, (gint) G_N_ELEMENTS (idx) - 1)];
 }
 
 void
 dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,
-    gboolean full_only, gboolean * half, gdouble * t)
+    DlicEncodeSize size, guint * scale, gdouble * t)
 {
   const gdouble r1 = dlic_codec_rate_points (c) - 1;
-  const gdouble q = CLAMP (quality, 0.0, 100.0) / 100.0;
-  const gdouble t0 = dlic_encoder_full_t_min (c);
+  guint seg;
 
-  if (full_only || r1 <= 0) {
-    *half = FALSE;
-    *t = q * r1;
+  quality = CLAMP (quality, 0.0, 100.0);
+  if (size != DLIC_ENCODE_SIZE_AUTO || r1 <= 0) {
+    *scale = dlic_encode_size_scale (size);
+    *t = quality / 100.0 * r1;
     return;
   }
-  *half = q < 0.5;
-  *t = *half ? 2 * q * r1 : t0 + (2 * q - 1) * (r1 - t0);
+  for (seg = 0; seg + 1 < N_SEGMENTS && quality >= ladder[seg].q_hi; seg++);
+  *scale = ladder[seg].scale;
+  segment_rate (c, seg, quality, t);
 }
 
-/* One mode: the picture to code (rgb, or its half-size version), its
- * features, and the search / refinement on it.  target_bpp > 0 searches
- * t (*t in/out otherwise). */
+/* The picture at one coded-size scale and its encoder features. */
+typedef struct
+{
+  guint8 *rgb;                  /* NULL for scale 0 (the input itself) */
+  gint w, h;
+  DlicFeatures f;
+  gboolean ready;
+} Scaled;
+
+static gboolean
+scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
+    gint stride, gint width, gint height, guint scale, Scaled * s,
+    GError ** error)
+{
+  if (s->ready)
+    return TRUE;
+  s->w = dlic_scaled_size (width, scale);
+  s->h = dlic_scaled_size (height, scale);
+  if (scale != 0) {
+    s->rgb = g_try_malloc ((gsize) s->w * s->h * 3);
+    if (s->rgb == NULL) {
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+          "out of memory for a %dx%d picture", s->w, s->h);
+      return FALSE;
+    }
+    dlic_downscale_rgb (rgb, stride, width, height, scale, s->rgb, s->w * 3);
+  }
+  if (!dlic_codec_features (c, pool, FALSE, scale ? s->rgb : rgb,
+          scale ? s->w * 3 : stride, s->w, s->h, &s->f, error)) {
+    g_free (s->rgb);
+    s->rgb = NULL;
+    return FALSE;
+  }
+  s->ready = TRUE;
+  return TRUE;
+}
+
+static void
+scaled_clear (Scaled * s)
+{
+  g_free (s->rgb);
+  if (s->ready)
+    dlic_features_clear (&s->f);
+  memset (s, 0, sizeof (*s));
+}
+
+static gdouble
+packet_bpp (GBytes * pkt, gint width, gint height)
+{
+  return pkt ? g_bytes_get_size (pkt) * 8.0 / ((gdouble) width * height) : 0;
+}
+
+/* Code one scale: optional refinement, then quantise and pack at *t, or
+ * search t in [t_lo, t_hi] for target_bpp. */
 static GBytes *
-encode_mode (DlicCodec * c, DlicPool * pool, const guint8 * rgb, gint stride,
-    gint cw, gint ch, gint width, gint height, guint flags,
-    const DlicFeatures * f_in, const DlicEncodeParams * p,
+encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
+    gint stride, gint width, gint height, guint scale, Scaled * sc,
+    gdouble t_lo, gdouble t_hi, const DlicEncodeParams * p,
     DlicRefineProgress progress, gpointer user_data, gdouble * t,
     DlicRefineStats * st, GError ** error)
 {
-  DlicFeatures f = *f_in;
+  DlicFeatures f = sc->f;
+  const guint8 *img = scale ? sc->rgb : rgb;
+  const gint img_stride = scale ? sc->w * 3 : stride;
   GBytes *pkt;
 
   if (p->refine > 0) {
     /* refine at the knob the picture is coded at; with target-bpp the
      * knob is searched again afterwards (refinement moves the rate ~1%) */
-    f.z = g_memdup2 (f_in->z, sizeof (gfloat) * (f.C + 1) * f.hl * f.wl);
+    f.z = g_memdup2 (sc->f.z, sizeof (gfloat) * (f.C + 1) * f.hl * f.wl);
     if (p->target_bpp > 0) {
-      pkt = dlic_codec_encode_bpp_flags (c, &f, width, height, flags,
-          p->target_bpp, t);
+      pkt = dlic_codec_encode_bpp_range (c, &f, width, height, scale, t_lo,
+          t_hi, p->target_bpp, t);
       if (pkt)
         g_bytes_unref (pkt);
     }
-    if (!dlic_codec_refine (c, pool, FALSE, rgb, stride, cw, ch, *t,
+    if (!dlic_codec_refine (c, pool, FALSE, img, img_stride, sc->w, sc->h, *t,
             p->refine, 0.0, &f, st, progress, user_data, error)) {
       dlic_features_clear (&f);
       return NULL;
     }
   }
   if (p->target_bpp > 0) {
-    pkt = dlic_codec_encode_bpp_flags (c, &f, width, height, flags,
-        p->target_bpp, t);
+    pkt = dlic_codec_encode_bpp_range (c, &f, width, height, scale, t_lo,
+        t_hi, p->target_bpp, t);
   } else {
     DlicSymbols s;
     dlic_codec_quantize (c, &f, *t, &s);
-    pkt = dlic_codec_pack_flags (c, &s, width, height, *t, flags);
+    pkt = dlic_codec_pack_flags (c, &s, width, height, *t, scale);
     dlic_symbols_clear (&s);
   }
   if (p->refine > 0)
     dlic_features_clear (&f);
-  if (pkt == NULL)
+  if (pkt == NULL && (error == NULL || *error == NULL))
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
         "the packet would be too large");
   return pkt;
-}
-
-/* the half-size picture and its features */
-static guint8 *
-half_features (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
-    gint stride, gint width, gint height, DlicFeatures * f, GError ** error)
-{
-  const gint cw = dlic_half_size (width), ch = dlic_half_size (height);
-  guint8 *small = g_try_malloc ((gsize) cw * ch * 3);
-
-  if (small == NULL) {
-    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "out of memory for a %dx%d picture", cw, ch);
-    return NULL;
-  }
-  dlic_downscale2_rgb (rgb, stride, width, height, small, cw * 3);
-  if (!dlic_codec_features (c, pool, FALSE, small, cw * 3, cw, ch, f, error)) {
-    g_free (small);
-    return NULL;
-  }
-  return small;
 }
 
 GBytes *
@@ -107,66 +176,76 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     DlicRefineProgress progress, gpointer user_data, DlicEncodeResult * res,
     GError ** error)
 {
+  const gdouble r1 = dlic_codec_rate_points (c) - 1;
   DlicEncodeResult r = { 0 };
-  DlicFeatures f = { 0 };
+  Scaled sc[DLIC_N_SCALES] = { {0} };
   GBytes *pkt = NULL;
-  guint8 *small = NULL;
-  gboolean half = FALSE;
-  gdouble bpp0 = 0;
+  guint seg, i;
+  gdouble t_lo, t_hi;
 
-  if (p->target_bpp > 0) {
-    /* full resolution unless the target is below its lowest rate point */
-    if (!dlic_codec_features (c, pool, FALSE, rgb, stride, width, height, &f,
-            error))
+  if (p->target_bpp <= 0 || p->size != DLIC_ENCODE_SIZE_AUTO) {
+    /* quality: the ladder (or the forced size) gives scale and t; a target
+     * at a forced size: search the whole knob */
+    if (p->target_bpp <= 0)
+      dlic_encoder_quality_rate (c, p->quality, p->size, &r.scale, &r.t);
+    else
+      r.scale = dlic_encode_size_scale (p->size);
+    if (!scaled_prepare (c, pool, rgb, stride, width, height, r.scale,
+            &sc[r.scale], error))
       return NULL;
-    if (!p->full_only) {
-      DlicSymbols s;
-      GBytes *low;
-      const gdouble t0 = dlic_codec_quantize_rate (dlic_encoder_full_t_min
-          (c));
-      dlic_codec_quantize (c, &f, t0, &s);
-      low = dlic_codec_pack (c, &s, width, height, t0);
-      dlic_symbols_clear (&s);
-      bpp0 = low ? g_bytes_get_size (low) * 8.0 / ((gdouble) width * height)
-          : 0;
-      if (low)
-        g_bytes_unref (low);
-      half = p->target_bpp < bpp0 * 0.975;
-    }
+    pkt = encode_scaled (c, pool, rgb, stride, width, height, r.scale,
+        &sc[r.scale], 0, r1, p, progress, user_data, &r.t, &r.refine, error);
   } else {
-    dlic_encoder_quality_rate (c, p->quality, p->full_only, &half, &r.t);
-  }
-
-  if (half) {
-    const gint cw = dlic_half_size (width), ch = dlic_half_size (height);
-    if (p->target_bpp > 0)
-      dlic_features_clear (&f);
-    small = half_features (c, pool, rgb, stride, width, height, &f, error);
-    if (small == NULL)
-      return NULL;
-    pkt = encode_mode (c, pool, small, cw * 3, cw, ch, width, height,
-        DLIC_FLAG_HALF, &f, p, progress, user_data, &r.t, &r.refine, error);
-    g_free (small);
-    if (pkt && p->target_bpp > 0 && fabs (g_bytes_get_size (pkt) * 8.0 /
-            ((gdouble) width * height) - p->target_bpp) >
-        fabs (bpp0 - p->target_bpp)) {
-      /* a target between the two modes' ranges, nearer the full one */
-      g_bytes_unref (pkt);
-      dlic_features_clear (&f);
-      half = FALSE;
+    /* target: from the top segment down, the first whose lowest point is
+     * not above the target; then the closer of its search and the lowest
+     * point of the segment above */
+    gdouble above_bpp = -1;
+    for (seg = N_SEGMENTS; seg-- > 0;) {
+      const guint s = ladder[seg].scale;
+      gdouble bpp_lo;
+      /* searched up to the top of the knob, so that a target just below
+       * the next segment's lowest point is reached too */
+      t_lo = seg == 0 ? 0 : ladder[seg].t_lo * r1;
+      t_hi = r1;
+      if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &sc[s],
+              error))
+        goto out;
+      if (seg > 0) {
+        DlicSymbols sy;
+        GBytes *low;
+        t_lo = dlic_codec_quantize_rate (t_lo);
+        dlic_codec_quantize (c, &sc[s].f, t_lo, &sy);
+        low = dlic_codec_pack_flags (c, &sy, width, height, t_lo, s);
+        dlic_symbols_clear (&sy);
+        bpp_lo = packet_bpp (low, width, height);
+        if (low)
+          g_bytes_unref (low);
+        if (p->target_bpp < bpp_lo * 0.975) {
+          above_bpp = bpp_lo;
+          continue;             /* a coarser scale gets closer */
+        }
+      }
+      r.scale = s;
+      pkt = encode_scaled (c, pool, rgb, stride, width, height, s, &sc[s],
+          t_lo, t_hi, p, progress, user_data, &r.t, &r.refine, error);
+      if (pkt && above_bpp > 0 && seg + 1 < N_SEGMENTS &&
+          fabs (packet_bpp (pkt, width, height) - p->target_bpp) >
+          fabs (above_bpp - p->target_bpp)) {
+        /* a target between two segments' ranges, nearer the one above */
+        const guint sa = ladder[seg + 1].scale;
+        g_bytes_unref (pkt);
+        r.scale = sa;
+        t_lo = ladder[seg + 1].t_lo * r1;
+        t_hi = r1;
+        pkt = encode_scaled (c, pool, rgb, stride, width, height, sa, &sc[sa],
+            t_lo, t_hi, p, progress, user_data, &r.t, &r.refine, error);
+      }
+      break;
     }
   }
-  if (half) {
-    /* done */
-  } else {
-    if (f.z == NULL && !dlic_codec_features (c, pool, FALSE, rgb, stride,
-            width, height, &f, error))
-      return NULL;
-    pkt = encode_mode (c, pool, rgb, stride, width, height, width, height, 0,
-        &f, p, progress, user_data, &r.t, &r.refine, error);
-  }
-  dlic_features_clear (&f);
-  r.half = half;
+out:
+  for (i = 0; i < DLIC_N_SCALES; i++)
+    scaled_clear (&sc[i]);
   if (res)
     *res = r;
   return pkt;

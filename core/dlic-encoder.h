@@ -1,13 +1,13 @@
-/* gst-dlic: the dlic encoder's decisions for one picture: which mode
- * (full or half resolution), which rate knob, how much refinement.
+/* gst-dlic: the dlic encoder's decisions for one picture: at which size
+ * to code it (full, 3/4, 5/8 or 1/2: the header's coded-size scale), at
+ * which rate knob, with how much refinement.
  *
- * The codec covers the rate range with two modes.  At full resolution the
- * rate knob t in [0, R-1] picks among the model's R trained rate points.
- * Below the lowest of them, the picture is down-sampled by 2, coded, and
- * up-sampled by the decoder (DLIC_FLAG_HALF): on bsds500/val that beats
- * coding the full picture at its lowest rate point (half mode at t = 6:
- * 26.27 dB at 0.303 bpp; full mode at t = 0: 26.22 dB at 0.374 bpp) and
- * reaches 0.11 bpp.
+ * The rate knob t in [0, R-1] picks among the model's R trained rate
+ * points; the model is weak at its lowest points, and at low rates a
+ * smaller picture coded at a higher knob and up-sampled by the decoder is
+ * better (bsds500/val: the half size at t = 0 gives 24.03 dB at 0.107 bpp,
+ * JPEG 21.37 dB at 0.111).  A fixed ladder of (scale, knob range) segments
+ * covers the rate range.
  */
 #ifndef DLIC_ENCODER_H
 #define DLIC_ENCODER_H
@@ -18,36 +18,50 @@
 
 G_BEGIN_DECLS
 
+/* Which coded size to use: the ladder's choice, or one forced. */
+typedef enum
+{
+  DLIC_ENCODE_SIZE_AUTO = 0,
+  DLIC_ENCODE_SIZE_FULL,
+  DLIC_ENCODE_SIZE_3_4,
+  DLIC_ENCODE_SIZE_5_8,
+  DLIC_ENCODE_SIZE_1_2,
+} DlicEncodeSize;
+
+/* the coded-size scale index (dlic-resample.h) of a forced size */
+guint dlic_encode_size_scale (DlicEncodeSize size);
+
 typedef struct
 {
   gdouble quality;              /* 0..100; used when target_bpp <= 0 */
   gdouble target_bpp;           /* > 0: search the rate for this size */
   gint refine;                  /* encoder-side refinement steps (0: none) */
-  gboolean full_only;           /* never use the half-resolution mode */
+  DlicEncodeSize size;          /* AUTO: the ladder; else that size */
 } DlicEncodeParams;
 
 typedef struct
 {
-  gboolean half;                /* coded at half resolution */
+  guint scale;                  /* coded-size scale (dlic-resample.h) */
   gdouble t;                    /* rate knob used */
   DlicRefineStats refine;       /* with refine > 0 */
 } DlicEncodeResult;
 
-/* The lowest knob the automatic choice uses at full resolution, t0 =
- * 0.1 (R-1): below it the half mode is better for the same bits. */
+/* The lowest knob the ladder uses at full size. */
 gdouble dlic_encoder_full_t_min (const DlicCodec * c);
 
-/* quality 0..100 -> mode and rate knob.  Below 50 the half-resolution
- * mode, t = 2 (R-1) q / 100 (0 .. R-1); from 50 the full resolution, t
- * from t0 (quality 50) linearly to R-1 (quality 100).  With full_only,
- * t = (R-1) q / 100 at full resolution. */
+/* quality 0..100 -> coded-size scale and rate knob, along the ladder
+ * (core/dlic-encoder.c, docs/dlic.md): qualities below 35 code half-size
+ * pictures, up to 53 five-eighths, up to 70 three-quarters, then the full
+ * size up to the model's highest point at 100.  With a forced size, t =
+ * (R-1) q / 100 at that size. */
 void dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,
-    gboolean full_only, gboolean * half, gdouble * t);
+    DlicEncodeSize size, guint * scale, gdouble * t);
 
 /* Encode one RGB picture (3 bytes per pixel, any size >= 1x1) into a
- * packet.  With target_bpp, the knob is searched (bisection) in the full
- * mode, or in the half mode when the target is below what full resolution
- * gives at t0; the packet closest to the target is kept.
+ * packet.  With target_bpp, the knob is searched (bisection) within the
+ * ladder segment whose lowest point is not above the target (trying the
+ * finest first; each scale tried costs one encoder network run); the
+ * packet closest to the target is kept.
  * 'progress' (may be NULL) sees the refinement steps and can stop them. */
 GBytes *dlic_encoder_encode (DlicCodec * c, DlicPool * pool,
     const guint8 * rgb, gint stride, gint width, gint height,

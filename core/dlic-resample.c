@@ -1,53 +1,127 @@
-/* gst-dlic: 2x resampling for the dlic half-resolution mode; see
+/* gst-dlic: resampling for the dlic reduced-resolution modes; see
  * dlic-resample.h. */
 #include <math.h>
 #include <string.h>
 
 #include "dlic-resample.h"
 
+const DlicScale dlic_scales[DLIC_N_SCALES] = {
+  {1, 1}, {1, 2}, {3, 4}, {5, 8}
+};
+
+/* Lanczos-3 weights at the 16 phases f = p/16 for the inputs at distances
+ * f + 2, f + 1, f, f - 1, f - 2, f - 3, normalised, times 1024, rounded,
+ * and the largest tap corrected so that each row sums to 1024 (generated
+ * by the formula; tests/core/test-codec.c checks it). */
+const gint16 dlic_upscale_taps[16][6] = {
+  {0, 0, 1024, 0, 0, 0},
+  {12, -48, 1018, 57, -15, 0},
+  {21, -87, 995, 124, -31, 2},
+  {27, -116, 962, 197, -50, 4},
+  {31, -136, 913, 278, -70, 8},
+  {32, -148, 855, 363, -90, 12},
+  {31, -152, 788, 450, -109, 16},
+  {29, -148, 708, 539, -125, 21},
+  {25, -139, 626, 626, -139, 25},
+  {21, -125, 539, 708, -148, 29},
+  {16, -109, 450, 788, -152, 31},
+  {12, -90, 363, 855, -148, 32},
+  {8, -70, 278, 913, -136, 31},
+  {4, -50, 197, 962, -116, 27},
+  {2, -31, 124, 995, -87, 21},
+  {0, -15, 57, 1018, -48, 12},
+};
+
+static void
+copy_rgb (const guint8 * src, gint src_stride, gint w, gint h, guint8 * dst,
+    gint dst_stride)
+{
+  gint y;
+
+  for (y = 0; y < h; y++)
+    memcpy (dst + (gsize) y * dst_stride, src + (gsize) y * src_stride,
+        (gsize) w * 3);
+}
+
 /* ---------------------------------------------------------------------- */
 /* down-sampling (encoder side, float)                                     */
 
-#define DOWN_TAPS 12
+typedef struct
+{
+  gint first, n;                /* inputs first .. first + n - 1 (unclamped) */
+  gfloat *w;
+} Contrib;
+
+static gdouble
+lanczos3 (gdouble x)
+{
+  if (fabs (x) < 1e-9)
+    return 1.0;
+  if (fabs (x) >= 3.0)
+    return 0.0;
+  return sin (G_PI * x) / (G_PI * x) * sin (G_PI * x / 3) / (G_PI * x / 3);
+}
+
+/* weights of the n_out outputs of a side of n_in inputs at scale num/den */
+static Contrib *
+contribs (gint n_out, gint num, gint den)
+{
+  const gdouble inv = (gdouble) den / num, support = 3.0 * inv;
+  Contrib *c = g_new (Contrib, n_out);
+  gint j, i;
+
+  for (j = 0; j < n_out; j++) {
+    const gdouble u = (j + 0.5) * inv - 0.5;
+    gdouble s = 0;
+    c[j].first = (gint) ceil (u - support);
+    c[j].n = (gint) floor (u + support) - c[j].first + 1;
+    c[j].w = g_new (gfloat, c[j].n);
+    for (i = 0; i < c[j].n; i++)
+      s += lanczos3 ((c[j].first + i - u) / inv);
+    for (i = 0; i < c[j].n; i++)
+      c[j].w[i] = (gfloat) (lanczos3 ((c[j].first + i - u) / inv) / s);
+  }
+  return c;
+}
 
 static void
-down_weights (gfloat * w)
+contribs_free (Contrib * c, gint n)
 {
-  gdouble s = 0, v[DOWN_TAPS];
-  gint i;
+  gint j;
 
-  /* input pixel 2j - 5 + i is at distance d = i - 5.5 from the output
-   * centre 2j + 0.5; Lanczos-3 stretched by 2: L(d / 2) */
-  for (i = 0; i < DOWN_TAPS; i++) {
-    gdouble x = (i - 5.5) / 2, px = G_PI * x;
-    v[i] = (sin (px) / px) * (sin (px / 3) / (px / 3));
-    s += v[i];
-  }
-  for (i = 0; i < DOWN_TAPS; i++)
-    w[i] = (gfloat) (v[i] / s);
+  for (j = 0; j < n; j++)
+    g_free (c[j].w);
+  g_free (c);
 }
 
 void
-dlic_downscale2_rgb (const guint8 * src, gint src_stride, gint width,
-    gint height, guint8 * dst, gint dst_stride)
+dlic_downscale_rgb (const guint8 * src, gint src_stride, gint width,
+    gint height, guint scale, guint8 * dst, gint dst_stride)
 {
-  const gint dw = dlic_half_size (width), dh = dlic_half_size (height);
-  gfloat w[DOWN_TAPS];
-  /* horizontal pass: height x dw x 3 floats */
-  gfloat *tmp = g_new (gfloat, (gsize) height * dw * 3);
+  const gint dw = dlic_scaled_size (width, scale);
+  const gint dh = dlic_scaled_size (height, scale);
+  const DlicScale *sc = &dlic_scales[scale];
+  Contrib *cx, *cy;
+  gfloat *tmp;
   gint y, x, c, i;
 
-  down_weights (w);
+  if (scale == 0) {
+    copy_rgb (src, src_stride, width, height, dst, dst_stride);
+    return;
+  }
+  cx = contribs (dw, sc->num, sc->den);
+  cy = contribs (dh, sc->num, sc->den);
+  /* horizontal pass: height x dw x 3 floats */
+  tmp = g_new (gfloat, (gsize) height * dw * 3);
   for (y = 0; y < height; y++) {
     const guint8 *row = src + (gsize) y * src_stride;
     gfloat *out = tmp + (gsize) y * dw * 3;
     for (x = 0; x < dw; x++)
       for (c = 0; c < 3; c++) {
         gfloat acc = 0;
-        for (i = 0; i < DOWN_TAPS; i++) {
-          gint sx = CLAMP (2 * x - 5 + i, 0, width - 1);
-          acc += w[i] * row[sx * 3 + c];
-        }
+        for (i = 0; i < cx[x].n; i++)
+          acc += cx[x].w[i] * row[CLAMP (cx[x].first + i, 0, width - 1) * 3 +
+              c];
         out[x * 3 + c] = acc;
       }
   }
@@ -55,53 +129,74 @@ dlic_downscale2_rgb (const guint8 * src, gint src_stride, gint width,
     guint8 *out = dst + (gsize) y * dst_stride;
     for (x = 0; x < dw * 3; x++) {
       gfloat acc = 0;
-      for (i = 0; i < DOWN_TAPS; i++) {
-        gint sy = CLAMP (2 * y - 5 + i, 0, height - 1);
-        acc += w[i] * tmp[(gsize) sy * dw * 3 + x];
-      }
+      for (i = 0; i < cy[y].n; i++)
+        acc += cy[y].w[i] * tmp[(gsize) CLAMP (cy[y].first + i, 0,
+                height - 1) * dw * 3 + x];
       acc = roundf (acc);
       out[x] = acc <= 0 ? 0 : acc >= 255 ? 255 : (guint8) acc;
     }
   }
   g_free (tmp);
+  contribs_free (cx, dw);
+  contribs_free (cy, dh);
 }
 
 /* ---------------------------------------------------------------------- */
 /* up-sampling (normative, integers only)                                  */
 
-/* even output 2k: inputs k-3 .. k+2; odd output 2k+1: inputs k-2 .. k+3 */
-static const gint32 up_even[6] = { 8, -70, 278, 913, -136, 31 };
-static const gint32 up_odd[6] = { 31, -136, 913, 278, -70, 8 };
+/* first input and tap row of output x */
+static inline void
+up_pos (gint x, const DlicScale * s, gint * i0, gint * phase)
+{
+  const gint U = (8 / s->den) * ((2 * x + 1) * s->num - s->den);
+  const gint f = U >= 0 ? U / 16 : -((-U + 15) / 16);   /* floor (U / 16) */
+
+  *i0 = f - 2;
+  *phase = U - 16 * f;
+}
 
 void
-dlic_upscale2_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
-    guint8 * dst, gint dst_stride, gint width, gint height)
+dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
+    guint scale, guint8 * dst, gint dst_stride, gint width, gint height)
 {
-  /* horizontal pass: sh x width x 3, scaled by 1024, |v| < 2^19 */
-  gint32 *tmp = g_new (gint32, (gsize) sh * width * 3);
+  const DlicScale *s = &dlic_scales[scale];
+  gint32 *tmp;
   gint y, x, c, i;
 
-  g_return_if_fail (width <= 2 * sw && height <= 2 * sh);
-  for (y = 0; y < sh; y++) {
-    const guint8 *row = src + (gsize) y * src_stride;
-    gint32 *out = tmp + (gsize) y * width * 3;
-    for (x = 0; x < width; x++) {
-      const gint k = x >> 1, x0 = (x & 1) ? k - 2 : k - 3;
-      const gint32 *tap = (x & 1) ? up_odd : up_even;
+  if (scale == 0) {
+    copy_rgb (src, src_stride, width, height, dst, dst_stride);
+    return;
+  }
+  g_return_if_fail (sw == dlic_scaled_size (width, scale) &&
+      sh == dlic_scaled_size (height, scale));
+  /* horizontal pass: sh x width x 3; |v| <= 255 * 1580 < 2^19 */
+  tmp = g_new (gint32, (gsize) sh * width * 3);
+  for (x = 0; x < width; x++) {
+    gint x0, ph, idx[6];
+    const gint16 *tap;
+    up_pos (x, s, &x0, &ph);
+    tap = dlic_upscale_taps[ph];
+    for (i = 0; i < 6; i++)
+      idx[i] = CLAMP (x0 + i, 0, sw - 1) * 3;
+    for (y = 0; y < sh; y++) {
+      const guint8 *row = src + (gsize) y * src_stride;
+      gint32 *out = tmp + ((gsize) y * width + x) * 3;
       for (c = 0; c < 3; c++) {
         gint32 acc = 0;
         for (i = 0; i < 6; i++)
-          acc += tap[i] * row[CLAMP (x0 + i, 0, sw - 1) * 3 + c];
-        out[x * 3 + c] = acc;
+          acc += tap[i] * row[idx[i] + c];
+        out[c] = acc;
       }
     }
   }
-  /* vertical pass: |v| < 2^30 */
+  /* vertical pass: |v| < 2^31 / 2 */
   for (y = 0; y < height; y++) {
-    const gint k = y >> 1, y0 = (y & 1) ? k - 2 : k - 3;
-    const gint32 *tap = (y & 1) ? up_odd : up_even;
+    gint y0, ph;
+    const gint16 *tap;
     const gint32 *rows[6];
     guint8 *out = dst + (gsize) y * dst_stride;
+    up_pos (y, s, &y0, &ph);
+    tap = dlic_upscale_taps[ph];
     for (i = 0; i < 6; i++)
       rows[i] = tmp + (gsize) CLAMP (y0 + i, 0, sh - 1) * width * 3;
     for (x = 0; x < width * 3; x++) {

@@ -1,9 +1,10 @@
-/* gst-dlic: 2x resampling for the dlic codec's half-resolution mode.
+/* gst-dlic: resampling for the dlic codec's reduced-resolution modes.
  *
- * At low rates the encoder codes a half-size picture and the decoder
- * up-samples it (flag DLIC_FLAG_HALF, docs/bitstream.md).  The up-sampler
- * is part of the format: integer arithmetic only, so every decoder gives
- * the same bytes.  The down-sampler is the encoder's choice.
+ * At low rates the encoder codes a smaller picture (scale 1/2, 5/8 or 3/4,
+ * named in the packet header, docs/bitstream.md) and the decoder up-samples
+ * it.  The up-sampler is part of the format: integer arithmetic only, so
+ * every decoder gives the same bytes.  The down-sampler is the encoder's
+ * choice.
  */
 #ifndef DLIC_RESAMPLE_H
 #define DLIC_RESAMPLE_H
@@ -12,28 +13,44 @@
 
 G_BEGIN_DECLS
 
-/* size of the half-resolution picture of a width x height picture */
-static inline gint
-dlic_half_size (gint n)
+/* Coded-size scales, by their index in the header flags (bits 0-2):
+ * 0 = 1 (full size), 1 = 1/2, 2 = 3/4, 3 = 5/8; 4..7 are reserved. */
+#define DLIC_N_SCALES 4
+typedef struct
 {
-  return (n + 1) / 2;
+  gint num, den;                /* den divides 8 */
+} DlicScale;
+
+extern const DlicScale dlic_scales[DLIC_N_SCALES];
+
+/* ceil(n * num / den): the coded width or height of an n-pixel side */
+static inline gint
+dlic_scaled_size (gint n, guint scale)
+{
+  const DlicScale *s = &dlic_scales[scale];
+  return (gint) (((gint64) n * s->num + s->den - 1) / s->den);
 }
 
-/* Packed 8-bit RGB (3 bytes per pixel) width x height -> (width+1)/2 x
- * (height+1)/2 in dst (row stride dst_stride): separable Lanczos-3 at
- * scale 2 (12 taps, pixel centres aligned: output j sits at input 2j + 0.5),
- * edge pixels replicated.  Float arithmetic. */
-void dlic_downscale2_rgb (const guint8 * src, gint src_stride, gint width,
-    gint height, guint8 * dst, gint dst_stride);
+/* Packed 8-bit RGB (3 bytes per pixel) width x height -> dw x dh =
+ * dlic_scaled_size () of each side, in dst (row stride dst_stride):
+ * separable Lanczos-3 stretched by den/num (output j sits at input
+ * (j + 1/2) den/num - 1/2), edge pixels replicated.  Float arithmetic.
+ * scale 0 copies. */
+void dlic_downscale_rgb (const guint8 * src, gint src_stride, gint width,
+    gint height, guint scale, guint8 * dst, gint dst_stride);
 
-/* The normative up-sampler: packed 8-bit RGB sw x sh -> width x height with
- * width <= 2 sw and height <= 2 sh (output i sits at input i/2 - 1/4).
- * Separable 6-tap integer filter (Lanczos-3 at phase 1/4, taps /1024:
- * 8 -70 278 913 -136 31 for even outputs, mirrored for odd ones), edge
- * pixels replicated; the horizontal pass keeps full precision in 32-bit
- * integers, the vertical pass rounds once ((v + 2^19) >> 20) and clips. */
-void dlic_upscale2_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
-    guint8 * dst, gint dst_stride, gint width, gint height);
+/* The normative up-sampler: packed 8-bit RGB of the coded size sw x sh
+ * (sw = dlic_scaled_size (width, scale), same for sh) -> width x height.
+ * Output x sits at input u = (x + 1/2) num/den - 1/2, an exact multiple of
+ * 1/16: U = 16 u = (8/den) ((2x + 1) num - den); i0 = floor (U / 16) and
+ * phase U - 16 i0 pick six inputs i0-2 .. i0+3 (clamped to the picture)
+ * and the taps dlic_upscale_taps[phase] (Lanczos-3, /1024).  Separable:
+ * the horizontal pass is kept exactly in 32-bit integers, the vertical
+ * pass rounds once ((v + 2^19) >> 20) and clips.  scale 0 copies. */
+void dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
+    guint scale, guint8 * dst, gint dst_stride, gint width, gint height);
+
+extern const gint16 dlic_upscale_taps[16][6];
 
 G_END_DECLS
 

@@ -31,15 +31,17 @@ usage (FILE * f)
   fprintf (f,
       "usage:\n"
       "  dlic encode IN.png OUT.dlic [--quality N | --target-bpp B] [--refine N]\n"
-      "              [--model FILE] [--threads N] [--progress] [-v]\n"
+      "              [--size S] [--model FILE] [--threads N] [--progress] [-v]\n"
       "  dlic decode IN.dlic OUT.png [--model FILE] [--threads N]\n"
       "  dlic info IN.dlic\n"
       "\n"
       "  --quality N      rate point 0 (smallest) .. 100 (best), default 75;\n"
-      "                   below 50 the picture is coded at half resolution\n"
+      "                   low qualities code the picture at a reduced size\n"
       "  --target-bpp B   search the rate for about B bits per pixel\n"
       "  --refine N       N encoder-side refinement steps (slower, better; default 0;\n"
       "                   10 gets most of the gain)\n"
+      "  --size S         coded size: auto (default: reduced at low rates), full,\n"
+      "                   3/4, 5/8 or 1/2 (decoding always gives the true size)\n"
       "  --model FILE     codec weights (safetensors) instead of the built-in model\n"
       "  --threads N      worker threads (default: one per core)\n"
       "  --progress       report refinement steps on stderr\n"
@@ -172,6 +174,16 @@ set_on (GstElement * pipe, const gchar * name, const gchar * prop,
   gst_object_unref (e);
 }
 
+/* " (coded at 3/4 size)" for reduced packets, "" else */
+static const gchar *
+size_note (const DlicHeader * h)
+{
+  static const gchar *notes[DLIC_N_SCALES] = { "", " (coded at half size)",
+    " (coded at 3/4 size)", " (coded at 5/8 size)"
+  };
+  return notes[dlic_header_scale (h)];
+}
+
 /* -v: what encode wrote, from the file's packet headers */
 static void
 print_summary (const gchar * in, const gchar * out, gdouble seconds)
@@ -196,15 +208,15 @@ print_summary (const gchar * in, const gchar * out, gdouble seconds)
     return;
   fprintf (stderr, "%s -> %s: %ux%u%s, %u frame%s, %" G_GSIZE_FORMAT " bytes "
       "(%.4f bpp), rate %.3f, model %s, %.2f s\n", in, out, first.width,
-      first.height, (first.flags & DLIC_FLAG_HALF) ? " (coded at half size)" :
-      "", n, n == 1 ? "" : "s", len, len * 8.0 / (gdouble) pixels,
+      first.height, size_note (&first), n, n == 1 ? "" : "s", len, len * 8.0 / (gdouble) pixels,
       first.rate + first.rate_offset / 4096.0, first.model_id, seconds);
 }
 
 static int
 cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
-    const gchar * bpp, const gchar * refine, const gchar * model,
-    const gchar * threads, gboolean progress, gboolean verbose)
+    const gchar * bpp, const gchar * refine, const gchar * size,
+    const gchar * model, const gchar * threads, gboolean progress,
+    gboolean verbose)
 {
   GstElement *pipe;
   gboolean ok;
@@ -226,6 +238,8 @@ cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
     set_on (pipe, "enc", "target-bpp", bpp);
   if (refine)
     set_on (pipe, "enc", "refine", refine);
+  if (size)
+    set_on (pipe, "enc", "size", size);
   if (model)
     set_on (pipe, "enc", "model-file", model);
   if (threads)
@@ -299,7 +313,7 @@ cmd_info (const gchar * in)
     printf ("packet %u: %ux%u RGB%s, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
         "rate %.4f, model %s (%02x%02x%02x%02x%02x%02x%02x%02x), crc %08x "
         "ok\n", n, h.width, h.height,
-        (h.flags & DLIC_FLAG_HALF) ? " (coded at half size)" : "",
+        size_note (&h),
         dlic_packet_size (&h),
         dlic_packet_size (&h) * 8.0 / ((gdouble) h.width * h.height),
         h.rate + h.rate_offset / 4096.0, h.model_id, h.model_hash[0],
@@ -321,7 +335,7 @@ int
 main (int argc, char **argv)
 {
   const gchar *quality = NULL, *bpp = NULL, *model = NULL, *threads = NULL;
-  const gchar *refine = NULL;
+  const gchar *refine = NULL, *size = NULL;
   const gchar *pos[3] = { NULL, NULL, NULL };
   gboolean progress = FALSE, verbose = FALSE;
   gint i, npos = 0;
@@ -341,7 +355,8 @@ main (int argc, char **argv)
       const gchar **dst = !strcmp (a, "--quality") ? &quality :
           !strcmp (a, "--target-bpp") ? &bpp : !strcmp (a, "--model") ?
           &model : !strcmp (a, "--threads") ? &threads :
-          !strcmp (a, "--refine") ? &refine : NULL;
+          !strcmp (a, "--refine") ? &refine : !strcmp (a, "--size") ? &size :
+          NULL;
       if (dst == NULL || i + 1 >= argc) {
         fprintf (stderr, "dlic: unknown or incomplete option %s\n", a);
         usage (stderr);
@@ -380,6 +395,18 @@ main (int argc, char **argv)
       return EXIT_USAGE;
     }
   }
+  if (size) {
+    static const gchar *names[][2] = { {"auto", "auto"}, {"full", "full"},
+    {"3/4", "three-quarters"}, {"5/8", "five-eighths"}, {"1/2", "half"}
+    };
+    guint k;
+    for (k = 0; k < G_N_ELEMENTS (names) && strcmp (size, names[k][0]); k++);
+    if (k == G_N_ELEMENTS (names)) {
+      fprintf (stderr, "dlic: --size needs auto, full, 3/4, 5/8 or 1/2\n");
+      return EXIT_USAGE;
+    }
+    size = names[k][1];
+  }
   if (quality && bpp) {
     fprintf (stderr, "dlic: give --quality or --target-bpp, not both\n");
     return EXIT_USAGE;
@@ -392,8 +419,8 @@ main (int argc, char **argv)
 
   gst_init (NULL, NULL);
   if (npos == 3 && !strcmp (pos[0], "encode"))
-    return cmd_encode (pos[1], pos[2], quality, bpp, refine, model, threads,
-        progress, verbose);
+    return cmd_encode (pos[1], pos[2], quality, bpp, refine, size, model,
+        threads, progress, verbose);
   if (npos == 3 && !strcmp (pos[0], "decode"))
     return cmd_decode (pos[1], pos[2], model, threads);
   if (npos == 2 && !strcmp (pos[0], "info"))

@@ -19,10 +19,9 @@
  * The rate is set by #GstDlicEnc:quality (0 to 100) or, when
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
  * lands within a few percent of that many bits per pixel.  At low rates
- * (quality below 50, or a target below the lowest full-resolution rate
- * point) frames are coded at half resolution and the decoder up-samples
- * them: at those rates that gives better pictures than coding the full
- * frame.
+ * (quality below 70, or a small target) frames are coded at a reduced size
+ * (1/2, 5/8 or 3/4) and the decoder up-samples them: at those rates that
+ * gives better pictures than coding the full frame.
  *
  * #GstDlicEnc:refine trades encoding time for quality: that many steps of
  * gradient descent on the encoder network's output, with the decoder fixed,
@@ -79,6 +78,7 @@ GST_DEBUG_CATEGORY_STATIC (gst_dlic_enc_debug);
 #define GST_CAT_DEFAULT gst_dlic_enc_debug
 
 #define DEFAULT_QUALITY 75
+#define DEFAULT_SIZE DLIC_ENCODE_SIZE_AUTO
 #define DEFAULT_TARGET_BPP 0.0
 #define DEFAULT_MODEL_FILE NULL
 #define DEFAULT_N_THREADS 0
@@ -94,7 +94,29 @@ enum
   PROP_MODEL_FILE,
   PROP_N_THREADS,
   PROP_REFINE,
+  PROP_SIZE,
 };
+
+GType
+gst_dlic_enc_size_get_type (void)
+{
+  static GType type = 0;
+  static const GEnumValue values[] = {
+    {DLIC_ENCODE_SIZE_AUTO, "Choose by rate (reduced sizes at low rates)",
+        "auto"},
+    {DLIC_ENCODE_SIZE_FULL, "Full size", "full"},
+    {DLIC_ENCODE_SIZE_3_4, "Three quarters of the size", "three-quarters"},
+    {DLIC_ENCODE_SIZE_5_8, "Five eighths of the size", "five-eighths"},
+    {DLIC_ENCODE_SIZE_1_2, "Half the size", "half"},
+    {0, NULL, NULL}
+  };
+
+  if (g_once_init_enter (&type)) {
+    GType t = g_enum_register_static ("GstDlicEncSize", values);
+    g_once_init_leave (&type, t);
+  }
+  return type;
+}
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE ("sink",
     GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -263,6 +285,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   target_bpp = self->target_bpp;
   n_threads = self->n_threads;
   refine = self->refine;
+  params.size = (DlicEncodeSize) self->size;
   GST_OBJECT_UNLOCK (self);
 
   self->pool = dlic_pool_ensure (self->pool, n_threads);
@@ -279,7 +302,6 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   params.quality = quality;
   params.target_bpp = target_bpp;
   params.refine = refine;
-  params.full_only = FALSE;
   pkt = dlic_encoder_encode (self->codec, self->pool,
       GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
       GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, &params,
@@ -300,7 +322,8 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   data = g_bytes_get_data (pkt, &size);
   GST_LOG_OBJECT (self, "frame %u: %" G_GSIZE_FORMAT " bytes, %.4f bpp, "
       "rate %.4f%s", frame->system_frame_number, size,
-      size * 8.0 / ((gdouble) w * h), res.t, res.half ? ", half size" : "");
+      size * 8.0 / ((gdouble) w * h), res.t, res.scale ? ", reduced size" :
+      "");
 
   frame->output_buffer = gst_buffer_new_memdup (data, size);
   g_bytes_unref (pkt);
@@ -340,6 +363,9 @@ gst_dlic_enc_set_property (GObject * object, guint prop_id,
     case PROP_REFINE:
       self->refine = g_value_get_uint (value);
       break;
+    case PROP_SIZE:
+      self->size = g_value_get_enum (value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
       break;
@@ -369,6 +395,9 @@ gst_dlic_enc_get_property (GObject * object, guint prop_id, GValue * value,
       break;
     case PROP_REFINE:
       g_value_set_uint (value, self->refine);
+      break;
+    case PROP_SIZE:
+      g_value_set_enum (value, self->size);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -403,11 +432,11 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
   /**
    * GstDlicEnc:quality:
    *
-   * Rate point from 0 (smallest files) to 100 (best quality).  Below 50
-   * the frame is coded at half resolution and up-sampled by the decoder
-   * (the model's rate knob runs from its lowest to its highest point over
-   * 0..49); from 50 to 100 the knob runs over the same points at full
-   * resolution.  Ignored when #GstDlicEnc:target-bpp is set.
+   * Rate point from 0 (smallest files) to 100 (best quality).  Below 70
+   * the frame is coded at a reduced size and up-sampled by the decoder
+   * (half size below 35, 5/8 below 53, 3/4 below 70); from 70 to 100 the
+   * model's rate knob runs up to its highest point at full size (see
+   * docs/dlic.md).  Ignored when #GstDlicEnc:target-bpp is set.
    */
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_int ("quality", "Quality",
@@ -420,8 +449,8 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    *
    * When non-zero, search the rate of every frame so that its packet has
    * about this many bits per pixel (bisection on the rate knob; the
-   * network runs once per frame, twice when the target is below the
-   * lowest full-resolution point and the half-resolution mode is used).
+   * network runs once per frame, and once more for every reduced size
+   * tried when the target is below what the full size gives).
    */
   g_object_class_install_property (gobject_class, PROP_TARGET_BPP,
       g_param_spec_double ("target-bpp", "Target bits per pixel",
@@ -464,6 +493,23 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
           "slower and better)", 0, 1000, DEFAULT_REFINE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
+  /**
+   * GstDlicEnc:size:
+   *
+   * The size frames are coded at.  `auto` (the default) follows the rate
+   * ladder: reduced sizes at low rates, where they give better pictures for
+   * the bits (see #GstDlicEnc:quality).  A fixed size (`full`,
+   * `three-quarters`, `five-eighths`, `half`) maps #GstDlicEnc:quality
+   * linearly onto the whole rate knob at that size, and
+   * #GstDlicEnc:target-bpp searches only that size.  The decoder always
+   * outputs the true size.
+   */
+  g_object_class_install_property (gobject_class, PROP_SIZE,
+      g_param_spec_enum ("size", "Coded size",
+          "Size frames are coded at (auto: reduced sizes at low rates)",
+          GST_TYPE_DLIC_ENC_SIZE, DEFAULT_SIZE,
+          G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+          GST_PARAM_MUTABLE_PLAYING));
 
   gst_element_class_add_static_pad_template (element_class, &sink_template);
   gst_element_class_add_static_pad_template (element_class, &src_template);
@@ -473,6 +519,7 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
       "gst-dlic authors");
 
   element_class->change_state = GST_DEBUG_FUNCPTR (gst_dlic_enc_change_state);
+  gst_type_mark_as_plugin_api (GST_TYPE_DLIC_ENC_SIZE, 0);
   venc_class->start = GST_DEBUG_FUNCPTR (gst_dlic_enc_start);
   venc_class->stop = GST_DEBUG_FUNCPTR (gst_dlic_enc_stop);
   venc_class->sink_event = GST_DEBUG_FUNCPTR (gst_dlic_enc_sink_event);
@@ -490,4 +537,5 @@ gst_dlic_enc_init (GstDlicEnc * self)
   self->model_file = g_strdup (DEFAULT_MODEL_FILE);
   self->n_threads = DEFAULT_N_THREADS;
   self->refine = DEFAULT_REFINE;
+  self->size = DEFAULT_SIZE;
 }

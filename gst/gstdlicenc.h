@@ -30,6 +30,7 @@ struct _GstDlicEnc
   gchar *model_file;
   guint n_threads;
   guint refine;                 /* encoder-side refinement steps */
+  gint size;                    /* DlicEncodeSize */
 
   /* streaming state */
   DlicCodec *codec;
@@ -39,6 +40,9 @@ struct _GstDlicEnc
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicenc);
+
+#define GST_TYPE_DLIC_ENC_SIZE (gst_dlic_enc_size_get_type ())
+GType gst_dlic_enc_size_get_type (void);
 
 /* shared with dlicdec: the configured or the built-in model */
 DlicCodec *gst_dlic_load_codec (const gchar * model_file, GError ** error);

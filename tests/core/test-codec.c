@@ -284,15 +284,17 @@ lanczos3 (gdouble x)
 }
 
 static void
-upscale_ref (const guint8 * src, gint sw, gint sh, guint8 * dst, gint w,
-    gint h)
+upscale_ref (const guint8 * src, gint sw, gint sh, guint scale, guint8 * dst,
+    gint w, gint h)
 {
+  const gdouble r = (gdouble) dlic_scales[scale].num / dlic_scales[scale].den;
   gint x, y, c, i, j;
 
   for (y = 0; y < h; y++)
     for (x = 0; x < w; x++)
       for (c = 0; c < 3; c++) {
-        gdouble sy = y / 2.0 - 0.25, sx = x / 2.0 - 0.25, acc = 0, ws = 0;
+        gdouble sy = (y + 0.5) * r - 0.5, sx = (x + 0.5) * r - 0.5;
+        gdouble acc = 0, ws = 0;
         for (j = (gint) floor (sy) - 2; j <= (gint) floor (sy) + 3; j++)
           for (i = (gint) floor (sx) - 2; i <= (gint) floor (sx) + 3; i++) {
             gdouble wt = lanczos3 (sy - j) * lanczos3 (sx - i);
@@ -310,46 +312,63 @@ test_resample (void)
 {
   static const gint sizes[][2] = { {37, 23}, {1, 1}, {2, 3}, {64, 48} };
   GRand *r = g_rand_new_with_seed (9);
-  guint k;
+  guint k, scale, p, i6;
 
-  for (k = 0; k < G_N_ELEMENTS (sizes); k++) {
-    const gint w = sizes[k][0], h = sizes[k][1];
-    const gint sw = dlic_half_size (w), sh = dlic_half_size (h);
-    guint8 *src = g_malloc (sw * sh * 3), *up = g_malloc (w * h * 3),
-        *ref = g_malloc (w * h * 3), *big = picture (w, h, 3 * w),
-        *half = g_malloc (sw * sh * 3);
-    gint i, d = 0;
-    gdouble se = 0;
-
-    for (i = 0; i < sw * sh * 3; i++)
-      src[i] = (guint8) g_rand_int_range (r, 0, 256);
-    dlic_upscale2_rgb (src, sw * 3, sw, sh, up, w * 3, w, h);
-    upscale_ref (src, sw, sh, ref, w, h);
-    for (i = 0; i < w * h * 3; i++)
-      d = MAX (d, abs (up[i] - ref[i]));
-    g_assert_cmpint (d, <=, 1);
-
-    memset (src, 77, sw * sh * 3);
-    dlic_upscale2_rgb (src, sw * 3, sw, sh, up, w * 3, w, h);
-    for (i = 0; i < w * h * 3; i++)
-      g_assert_cmpint (up[i], ==, 77);
-
-    /* a smooth picture survives down- and up-sampling closely */
-    dlic_downscale2_rgb (big, w * 3, w, h, half, sw * 3);
-    dlic_upscale2_rgb (half, sw * 3, sw, sh, up, w * 3, w, h);
-    for (i = 0; i < w * h * 3; i++)
-      se += (up[i] - big[i]) * (gdouble) (up[i] - big[i]);
-    if (w >= 32) {
-      gdouble psnr = 10 * log10 (255.0 * 255 * w * h * 3 / MAX (se, 1e-9));
-      g_test_message ("%dx%d down+up: %.2f dB", w, h, psnr);
-      g_assert_cmpfloat (psnr, >, 30);
+  /* the tap table is the rounded, normalised Lanczos-3 of its phases */
+  for (p = 0; p < 16; p++) {
+    gdouble wsum = 0, w[6];
+    gint sum = 0;
+    for (i6 = 0; i6 < 6; i6++)
+      wsum += w[i6] = lanczos3 (p / 16.0 + 2 - i6);
+    for (i6 = 0; i6 < 6; i6++) {
+      g_assert_cmpfloat (fabs (dlic_upscale_taps[p][i6] - 1024 * w[i6] / wsum),
+          <=, 2.0);
+      sum += dlic_upscale_taps[p][i6];
     }
-    g_free (src);
-    g_free (up);
-    g_free (ref);
-    g_free (big);
-    g_free (half);
+    g_assert_cmpint (sum, ==, 1024);
   }
+
+  for (scale = 1; scale < DLIC_N_SCALES; scale++)
+    for (k = 0; k < G_N_ELEMENTS (sizes); k++) {
+      const gint w = sizes[k][0], h = sizes[k][1];
+      const gint sw = dlic_scaled_size (w, scale);
+      const gint sh = dlic_scaled_size (h, scale);
+      guint8 *src = g_malloc (sw * sh * 3), *up = g_malloc (w * h * 3),
+          *ref = g_malloc (w * h * 3), *big = picture (w, h, 3 * w),
+          *small = g_malloc (sw * sh * 3);
+      gint i, d = 0;
+      gdouble se = 0;
+
+      for (i = 0; i < sw * sh * 3; i++)
+        src[i] = (guint8) g_rand_int_range (r, 0, 256);
+      dlic_upscale_rgb (src, sw * 3, sw, sh, scale, up, w * 3, w, h);
+      upscale_ref (src, sw, sh, scale, ref, w, h);
+      for (i = 0; i < w * h * 3; i++)
+        d = MAX (d, abs (up[i] - ref[i]));
+      g_assert_cmpint (d, <=, 1);
+
+      memset (src, 77, sw * sh * 3);
+      dlic_upscale_rgb (src, sw * 3, sw, sh, scale, up, w * 3, w, h);
+      for (i = 0; i < w * h * 3; i++)
+        g_assert_cmpint (up[i], ==, 77);
+
+      /* a smooth picture survives down- and up-sampling closely */
+      dlic_downscale_rgb (big, w * 3, w, h, scale, small, sw * 3);
+      dlic_upscale_rgb (small, sw * 3, sw, sh, scale, up, w * 3, w, h);
+      for (i = 0; i < w * h * 3; i++)
+        se += (up[i] - big[i]) * (gdouble) (up[i] - big[i]);
+      if (w >= 32) {
+        gdouble psnr = 10 * log10 (255.0 * 255 * w * h * 3 / MAX (se, 1e-9));
+        g_test_message ("scale %u/%u %dx%d down+up: %.2f dB",
+            dlic_scales[scale].num, dlic_scales[scale].den, w, h, psnr);
+        g_assert_cmpfloat (psnr, >, 30);
+      }
+      g_free (src);
+      g_free (up);
+      g_free (ref);
+      g_free (big);
+      g_free (small);
+    }
   g_rand_free (r);
 }
 
@@ -358,10 +377,11 @@ test_resample (void)
  * (network, then up-sampler) is the same bytes with 1 and 2 threads and the
  * naive ops, and is the up-sampled network picture. */
 static void
-test_half_packet (void)
+half_packet (guint scale)
 {
   DlicCodec *c = codec (3);
-  const gint w = 77, h = 45, cw = dlic_half_size (w), ch = dlic_half_size (h);
+  const gint w = 77, h = 45, cw = dlic_scaled_size (w, scale);
+  const gint ch = dlic_scaled_size (h, scale);
   guint8 *rgb = picture (cw, ch, 3 * cw), *small = g_malloc (cw * ch * 3);
   guint8 *out[3], *want = g_malloc (w * h * 3);
   DlicSymbols s, s2;
@@ -374,17 +394,17 @@ test_half_packet (void)
 
   g_assert_true (dlic_codec_analyse (c, NULL, FALSE, rgb, 3 * cw, cw, ch, 1.5,
           &s, &err));
-  pkt = dlic_codec_pack_flags (c, &s, w, h, 1.5, DLIC_FLAG_HALF);
+  pkt = dlic_codec_pack_flags (c, &s, w, h, 1.5, scale);
   d = g_bytes_get_data (pkt, &n);
   g_assert_true (dlic_codec_unpack (c, d, n, &hd, &s2, &err));
   g_assert_no_error (err);
   g_assert_cmpuint (hd.width, ==, w);
   g_assert_cmpuint (hd.height, ==, h);
-  g_assert_cmpuint (hd.flags, ==, DLIC_FLAG_HALF);
+  g_assert_cmpuint (hd.flags, ==, scale);
   g_assert_true (symbols_equal (&s, &s2));
   g_assert_true (dlic_codec_synthesise (c, NULL, FALSE, &s, 1.5, small,
           3 * cw, cw, ch, &err));
-  dlic_upscale2_rgb (small, 3 * cw, cw, ch, want, 3 * w, w, h);
+  dlic_upscale_rgb (small, 3 * cw, cw, ch, scale, want, 3 * w, w, h);
   for (th = 0; th < 3; th++) {
     DlicPool *pool = th < 2 ? dlic_pool_new (th + 1) : NULL;
     out[th] = g_malloc (w * h * 3);
@@ -402,8 +422,7 @@ test_half_packet (void)
     g_assert_true (dlic_codec_analyse (c, NULL, FALSE, big, 3 * w, w, h, 1.5,
             &full, &err));
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*s->hl*");
-    g_assert_null (dlic_codec_pack_flags (c, &full, w, h, 1.5,
-            DLIC_FLAG_HALF));
+    g_assert_null (dlic_codec_pack_flags (c, &full, w, h, 1.5, scale));
     g_test_assert_expected_messages ();
     dlic_symbols_clear (&full);
     g_free (big);
@@ -417,10 +436,21 @@ test_half_packet (void)
   dlic_codec_free (c);
 }
 
-/* The encoder's decisions: quality below 50 is the half mode over the
- * whole knob, 50..100 the full mode; a target below the lowest full point
- * uses the half mode, lands within 5% when reachable, and decodes to the
- * full size. */
+static void
+test_half_packet (void)
+{
+  guint scale;
+
+  for (scale = 1; scale < DLIC_N_SCALES; scale++)
+    half_packet (scale);
+}
+
+/* The encoder's decisions: the quality ladder runs from the half size at
+ * t = 0 to the full size at t = R-1 through the reduced sizes, and every
+ * packet carries the scale the ladder names; a target inside the half
+ * size's range uses it and lands within 5%, a target above the full size's
+ * lowest point uses the full size; reduced packets decode at the true
+ * size. */
 static void
 test_encoder_modes (void)
 {
@@ -432,82 +462,94 @@ test_encoder_modes (void)
   GError *err = NULL;
   GBytes *pkt;
   DlicHeader hd;
-  gboolean half;
-  gdouble t, bpp_full0, bpp_half0, bpp_half_top, target, bpp;
+  guint scale, last_scale = 1, seen = 0;
+  gdouble t, bpp, bpp_q0 = 0, bpp_q29 = 0, bpp_full_lo = 0, target;
   const gsize px = (gsize) w * h;
+  gint q;
 
-  dlic_encoder_quality_rate (c, 0, FALSE, &half, &t);
-  g_assert_true (half);
+  dlic_encoder_quality_rate (c, 0, DLIC_ENCODE_SIZE_AUTO, &scale, &t);
+  g_assert_cmpuint (scale, ==, 1);
   g_assert_cmpfloat (t, ==, 0);
-  dlic_encoder_quality_rate (c, 25, FALSE, &half, &t);
-  g_assert_true (half);
-  g_assert_cmpfloat (fabs (t - (TR - 1) / 2.0), <, 1e-9);
-  dlic_encoder_quality_rate (c, 50, FALSE, &half, &t);
-  g_assert_false (half);
-  g_assert_cmpfloat (fabs (t - 0.1 * (TR - 1)), <, 1e-9);
-  g_assert_cmpfloat (t, ==, dlic_encoder_full_t_min (c));
-  dlic_encoder_quality_rate (c, 75, FALSE, &half, &t);
-  g_assert_false (half);
-  g_assert_cmpfloat (fabs (t - 0.55 * (TR - 1)), <, 1e-9);
-  dlic_encoder_quality_rate (c, 100, FALSE, &half, &t);
-  g_assert_false (half);
+  dlic_encoder_quality_rate (c, 100, DLIC_ENCODE_SIZE_AUTO, &scale, &t);
+  g_assert_cmpuint (scale, ==, 0);
   g_assert_cmpfloat (t, ==, TR - 1);
-  dlic_encoder_quality_rate (c, 50, TRUE, &half, &t);
-  g_assert_false (half);
+  dlic_encoder_quality_rate (c, 50, DLIC_ENCODE_SIZE_FULL, &scale, &t);
+  g_assert_cmpuint (scale, ==, 0);
+  g_assert_cmpfloat (fabs (t - (TR - 1) / 2.0), <, 1e-9);
+  dlic_encoder_quality_rate (c, 50, DLIC_ENCODE_SIZE_3_4, &scale, &t);
+  g_assert_cmpuint (scale, ==, 2);
   g_assert_cmpfloat (fabs (t - (TR - 1) / 2.0), <, 1e-9);
 
-  p.quality = 50;
-  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
-      &err);
-  g_assert_no_error (err);
-  g_assert_false (res.half);
-  bpp_full0 = g_bytes_get_size (pkt) * 8.0 / px;
-  g_bytes_unref (pkt);
-  p.quality = 0;
-  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
-      &err);
-  g_assert_true (res.half);
-  bpp_half0 = g_bytes_get_size (pkt) * 8.0 / px;
-  g_assert_true (dlic_codec_decode (c, NULL, g_bytes_get_data (pkt, NULL),
-          g_bytes_get_size (pkt), out, stride, &hd, &err));
-  g_assert_no_error (err);
-  g_assert_cmpuint (hd.width, ==, w);
-  g_assert_cmpuint (hd.flags, ==, DLIC_FLAG_HALF);
-  g_bytes_unref (pkt);
-  p.quality = 49;
-  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
-      &err);
-  g_assert_true (res.half);
-  bpp_half_top = g_bytes_get_size (pkt) * 8.0 / px;
-  g_bytes_unref (pkt);
-  g_test_message ("bpp: half %.4f .. %.4f, full from %.4f", bpp_half0,
-      bpp_half_top, bpp_full0);
-  g_assert_cmpfloat (bpp_half0, <, bpp_half_top);
-  g_assert_cmpfloat (bpp_half_top, <, bpp_full0);
+  for (q = 0; q <= 100; q++) {
+    dlic_encoder_quality_rate (c, q, DLIC_ENCODE_SIZE_AUTO, &scale, &t);
+    g_assert_cmpfloat (t, >=, 0);
+    g_assert_cmpfloat (t, <=, TR - 1);
+    seen |= 1u << scale;
+    if (scale != last_scale) {
+      /* scales only grow along the ladder: 1/2, 5/8, 3/4, 1 */
+      gdouble a = (gdouble) dlic_scales[last_scale].num /
+          dlic_scales[last_scale].den;
+      gdouble b = scale ? (gdouble) dlic_scales[scale].num /
+          dlic_scales[scale].den : 1.0;
+      g_assert_cmpfloat (b, >, a);
+      last_scale = scale;
+    }
+    if (q % 10 == 0 || q == 29 || q == 99) {
+      p.quality = q;
+      pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL,
+          &res, &err);
+      g_assert_no_error (err);
+      g_assert_cmpuint (res.scale, ==, scale);
+      g_assert_true (dlic_codec_decode (c, NULL, g_bytes_get_data (pkt, NULL),
+              g_bytes_get_size (pkt), out, stride, &hd, &err));
+      g_assert_no_error (err);
+      g_assert_cmpuint (hd.width, ==, w);
+      g_assert_cmpuint (hd.height, ==, h);
+      g_assert_cmpuint (dlic_header_scale (&hd), ==, scale);
+      bpp = g_bytes_get_size (pkt) * 8.0 / px;
+      if (q == 0)
+        bpp_q0 = bpp;
+      if (q == 29)
+        bpp_q29 = bpp;
+      if (scale == 0 && bpp_full_lo == 0)
+        bpp_full_lo = bpp;
+      g_bytes_unref (pkt);
+    }
+  }
+  g_assert_cmpuint (seen, ==, 0xf);     /* all four scales are used */
+  g_test_message ("bpp: half %.4f .. %.4f, full from %.4f", bpp_q0, bpp_q29,
+      bpp_full_lo);
+  g_assert_cmpfloat (bpp_q0, <, bpp_q29);
+  g_assert_cmpfloat (bpp_q29, <, bpp_full_lo);
 
-  /* a target inside the half mode's range */
-  target = (bpp_half0 + bpp_half_top) / 2;
+  /* a target inside the half size's range */
+  target = (bpp_q0 + bpp_q29) / 2;
   p.target_bpp = target;
   pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
       &err);
   bpp = g_bytes_get_size (pkt) * 8.0 / px;
-  g_test_message ("target %.4f: %.4f bpp, half %d, t %.3f", target, bpp,
-      res.half, res.t);
-  g_assert_true (res.half);
+  g_test_message ("target %.4f: %.4f bpp, scale %u, t %.3f", target, bpp,
+      res.scale, res.t);
+  g_assert_cmpuint (res.scale, ==, 1);
   g_assert_cmpfloat (fabs (bpp - target), <=, 0.05 * target);
   g_bytes_unref (pkt);
-  /* and one above the lowest full point: full mode */
-  p.target_bpp = bpp_full0 * 1.2;
+  /* one above the lowest full-size point: full size */
+  p.target_bpp = bpp_full_lo * 1.2;
   pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
       &err);
-  g_assert_false (res.half);
+  g_assert_cmpuint (res.scale, ==, 0);
   g_bytes_unref (pkt);
-  /* full_only never halves */
+  /* a forced size is kept, with a target too */
   p.target_bpp = target;
-  p.full_only = TRUE;
+  p.size = DLIC_ENCODE_SIZE_FULL;
   pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
       &err);
-  g_assert_false (res.half);
+  g_assert_cmpuint (res.scale, ==, 0);
+  g_bytes_unref (pkt);
+  p.size = DLIC_ENCODE_SIZE_5_8;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  g_assert_cmpuint (res.scale, ==, 3);
   g_bytes_unref (pkt);
   g_free (rgb);
   g_free (out);

@@ -156,31 +156,46 @@ file_flags (const gchar * path, guint * n_packets)
   return flags;
 }
 
-/* quality below 50 codes frames at half resolution (the HALF flag in every
- * packet); they decode at their true, odd size, and the files are smaller
- * than at quality 50 (the lowest full-resolution point). */
+/* Low qualities code frames at reduced sizes (the scale in every packet's
+ * flags: 1 = half at quality 20, 3 = 5/8 at 45, 2 = 3/4 at 60, 0 = full
+ * at 80; `size` forces one); they decode at their true, odd size, and
+ * the files grow along the ladder. */
 GST_START_TEST (test_half_resolution)
 {
-  gsize lo_bytes, q50_bytes;
-  guint n, n_packets;
-  gchar *lo = encode_file ("half.dlic", 3, 37, 21, "quality=20", &lo_bytes);
-  gchar *q50 = encode_file ("q50.dlic", 3, 37, 21, "quality=50", &q50_bytes);
-  gchar *desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s "
-      "! video/x-raw,format=RGB,width=37,height=21 ! fakesink name=sink",
-      lo, model);
-  gchar *err;
+  static const struct
+  {
+    const gchar *props;
+    guint flags;
+  } cases[] = {
+    {"quality=20", 1}, {"quality=45", 3}, {"quality=60", 2}, {"quality=80", 0},
+    {"quality=20 size=full", 0}, {"quality=90 size=half", 1},
+    {"quality=90 size=three-quarters", 2}, {"quality=90 size=five-eighths", 3},
+  };
+  gsize bytes, last = 0;
+  guint n, n_packets, k;
 
-  fail_unless_equals_int (file_flags (lo, &n_packets), 1);  /* HALF */
-  fail_unless_equals_int (n_packets, 3);
-  fail_unless_equals_int (file_flags (q50, &n_packets), 0);
-  fail_unless (lo_bytes < q50_bytes, "%" G_GSIZE_FORMAT " vs %" G_GSIZE_FORMAT,
-      lo_bytes, q50_bytes);
-  err = run (desc, &n, NULL);
-  fail_unless (err == NULL, "%s", err);
-  fail_unless_equals_int (n, 3);
-  g_free (desc);
-  g_free (lo);
-  g_free (q50);
+  for (k = 0; k < G_N_ELEMENTS (cases); k++) {
+    gchar *name = g_strdup_printf ("size%u.dlic", k);
+    gchar *path = encode_file (name, 3, 37, 21, cases[k].props, &bytes);
+    gchar *desc = g_strdup_printf ("filesrc location=%s ! dlicdec "
+        "model-file=%s ! video/x-raw,format=RGB,width=37,height=21 ! "
+        "fakesink name=sink", path, model);
+    gchar *err;
+
+    fail_unless_equals_int (file_flags (path, &n_packets), cases[k].flags);
+    fail_unless_equals_int (n_packets, 3);
+    if (k < 4) {
+      fail_unless (bytes > last, "%s: %" G_GSIZE_FORMAT " bytes, not more "
+          "than %" G_GSIZE_FORMAT, cases[k].props, bytes, last);
+      last = bytes;
+    }
+    err = run (desc, &n, NULL);
+    fail_unless (err == NULL, "%s", err);
+    fail_unless_equals_int (n, 3);
+    g_free (desc);
+    g_free (path);
+    g_free (name);
+  }
 }
 
 GST_END_TEST;
@@ -373,8 +388,8 @@ GST_START_TEST (test_refine)
 
   /* the property does something: same quality, other symbols */
   {
-    gchar *p0 = encode_file ("plain.dlic", 1, w, h, "quality=50", NULL);
-    gchar *p3 = encode_file ("ref3.dlic", 1, w, h, "quality=50 refine=3",
+    gchar *p0 = encode_file ("plain.dlic", 1, w, h, "quality=80", NULL);
+    gchar *p3 = encode_file ("ref3.dlic", 1, w, h, "quality=80 refine=3",
         NULL);
     gchar *d0, *d3;
     gsize n0, n3;
