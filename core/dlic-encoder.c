@@ -133,8 +133,6 @@ encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     DlicRefineStats * st, GError ** error)
 {
   DlicFeatures f = sc->f;
-  const guint8 *img = scale ? sc->rgb : rgb;
-  const gint img_stride = scale ? sc->w * 3 : stride;
   GBytes *pkt;
 
   if (p->refine > 0) {
@@ -147,8 +145,10 @@ encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       if (pkt)
         g_bytes_unref (pkt);
     }
-    if (!dlic_codec_refine (c, pool, FALSE, img, img_stride, sc->w, sc->h, *t,
-            p->refine, 0.0, &f, st, progress, user_data, error)) {
+    /* aimed at the full-size picture through the decoder's up-sampler */
+    if (!dlic_codec_refine_scaled (c, pool, FALSE, rgb, stride, width,
+            height, scale, *t, p->refine, 0.0, &f, st, progress, user_data,
+            error)) {
       dlic_features_clear (&f);
       return NULL;
     }

@@ -2,6 +2,7 @@
  * dlic-refine.h.  The loss and its straight-through gradients follow
  * DLIC.forward in core/train/dlic_model.py term by term. */
 #include "dlic-refine.h"
+#include "dlic-resample.h"
 
 #include <math.h>
 #include <string.h>
@@ -535,25 +536,31 @@ quant_bwd (const DlicCodec * c, const Rate * r, const gfloat * z, gsize nl,
 /* ---------------------------------------------------------------------- */
 /* the search                                                              */
 
+/* rgb (width x height) is the picture to match; with a coded-size scale
+ * the features code the scaled picture and the decoder output is
+ * up-sampled (the float form of the normative filter) before the MSE. */
 static gboolean
 refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
-    gint stride, gint width, gint height, gdouble t, gint iters, gdouble lr,
-    DlicFeatures * f, DlicRefineStats * stats, gfloat * grad0,
+    gint stride, gint full_w, gint full_h, guint scale, gdouble t, gint iters,
+    gdouble lr, DlicFeatures * f, DlicRefineStats * stats, gfloat * grad0,
     DlicRefineProgress progress, gpointer user_data, GError ** error)
 {
   Ops o;
   const gint hl = f->hl, wl = f->wl, hp = 8 * hl, wp = 8 * wl;
+  const gint width = dlic_scaled_size (full_w, scale);
+  const gint height = dlic_scaled_size (full_h, scale);
   const gsize nl = (gsize) hl * wl, nz = (gsize) (c->C + 1) * nl;
-  const gsize npx = (gsize) hp * wp;
-  const gdouble pix = (gdouble) width * height;
+  const gsize npx = (gsize) hp * wp, nfull = (gsize) full_w * full_h;
+  const gdouble pix = (gdouble) full_w * full_h;
   Rate r;
   Tape tp;
-  gfloat *x, *yhat, *gz, *best, *gout, *gy;
+  gfloat *x, *yhat, *gz, *best, *gout, *gy, *up = NULL, *gup = NULL;
+  gfloat *utmp = NULL;
   gdouble *m, *v, jbest = INFINITY, j0 = INFINITY, wmse;
   gint it, ci, y, xx, best_it = 0;
 
   if (f->C != c->C || hp < height || wp < width || hp - height >= 8 ||
-      wp - width >= 8) {
+      wp - width >= 8 || scale >= DLIC_N_SCALES) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
         "features (%d channels, %dx%d) do not match the model or a %dx%d "
         "picture", f->C, wl, hl, width, height);
@@ -572,7 +579,12 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     rate_clear (&r);
     return FALSE;
   }
-  x = g_try_new (gfloat, 3 * npx);
+  x = g_try_new (gfloat, scale ? 3 * nfull : 3 * npx);
+  if (scale) {
+    up = g_try_new (gfloat, nfull);
+    gup = g_try_new (gfloat, nfull);
+    utmp = g_try_new (gfloat, (gsize) height * full_w);
+  }
   gout = g_try_new0 (gfloat, 3 * npx);
   yhat = g_try_new (gfloat, (gsize) c->C * nl);
   gy = g_try_new (gfloat, (gsize) c->C * nl);
@@ -580,18 +592,29 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
   best = g_try_new (gfloat, nz);
   m = g_try_new0 (gdouble, nz);
   v = g_try_new0 (gdouble, nz);
-  if (!x || !gout || !yhat || !gy || !gz || !best || !m || !v) {
+  if (!x || !gout || !yhat || !gy || !gz || !best || !m || !v ||
+      (scale && (!up || !gup || !utmp))) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
         "out of memory for refining a %dx%d picture", width, height);
     iters = -1;
     goto done;
   }
   /* the target, in the decoder's output scale (rgb / 255 - 0.5) */
-  for (ci = 0; ci < 3; ci++)
-    for (y = 0; y < hp; y++)
-      for (xx = 0; xx < wp; xx++)
-        x[((gsize) ci * hp + y) * wp + xx] = (y < height && xx < width) ?
-            rgb[(gsize) y * stride + 3 * xx + ci] * (1.f / 255.f) - 0.5f : 0.f;
+  if (scale) {
+    /* the full-size picture, (3, full_h, full_w) */
+    for (ci = 0; ci < 3; ci++)
+      for (y = 0; y < full_h; y++)
+        for (xx = 0; xx < full_w; xx++)
+          x[((gsize) ci * full_h + y) * full_w + xx] =
+              rgb[(gsize) y * stride + 3 * xx + ci] * (1.f / 255.f) - 0.5f;
+  } else {
+    for (ci = 0; ci < 3; ci++)
+      for (y = 0; y < hp; y++)
+        for (xx = 0; xx < wp; xx++)
+          x[((gsize) ci * hp + y) * wp + xx] = (y < height && xx < width) ?
+              rgb[(gsize) y * stride + 3 * xx + ci] * (1.f / 255.f) -
+              0.5f : 0.f;
+  }
   memcpy (best, f->z, sizeof (gfloat) * nz);
   ops_init (&o, c, pool, ref);
   wmse = r.lam * 255.0 * 255.0 / (3.0 * pix);
@@ -602,14 +625,30 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     gsize i;
 
     decoder_fwd (c, &o, yhat, &tp);
-    for (ci = 0; ci < 3; ci++)
-      for (y = 0; y < height; y++)
-        for (xx = 0; xx < width; xx++) {
-          i = ((gsize) ci * hp + y) * wp + xx;
-          gdouble d = tp.out[i] - x[i];
+    if (scale) {
+      /* J on the up-sampled output; d J / d out = U^T (2 wmse (U out - x)) */
+      for (ci = 0; ci < 3; ci++) {
+        const gfloat *xc = x + (gsize) ci * nfull;
+        dlic_upscale_plane_f (tp.out + (gsize) ci * npx, wp, width, height,
+            scale, up, full_w, full_h, utmp);
+        for (i = 0; i < nfull; i++) {
+          gdouble d = up[i] - xc[i];
           sse += d * d;
-          gout[i] = (gfloat) (2.0 * wmse * d);
+          gup[i] = (gfloat) (2.0 * wmse * d);
         }
+        dlic_upscale_plane_f_adjoint (gup, full_w, full_h, scale,
+            gout + (gsize) ci * npx, wp, width, height, utmp);
+      }
+    } else {
+      for (ci = 0; ci < 3; ci++)
+        for (y = 0; y < height; y++)
+          for (xx = 0; xx < width; xx++) {
+            i = ((gsize) ci * hp + y) * wp + xx;
+            gdouble d = tp.out[i] - x[i];
+            sse += d * d;
+            gout[i] = (gfloat) (2.0 * wmse * d);
+          }
+    }
     jcur = wmse * sse + bits / pix;
     if (it == 0)
       j0 = jcur;
@@ -647,6 +686,9 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
 
 done:
   g_free (x);
+  g_free (up);
+  g_free (gup);
+  g_free (utmp);
   g_free (gout);
   g_free (yhat);
   g_free (gy);
@@ -665,8 +707,20 @@ dlic_codec_refine (DlicCodec * c, DlicPool * pool, gboolean ref,
     gint iters, gdouble lr, DlicFeatures * f, DlicRefineStats * stats,
     DlicRefineProgress progress, gpointer user_data, GError ** error)
 {
-  return refine (c, pool, ref, rgb, stride, width, height, t, MAX (iters, 0),
+  return refine (c, pool, ref, rgb, stride, width, height, 0, t, MAX (iters, 0),
       lr > 0.0 ? lr : DEFAULT_LR, f, stats, NULL, progress, user_data, error);
+}
+
+gboolean
+dlic_codec_refine_scaled (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const guint8 * rgb, gint stride, gint width, gint height, guint scale,
+    gdouble t, gint iters, gdouble lr, DlicFeatures * f,
+    DlicRefineStats * stats, DlicRefineProgress progress, gpointer user_data,
+    GError ** error)
+{
+  return refine (c, pool, ref, rgb, stride, width, height, scale, t,
+      MAX (iters, 0), lr > 0.0 ? lr : DEFAULT_LR, f, stats, NULL, progress,
+      user_data, error);
 }
 
 gdouble
@@ -679,7 +733,7 @@ dlic_codec_refine_cost (DlicCodec * c, DlicPool * pool, gboolean ref,
   gboolean ok;
 
   copy.z = g_memdup2 (f->z, sizeof (gfloat) * (f->C + 1) * f->hl * f->wl);
-  ok = refine (c, pool, ref, rgb, stride, width, height, t, 0, DEFAULT_LR,
+  ok = refine (c, pool, ref, rgb, stride, width, height, 0, t, 0, DEFAULT_LR,
       &copy, &st, NULL, NULL, NULL, error);
   g_free (copy.z);
   return ok ? st.j_before : -1.0;
@@ -696,7 +750,7 @@ dlic_codec_refine_gradient (DlicCodec * c, DlicPool * pool, gboolean ref,
 
   /* one step with learning rate 0: z stays, the first gradient is kept */
   copy.z = g_memdup2 (f->z, sizeof (gfloat) * (f->C + 1) * f->hl * f->wl);
-  ok = refine (c, pool, ref, rgb, stride, width, height, t, 1, 0.0, &copy,
+  ok = refine (c, pool, ref, rgb, stride, width, height, 0, t, 1, 0.0, &copy,
       &st, grad, NULL, NULL, error);
   g_free (copy.z);
   if (ok && j)

@@ -45,6 +45,16 @@ gboolean dlic_codec_refine (DlicCodec * c, DlicPool * pool, gboolean ref,
     gint iters, gdouble lr, DlicFeatures * f, DlicRefineStats * stats,
     DlicRefineProgress progress, gpointer user_data, GError ** error);
 
+/* The same for features of a picture coded at a reduced size (scale, see
+ * dlic-resample.h): rgb is the full width x height picture, f codes the
+ * scaled one, and J measures the MSE after the decoder's up-sampling (its
+ * float form), so refinement aims at the picture the viewer gets. */
+gboolean dlic_codec_refine_scaled (DlicCodec * c, DlicPool * pool,
+    gboolean ref, const guint8 * rgb, gint stride, gint width, gint height,
+    guint scale, gdouble t, gint iters, gdouble lr, DlicFeatures * f,
+    DlicRefineStats * stats, DlicRefineProgress progress, gpointer user_data,
+    GError ** error);
+
 /* J of the features f at rate t (hard quantisation, proxy bits); -1 on
  * error.  Exposed for the tests. */
 gdouble dlic_codec_refine_cost (DlicCodec * c, DlicPool * pool, gboolean ref,

@@ -209,3 +209,72 @@ dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
   }
   g_free (tmp);
 }
+
+/* ---------------------------------------------------------------------- */
+/* the up-sampler as a linear map on float planes (refinement)             */
+
+void
+dlic_upscale_plane_f (const gfloat * src, gint src_stride, gint sw, gint sh,
+    guint scale, gfloat * dst, gint w, gint h, gfloat * tmp)
+{
+  const DlicScale *s = &dlic_scales[scale];
+  gint y, x, i;
+
+  /* horizontal: tmp (sh, w) */
+  for (x = 0; x < w; x++) {
+    gint x0, ph;
+    up_pos (x, s, &x0, &ph);
+    for (y = 0; y < sh; y++) {
+      const gfloat *row = src + (gsize) y * src_stride;
+      gfloat acc = 0;
+      for (i = 0; i < 6; i++)
+        acc += dlic_upscale_taps[ph][i] * row[CLAMP (x0 + i, 0, sw - 1)];
+      tmp[(gsize) y * w + x] = acc * (1.f / 1024.f);
+    }
+  }
+  for (y = 0; y < h; y++) {
+    gint y0, ph;
+    up_pos (y, s, &y0, &ph);
+    for (x = 0; x < w; x++) {
+      gfloat acc = 0;
+      for (i = 0; i < 6; i++)
+        acc += dlic_upscale_taps[ph][i] *
+            tmp[(gsize) CLAMP (y0 + i, 0, sh - 1) * w + x];
+      dst[(gsize) y * w + x] = acc * (1.f / 1024.f);
+    }
+  }
+}
+
+void
+dlic_upscale_plane_f_adjoint (const gfloat * g, gint w, gint h, guint scale,
+    gfloat * gsrc, gint src_stride, gint sw, gint sh, gfloat * tmp)
+{
+  const DlicScale *s = &dlic_scales[scale];
+  gint y, x, i;
+
+  /* vertical, transposed: tmp (sh, w) */
+  memset (tmp, 0, sizeof (gfloat) * sh * w);
+  for (y = 0; y < h; y++) {
+    gint y0, ph;
+    up_pos (y, s, &y0, &ph);
+    for (i = 0; i < 6; i++) {
+      const gfloat wt = dlic_upscale_taps[ph][i] * (1.f / 1024.f);
+      gfloat *trow = tmp + (gsize) CLAMP (y0 + i, 0, sh - 1) * w;
+      for (x = 0; x < w; x++)
+        trow[x] += wt * g[(gsize) y * w + x];
+    }
+  }
+  /* horizontal, transposed */
+  for (y = 0; y < sh; y++)
+    memset (gsrc + (gsize) y * src_stride, 0, sizeof (gfloat) * sw);
+  for (x = 0; x < w; x++) {
+    gint x0, ph;
+    up_pos (x, s, &x0, &ph);
+    for (i = 0; i < 6; i++) {
+      const gfloat wt = dlic_upscale_taps[ph][i] * (1.f / 1024.f);
+      const gint sx = CLAMP (x0 + i, 0, sw - 1);
+      for (y = 0; y < sh; y++)
+        gsrc[(gsize) y * src_stride + sx] += wt * tmp[(gsize) y * w + x];
+    }
+  }
+}

@@ -52,6 +52,17 @@ void dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
 
 extern const gint16 dlic_upscale_taps[16][6];
 
+/* The same up-sampling of one float plane (sw x sh, row stride
+ * src_stride) to w x h, without rounding or clipping: the linear map U
+ * that encoder-side refinement differentiates through.  tmp: sh * w
+ * floats. */
+void dlic_upscale_plane_f (const gfloat * src, gint src_stride, gint sw,
+    gint sh, guint scale, gfloat * dst, gint w, gint h, gfloat * tmp);
+/* Its adjoint: gsrc (sw x sh, row stride src_stride) = U^T g (w x h). */
+void dlic_upscale_plane_f_adjoint (const gfloat * g, gint w, gint h,
+    guint scale, gfloat * gsrc, gint src_stride, gint sw, gint sh,
+    gfloat * tmp);
+
 G_END_DECLS
 
 #endif /* DLIC_RESAMPLE_H */

@@ -347,6 +347,35 @@ test_resample (void)
         d = MAX (d, abs (up[i] - ref[i]));
       g_assert_cmpint (d, <=, 1);
 
+      {
+        /* the float form is the integer one before rounding, and its
+         * adjoint satisfies <U a, b> = <a, U^T b> */
+        gfloat *a = g_new (gfloat, sw * sh), *ua = g_new (gfloat, w * h);
+        gfloat *b = g_new (gfloat, w * h), *utb = g_new (gfloat, sw * sh);
+        gfloat *tmp = g_new (gfloat, sh * w);
+        gdouble lhs = 0, rhs = 0, dmax = 0;
+        for (i = 0; i < sw * sh; i++)
+          a[i] = src[i * 3];
+        for (i = 0; i < w * h; i++)
+          b[i] = g_rand_double_range (r, -1, 1);
+        dlic_upscale_plane_f (a, sw, sw, sh, scale, ua, w, h, tmp);
+        for (i = 0; i < w * h; i++) {
+          if (up[i * 3] > 0 && up[i * 3] < 255)
+            dmax = MAX (dmax, fabs (ua[i] - up[i * 3]));
+          lhs += (gdouble) ua[i] * b[i];
+        }
+        g_assert_cmpfloat (dmax, <=, 0.5 + 1e-3);
+        dlic_upscale_plane_f_adjoint (b, w, h, scale, utb, sw, sw, sh, tmp);
+        for (i = 0; i < sw * sh; i++)
+          rhs += (gdouble) a[i] * utb[i];
+        g_assert_cmpfloat (fabs (lhs - rhs), <=, 1e-4 * (fabs (lhs) + 1));
+        g_free (a);
+        g_free (ua);
+        g_free (b);
+        g_free (utb);
+        g_free (tmp);
+      }
+
       memset (src, 77, sw * sh * 3);
       dlic_upscale_rgb (src, sw * 3, sw, sh, scale, up, w * 3, w, h);
       for (i = 0; i < w * h * 3; i++)
