@@ -709,6 +709,13 @@ dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
         "self-ensemble of %u transforms (1..8)", n_transforms);
     return FALSE;
   }
+  if (n_transforms > 1 && (mul % 8 || g % 8)) {
+    /* tiles would not sit on the 8x8 grid, and flips would move it */
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "a self-ensemble needs a model whose stride and margin are multiples "
+        "of 8 (this one: %d and %d)", mul, g);
+    return FALSE;
+  }
   if (max_tile <= 0)
     max_tile = m->arch == ARCH_CASCNN ? DEFAULT_MAX_TILE : DEFAULT_MAX_TILE_FAST;
   max_tile = MAX (max_tile / mul * mul, 2 * g + 4 * mul);

@@ -688,7 +688,7 @@ GBytes *
 dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
     gint height, gdouble t, guint flags)
 {
-  GByteArray *payload = g_byte_array_new ();
+  GByteArray *payload;
   DlicRangeEncoder e;
   Contexts ctx;
   DlicHeader h = { 0 };
@@ -696,12 +696,18 @@ dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
   const gsize nl = (gsize) s->hl * s->wl;
   gint y, x, ci, cw, ch;
 
+  /* only packets a decoder accepts */
+  g_return_val_if_fail ((flags & ~DLIC_FLAGS_KNOWN) == 0 &&
+      (flags & DLIC_FLAGS_SCALE) < DLIC_N_SCALES, NULL);
+  g_return_val_if_fail (width > 0 && height > 0 && width <= DLIC_MAX_DIM &&
+      height <= DLIC_MAX_DIM &&
+      (gint64) width * height <= DLIC_CODEC_MAX_PIXELS, NULL);
   h.width = width;
   h.height = height;
   h.flags = flags;
   dlic_header_coded_size (&h, &cw, &ch);
-  g_return_val_if_fail ((flags & ~DLIC_FLAGS_KNOWN) == 0, NULL);
   g_return_val_if_fail (s->hl == (ch + 7) / 8 && s->wl == (cw + 7) / 8, NULL);
+  payload = g_byte_array_new ();
   t = dlic_codec_quantize_rate (t);
   contexts_init (&ctx, c, t);
   dlic_rc_encoder_init (&e, payload);
@@ -917,9 +923,14 @@ dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool, gboolean ref,
   }
   ok = dlic_codec_synthesise (c, pool, ref, s, t, small, cw * 3, cw, ch,
       error);
-  if (ok)
-    dlic_upscale_rgb (small, cw * 3, cw, ch, dlic_header_scale (header), rgb,
-        stride, header->width, header->height);
+  if (ok && !dlic_upscale_rgb (small, cw * 3, cw, ch,
+          dlic_header_scale (header), rgb, stride, header->width,
+          header->height)) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "out of memory for up-sampling to %ux%u", header->width,
+        header->height);
+    ok = FALSE;
+  }
   g_free (small);
   return ok;
 }

@@ -96,7 +96,14 @@ scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
           "out of memory for a %dx%d picture", s->w, s->h);
       return FALSE;
     }
-    dlic_downscale_rgb (rgb, stride, width, height, scale, s->rgb, s->w * 3);
+    if (!dlic_downscale_rgb (rgb, stride, width, height, scale, s->rgb,
+            s->w * 3)) {
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+          "out of memory for down-sampling a %dx%d picture", width, height);
+      g_free (s->rgb);
+      s->rgb = NULL;
+      return FALSE;
+    }
   }
   if (!dlic_codec_features (c, pool, FALSE, scale ? s->rgb : rgb,
           scale ? s->w * 3 : stride, s->w, s->h, &s->f, error)) {
@@ -181,7 +188,17 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   Scaled sc[DLIC_N_SCALES] = { {0} };
   GBytes *pkt = NULL;
   guint seg, i;
-  gdouble t_lo, t_hi;
+  gdouble t_lo = 0, t_hi = r1;
+
+  /* the true size goes in the header: it must be one a decoder takes */
+  if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
+      height > DLIC_MAX_DIM || (gint64) width * height > DLIC_CODEC_MAX_PIXELS) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "picture size %dx%d outside 1..%d per side or above %d pixels (the "
+        "codec does not tile yet)", width, height, DLIC_MAX_DIM,
+        DLIC_CODEC_MAX_PIXELS);
+    return NULL;
+  }
 
   if (p->target_bpp <= 0 || p->size != DLIC_ENCODE_SIZE_AUTO) {
     /* quality: the ladder (or the forced size) gives scale and t; a target
@@ -190,22 +207,19 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       dlic_encoder_quality_rate (c, p->quality, p->size, &r.scale, &r.t);
     else
       r.scale = dlic_encode_size_scale (p->size);
-    if (!scaled_prepare (c, pool, rgb, stride, width, height, r.scale,
-            &sc[r.scale], error))
-      return NULL;
-    pkt = encode_scaled (c, pool, rgb, stride, width, height, r.scale,
-        &sc[r.scale], 0, r1, p, progress, user_data, &r.t, &r.refine, error);
   } else {
     /* target: from the top segment down, the first whose lowest point is
      * not above the target; then the closer of its search and the lowest
-     * point of the segment above */
+     * point of the segment above.  Decided without refinement. */
+    DlicEncodeParams plain = *p;
     gdouble above_bpp = -1;
+    plain.refine = 0;
     for (seg = N_SEGMENTS; seg-- > 0;) {
       const guint s = ladder[seg].scale;
       gdouble bpp_lo;
       /* searched up to the top of the knob, so that a target just below
        * the next segment's lowest point is reached too */
-      t_lo = seg == 0 ? 0 : ladder[seg].t_lo * r1;
+      t_lo = seg == 0 ? 0 : dlic_codec_quantize_rate (ladder[seg].t_lo * r1);
       t_hi = r1;
       if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &sc[s],
               error))
@@ -213,7 +227,6 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       if (seg > 0) {
         DlicSymbols sy;
         GBytes *low;
-        t_lo = dlic_codec_quantize_rate (t_lo);
         dlic_codec_quantize (c, &sc[s].f, t_lo, &sy);
         low = dlic_codec_pack_flags (c, &sy, width, height, t_lo, s);
         dlic_symbols_clear (&sy);
@@ -227,22 +240,33 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       }
       r.scale = s;
       pkt = encode_scaled (c, pool, rgb, stride, width, height, s, &sc[s],
-          t_lo, t_hi, p, progress, user_data, &r.t, &r.refine, error);
+          t_lo, t_hi, &plain, NULL, NULL, &r.t, NULL, error);
       if (pkt && above_bpp > 0 && seg + 1 < N_SEGMENTS &&
           fabs (packet_bpp (pkt, width, height) - p->target_bpp) >
           fabs (above_bpp - p->target_bpp)) {
-        /* a target between two segments' ranges, nearer the one above */
-        const guint sa = ladder[seg + 1].scale;
-        g_bytes_unref (pkt);
-        r.scale = sa;
-        t_lo = ladder[seg + 1].t_lo * r1;
-        t_hi = r1;
-        pkt = encode_scaled (c, pool, rgb, stride, width, height, sa, &sc[sa],
-            t_lo, t_hi, p, progress, user_data, &r.t, &r.refine, error);
+        /* a target between two segments' ranges, nearer the one above:
+         * its lowest point */
+        r.scale = ladder[seg + 1].scale;
+        t_lo = dlic_codec_quantize_rate (ladder[seg + 1].t_lo * r1);
+        r.t = t_lo;
       }
       break;
     }
+    if (pkt == NULL)
+      goto out;
+    if (p->refine == 0 && r.scale == ladder[seg].scale)
+      goto out;                 /* the search's packet is the answer */
+    g_bytes_unref (pkt);
+    pkt = NULL;
+    if (r.scale != ladder[seg].scale)
+      t_lo = t_hi = r.t;        /* the point above, as it is */
   }
+  if (!scaled_prepare (c, pool, rgb, stride, width, height, r.scale,
+          &sc[r.scale], error))
+    goto out;
+  pkt = encode_scaled (c, pool, rgb, stride, width, height, r.scale,
+      &sc[r.scale], t_lo, t_hi, p, progress, user_data, &r.t, &r.refine,
+      error);
 out:
   for (i = 0; i < DLIC_N_SCALES; i++)
     scaled_clear (&sc[i]);

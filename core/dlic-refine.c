@@ -547,8 +547,10 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
 {
   Ops o;
   const gint hl = f->hl, wl = f->wl, hp = 8 * hl, wp = 8 * wl;
-  const gint width = dlic_scaled_size (full_w, scale);
-  const gint height = dlic_scaled_size (full_h, scale);
+  const gint width = scale < DLIC_N_SCALES ?
+      dlic_scaled_size (full_w, scale) : -1;
+  const gint height = scale < DLIC_N_SCALES ?
+      dlic_scaled_size (full_h, scale) : -1;
   const gsize nl = (gsize) hl * wl, nz = (gsize) (c->C + 1) * nl;
   const gsize npx = (gsize) hp * wp, nfull = (gsize) full_w * full_h;
   const gdouble pix = (gdouble) full_w * full_h;

@@ -94,25 +94,30 @@ contribs_free (Contrib * c, gint n)
   g_free (c);
 }
 
-void
+gboolean
 dlic_downscale_rgb (const guint8 * src, gint src_stride, gint width,
     gint height, guint scale, guint8 * dst, gint dst_stride)
 {
-  const gint dw = dlic_scaled_size (width, scale);
-  const gint dh = dlic_scaled_size (height, scale);
-  const DlicScale *sc = &dlic_scales[scale];
+  gint dw, dh;
+  const DlicScale *sc;
   Contrib *cx, *cy;
   gfloat *tmp;
   gint y, x, c, i;
 
+  g_return_val_if_fail (scale < DLIC_N_SCALES, FALSE);
   if (scale == 0) {
     copy_rgb (src, src_stride, width, height, dst, dst_stride);
-    return;
+    return TRUE;
   }
+  sc = &dlic_scales[scale];
+  dw = dlic_scaled_size (width, scale);
+  dh = dlic_scaled_size (height, scale);
+  /* horizontal pass: height x dw x 3 floats */
+  tmp = g_try_new (gfloat, (gsize) height * dw * 3);
+  if (tmp == NULL)
+    return FALSE;
   cx = contribs (dw, sc->num, sc->den);
   cy = contribs (dh, sc->num, sc->den);
-  /* horizontal pass: height x dw x 3 floats */
-  tmp = g_new (gfloat, (gsize) height * dw * 3);
   for (y = 0; y < height; y++) {
     const guint8 *row = src + (gsize) y * src_stride;
     gfloat *out = tmp + (gsize) y * dw * 3;
@@ -139,6 +144,7 @@ dlic_downscale_rgb (const guint8 * src, gint src_stride, gint width,
   g_free (tmp);
   contribs_free (cx, dw);
   contribs_free (cy, dh);
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -155,22 +161,26 @@ up_pos (gint x, const DlicScale * s, gint * i0, gint * phase)
   *phase = U - 16 * f;
 }
 
-void
+gboolean
 dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
     guint scale, guint8 * dst, gint dst_stride, gint width, gint height)
 {
-  const DlicScale *s = &dlic_scales[scale];
+  const DlicScale *s;
   gint32 *tmp;
   gint y, x, c, i;
 
+  g_return_val_if_fail (scale < DLIC_N_SCALES, FALSE);
   if (scale == 0) {
     copy_rgb (src, src_stride, width, height, dst, dst_stride);
-    return;
+    return TRUE;
   }
-  g_return_if_fail (sw == dlic_scaled_size (width, scale) &&
-      sh == dlic_scaled_size (height, scale));
+  s = &dlic_scales[scale];
+  g_return_val_if_fail (sw == dlic_scaled_size (width, scale) &&
+      sh == dlic_scaled_size (height, scale), FALSE);
   /* horizontal pass: sh x width x 3; |v| <= 255 * 1580 < 2^19 */
-  tmp = g_new (gint32, (gsize) sh * width * 3);
+  tmp = g_try_new (gint32, (gsize) sh * width * 3);
+  if (tmp == NULL)
+    return FALSE;
   for (x = 0; x < width; x++) {
     gint x0, ph, idx[6];
     const gint16 *tap;
@@ -208,6 +218,7 @@ dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
     }
   }
   g_free (tmp);
+  return TRUE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -217,8 +228,11 @@ void
 dlic_upscale_plane_f (const gfloat * src, gint src_stride, gint sw, gint sh,
     guint scale, gfloat * dst, gint w, gint h, gfloat * tmp)
 {
-  const DlicScale *s = &dlic_scales[scale];
+  const DlicScale *s;
   gint y, x, i;
+
+  g_return_if_fail (scale > 0 && scale < DLIC_N_SCALES);
+  s = &dlic_scales[scale];
 
   /* horizontal: tmp (sh, w) */
   for (x = 0; x < w; x++) {
@@ -249,8 +263,11 @@ void
 dlic_upscale_plane_f_adjoint (const gfloat * g, gint w, gint h, guint scale,
     gfloat * gsrc, gint src_stride, gint sw, gint sh, gfloat * tmp)
 {
-  const DlicScale *s = &dlic_scales[scale];
+  const DlicScale *s;
   gint y, x, i;
+
+  g_return_if_fail (scale > 0 && scale < DLIC_N_SCALES);
+  s = &dlic_scales[scale];
 
   /* vertical, transposed: tmp (sh, w) */
   memset (tmp, 0, sizeof (gfloat) * sh * w);

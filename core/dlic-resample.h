@@ -35,9 +35,10 @@ dlic_scaled_size (gint n, guint scale)
  * dlic_scaled_size () of each side, in dst (row stride dst_stride):
  * separable Lanczos-3 stretched by den/num (output j sits at input
  * (j + 1/2) den/num - 1/2), edge pixels replicated.  Float arithmetic.
- * scale 0 copies. */
-void dlic_downscale_rgb (const guint8 * src, gint src_stride, gint width,
-    gint height, guint scale, guint8 * dst, gint dst_stride);
+ * scale 0 copies.  FALSE (dst untouched) when its work area cannot be
+ * allocated. */
+gboolean dlic_downscale_rgb (const guint8 * src, gint src_stride,
+    gint width, gint height, guint scale, guint8 * dst, gint dst_stride);
 
 /* The normative up-sampler: packed 8-bit RGB of the coded size sw x sh
  * (sw = dlic_scaled_size (width, scale), same for sh) -> width x height.
@@ -46,9 +47,11 @@ void dlic_downscale_rgb (const guint8 * src, gint src_stride, gint width,
  * phase U - 16 i0 pick six inputs i0-2 .. i0+3 (clamped to the picture)
  * and the taps dlic_upscale_taps[phase] (Lanczos-3, /1024).  Separable:
  * the horizontal pass is kept exactly in 32-bit integers, the vertical
- * pass rounds once ((v + 2^19) >> 20) and clips.  scale 0 copies. */
-void dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw, gint sh,
-    guint scale, guint8 * dst, gint dst_stride, gint width, gint height);
+ * pass rounds once ((v + 2^19) >> 20) and clips.  scale 0 copies.
+ * FALSE (dst untouched) when its work area cannot be allocated. */
+gboolean dlic_upscale_rgb (const guint8 * src, gint src_stride, gint sw,
+    gint sh, guint scale, guint8 * dst, gint dst_stride, gint width,
+    gint height);
 
 extern const gint16 dlic_upscale_taps[16][6];
 

@@ -453,6 +453,13 @@ half_packet (guint scale)
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*s->hl*");
     g_assert_null (dlic_codec_pack_flags (c, &full, w, h, 1.5, scale));
     g_test_assert_expected_messages ();
+    /* a reserved scale, or a true size no decoder takes */
+    g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*N_SCALES*");
+    g_assert_null (dlic_codec_pack_flags (c, &s, w, h, 1.5, 5));
+    g_test_assert_expected_messages ();
+    g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*MAX_DIM*");
+    g_assert_null (dlic_codec_pack_flags (c, &s, 20000, h, 1.5, scale));
+    g_test_assert_expected_messages ();
     dlic_symbols_clear (&full);
     g_free (big);
   }
@@ -568,6 +575,49 @@ test_encoder_modes (void)
       &err);
   g_assert_cmpuint (res.scale, ==, 0);
   g_bytes_unref (pkt);
+  /* a true size that no decoder takes is refused, at any coded size */
+  {
+    guint8 px1[3] = { 1, 2, 3 };
+    p.quality = 10;
+    g_assert_null (dlic_encoder_encode (c, NULL, px1, 3, 1, 4200 * 4200, &p,
+            NULL, NULL, &res, &err));
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED);
+    g_clear_error (&err);
+  }
+  /* a target between the half size's top and the next segment's lowest
+   * point: the packet is the nearer of the two */
+  {
+    DlicEncodeParams q = { 0 };
+    GBytes *a, *b;
+    gdouble ba, bb, bt;
+    guint sa;
+    q.quality = 34.99;          /* the half size's top */
+    a = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &q, NULL, NULL, &res,
+        &err);
+    q.quality = 35;             /* the next segment's lowest point */
+    b = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &q, NULL, NULL, &res,
+        &err);
+    sa = res.scale;
+    ba = g_bytes_get_size (a) * 8.0 / px;
+    bb = g_bytes_get_size (b) * 8.0 / px;
+    g_test_message ("half top %.4f bpp, next lowest %.4f (scale %u)", ba, bb,
+        sa);
+    q.quality = 0;
+    q.target_bpp = bb * 0.97;   /* just below the next segment */
+    pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &q, NULL, NULL,
+        &res, &err);
+    g_assert_no_error (err);
+    bt = g_bytes_get_size (pkt) * 8.0 / px;
+    g_test_message ("target %.4f: %.4f bpp at scale %u", q.target_bpp, bt,
+        res.scale);
+    g_assert_cmpuint (res.scale, ==, 1);
+    g_assert_cmpfloat (fabs (bt - q.target_bpp), <=,
+        MIN (fabs (ba - q.target_bpp), fabs (bb - q.target_bpp)) +
+        0.05 * q.target_bpp);
+    g_bytes_unref (pkt);
+    g_bytes_unref (a);
+    g_bytes_unref (b);
+  }
   /* a forced size is kept, with a target too */
   p.target_bpp = target;
   p.size = DLIC_ENCODE_SIZE_FULL;
