@@ -358,6 +358,20 @@ dlic_features_clear (DlicFeatures * f)
 }
 
 gboolean
+dlic_codec_check_size (gint width, gint height, GError ** error)
+{
+  if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
+      height > DLIC_MAX_DIM || (gint64) width * height > DLIC_CODEC_MAX_PIXELS) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "picture size %dx%d outside 1..%d per side or above %d pixels (the "
+        "codec does not tile yet)", width, height, DLIC_MAX_DIM,
+        DLIC_CODEC_MAX_PIXELS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+gboolean
 dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
     const guint8 * rgb, gint stride, gint width, gint height,
     DlicFeatures * out, GError ** error)
@@ -372,14 +386,8 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
   gfloat *x, *u, *a, *tmp;
   gint ci, y, xx;
 
-  if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
-      height > DLIC_MAX_DIM || (gint64) width * height > DLIC_CODEC_MAX_PIXELS) {
-    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "picture size %dx%d outside 1..%d per side or above %d pixels (the "
-        "codec does not tile yet)", width, height, DLIC_MAX_DIM,
-        DLIC_CODEC_MAX_PIXELS);
+  if (!dlic_codec_check_size (width, height, error))
     return FALSE;
-  }
   x = g_try_new (gfloat, (gsize) 3 * hp * wp);
   u = g_try_new (gfloat, (gsize) 12 * n2);
   a = g_try_new (gfloat, big);

@@ -54,6 +54,10 @@ gdouble dlic_codec_dec_macs (const DlicCodec * c);
 /* The rate knob as stored in a packet: t rounded to 1/4096. */
 gdouble dlic_codec_quantize_rate (gdouble t);
 
+/* TRUE if a width x height picture is within what the codec encodes and
+ * every decoder accepts; else an error that says why. */
+gboolean dlic_codec_check_size (gint width, gint height, GError ** error);
+
 /* Encoder network output of one picture: latents and importance logits
  * (C + 1, hl, wl).  They do not depend on the rate knob, so rate control
  * runs the network once and quantizes as often as it needs. */

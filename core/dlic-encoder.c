@@ -191,14 +191,8 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   gdouble t_lo = 0, t_hi = r1;
 
   /* the true size goes in the header: it must be one a decoder takes */
-  if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
-      height > DLIC_MAX_DIM || (gint64) width * height > DLIC_CODEC_MAX_PIXELS) {
-    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "picture size %dx%d outside 1..%d per side or above %d pixels (the "
-        "codec does not tile yet)", width, height, DLIC_MAX_DIM,
-        DLIC_CODEC_MAX_PIXELS);
+  if (!dlic_codec_check_size (width, height, error))
     return NULL;
-  }
 
   if (p->target_bpp <= 0 || p->size != DLIC_ENCODE_SIZE_AUTO) {
     /* quality: the ladder (or the forced size) gives scale and t; a target

@@ -275,6 +275,56 @@ test_needs_lambdas (void)
   dlic_codec_free (c);
 }
 
+/* Code rgb (w x h) at coded-size scale and knob t, refined 'steps' steps
+ * (0: the single pass), decode it, and return the real cost: lam * MSE of
+ * the decoded full-size picture + bits per pixel of the packet. */
+static gdouble
+real_cost (DlicCodec * c, DlicPool * pool, const guint8 * rgb, gint w,
+    gint h, guint scale, gdouble t, gdouble lam, gint steps)
+{
+  const gint sw = dlic_scaled_size (w, scale), sh = dlic_scaled_size (h, scale);
+  guint8 *small = g_malloc ((gsize) 3 * sw * sh);
+  guint8 *out = g_malloc ((gsize) 3 * w * h);
+  GError *err = NULL;
+  DlicFeatures f;
+  DlicSymbols s;
+  DlicHeader hd;
+  DlicRefineStats st;
+  GBytes *pkt;
+  gdouble sse = 0.0, cost;
+  gsize n, i;
+
+  g_assert_true (dlic_downscale_rgb (rgb, 3 * w, w, h, scale, small, 3 * sw));
+  g_assert_true (dlic_codec_features (c, pool, FALSE, small, 3 * sw, sw, sh,
+          &f, &err));
+  if (steps > 0) {
+    g_assert_true (dlic_codec_refine_scaled (c, pool, FALSE, rgb, 3 * w, w,
+            h, scale, t, steps, 0.0, &f, &st, NULL, NULL, &err));
+    g_assert_cmpfloat (st.j_after, <, st.j_before);
+  }
+  g_assert_no_error (err);
+  dlic_codec_quantize (c, &f, t, &s);
+  pkt = dlic_codec_pack_flags (c, &s, w, h, t, scale);
+  {
+    const guint8 *data = g_bytes_get_data (pkt, &n);
+    g_assert_true (dlic_codec_decode (c, pool, data, n, out, 3 * w, &hd,
+            &err));
+  }
+  g_assert_no_error (err);
+  for (i = 0; i < (gsize) 3 * w * h; i++)
+    sse += ((gdouble) out[i] - rgb[i]) * ((gdouble) out[i] - rgb[i]);
+  cost = lam * sse / (3.0 * w * h) + 8.0 * n / ((gdouble) w * h);
+  g_test_message ("scale %u, t=%g, %s: %.3f bpp, %.2f dB, cost %.4f", scale,
+      t, steps ? "refined" : "single pass", 8.0 * n / ((gdouble) w * h),
+      10 * log10 (255.0 * 255.0 * 3 * w * h / sse), cost);
+  g_bytes_unref (pkt);
+  dlic_symbols_clear (&s);
+  dlic_features_clear (&f);
+  g_free (small);
+  g_free (out);
+  return cost;
+}
+
 /* shipped model: at the same t, the refined stream has a lower real
  * rate-distortion cost (file bits and decoded pixels, bit-exact decoder)
  * than the network's own latents */
@@ -286,10 +336,10 @@ test_shipped_model_real_cost (void)
   gchar *path;
   DlicCodec *c;
   DlicPool *pool;
-  guint8 *rgb, *out;
+  guint8 *rgb;
   GError *err = NULL;
   gdouble lam[3], tt[3];
-  gint i, pass, R;
+  gint i, R;
 
   if (dir == NULL) {
     g_test_skip ("DLIC_MODELS_DIR not set");
@@ -316,44 +366,10 @@ test_shipped_model_real_cost (void)
   }
   pool = dlic_pool_new (2);
   rgb = picture (w, h);
-  out = g_malloc ((gsize) 3 * w * h);
-  for (i = 0; i < 3; i++) {
-    gdouble cost[2];
-    for (pass = 0; pass < 2; pass++) {
-      DlicFeatures f;
-      DlicSymbols s;
-      DlicHeader hd;
-      GBytes *pkt;
-      gdouble sse = 0.0;
-      gsize n, k;
-      g_assert_true (dlic_codec_features (c, pool, FALSE, rgb, 3 * w, w, h,
-              &f, &err));
-      if (pass == 1)
-        g_assert_true (dlic_codec_refine (c, pool, FALSE, rgb, 3 * w, w, h,
-                tt[i], 10, 0.0, &f, NULL, NULL, NULL, &err));
-      g_assert_no_error (err);
-      dlic_codec_quantize (c, &f, tt[i], &s);
-      pkt = dlic_codec_pack (c, &s, w, h, tt[i]);
-      {
-        const guint8 *data = g_bytes_get_data (pkt, &n);
-        g_assert_true (dlic_codec_decode (c, pool, data, n, out, 3 * w, &hd,
-                &err));
-      }
-      g_assert_no_error (err);
-      for (k = 0; k < (gsize) 3 * w * h; k++)
-        sse += ((gdouble) out[k] - rgb[k]) * ((gdouble) out[k] - rgb[k]);
-      cost[pass] = lam[i] * sse / (3.0 * w * h) + 8.0 * n / ((gdouble) w * h);
-      g_test_message ("t=%g %s: %.3f bpp, %.2f dB, cost %.4f", tt[i],
-          pass ? "refined" : "single pass", 8.0 * n / ((gdouble) w * h),
-          10 * log10 (255.0 * 255.0 * 3 * w * h / sse), cost[pass]);
-      g_bytes_unref (pkt);
-      dlic_symbols_clear (&s);
-      dlic_features_clear (&f);
-    }
-    g_assert_cmpfloat (cost[1], <, cost[0]);
-  }
+  for (i = 0; i < 3; i++)
+    g_assert_cmpfloat (real_cost (c, pool, rgb, w, h, 0, tt[i], lam[i], 10),
+        <, real_cost (c, pool, rgb, w, h, 0, tt[i], lam[i], 0));
   g_free (rgb);
-  g_free (out);
   g_free (path);
   dlic_pool_free (pool);
   dlic_codec_free (c);
@@ -372,12 +388,11 @@ test_scaled_real_cost (void)
   gchar *path;
   DlicCodec *c;
   DlicPool *pool;
-  guint8 *rgb, *out, *small;
+  guint8 *rgb;
   GError *err = NULL;
   const gdouble t = 3.0;
   gdouble lam;
   guint k;
-  gint pass;
 
   if (dir == NULL) {
     g_test_skip ("DLIC_MODELS_DIR not set");
@@ -395,52 +410,10 @@ test_scaled_real_cost (void)
   }
   pool = dlic_pool_new (2);
   rgb = picture (w, h);
-  out = g_malloc ((gsize) 3 * w * h);
-  small = g_malloc ((gsize) 3 * w * h);
-  for (k = 0; k < G_N_ELEMENTS (scales); k++) {
-    const guint sc = scales[k];
-    const gint sw = dlic_scaled_size (w, sc), sh = dlic_scaled_size (h, sc);
-    gdouble cost[2];
-    dlic_downscale_rgb (rgb, 3 * w, w, h, sc, small, 3 * sw);
-    for (pass = 0; pass < 2; pass++) {
-      DlicFeatures f;
-      DlicSymbols s;
-      DlicHeader hd;
-      DlicRefineStats st;
-      GBytes *pkt;
-      gdouble sse = 0.0;
-      gsize n, i;
-      g_assert_true (dlic_codec_features (c, pool, FALSE, small, 3 * sw, sw,
-              sh, &f, &err));
-      if (pass == 1) {
-        g_assert_true (dlic_codec_refine_scaled (c, pool, FALSE, rgb, 3 * w,
-                w, h, sc, t, 10, 0.0, &f, &st, NULL, NULL, &err));
-        g_assert_cmpfloat (st.j_after, <, st.j_before);
-      }
-      g_assert_no_error (err);
-      dlic_codec_quantize (c, &f, t, &s);
-      pkt = dlic_codec_pack_flags (c, &s, w, h, t, sc);
-      {
-        const guint8 *data = g_bytes_get_data (pkt, &n);
-        g_assert_true (dlic_codec_decode (c, pool, data, n, out, 3 * w, &hd,
-                &err));
-      }
-      g_assert_no_error (err);
-      for (i = 0; i < (gsize) 3 * w * h; i++)
-        sse += ((gdouble) out[i] - rgb[i]) * ((gdouble) out[i] - rgb[i]);
-      cost[pass] = lam * sse / (3.0 * w * h) + 8.0 * n / ((gdouble) w * h);
-      g_test_message ("scale %u %s: %.3f bpp, %.2f dB, cost %.4f", sc,
-          pass ? "refined" : "single pass", 8.0 * n / ((gdouble) w * h),
-          10 * log10 (255.0 * 255.0 * 3 * w * h / sse), cost[pass]);
-      g_bytes_unref (pkt);
-      dlic_symbols_clear (&s);
-      dlic_features_clear (&f);
-    }
-    g_assert_cmpfloat (cost[1], <, cost[0]);
-  }
+  for (k = 0; k < G_N_ELEMENTS (scales); k++)
+    g_assert_cmpfloat (real_cost (c, pool, rgb, w, h, scales[k], t, lam, 10),
+        <, real_cost (c, pool, rgb, w, h, scales[k], t, lam, 0));
   g_free (rgb);
-  g_free (out);
-  g_free (small);
   g_free (path);
   dlic_pool_free (pool);
   dlic_codec_free (c);
