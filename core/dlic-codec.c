@@ -814,16 +814,8 @@ GBytes *
 dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f, gint width,
     gint height, gdouble target_bpp, gdouble * t_out)
 {
-  return dlic_codec_encode_bpp_flags (c, f, width, height, 0, target_bpp,
-      t_out);
-}
-
-GBytes *
-dlic_codec_encode_bpp_flags (DlicCodec * c, const DlicFeatures * f,
-    gint width, gint height, guint flags, gdouble target_bpp, gdouble * t_out)
-{
-  return dlic_codec_encode_bpp_range (c, f, width, height, flags, 0.0,
-      c->R - 1, target_bpp, t_out);
+  return dlic_codec_encode_bpp_range (c, f, width, height, 0, 0.0, c->R - 1,
+      target_bpp, t_out);
 }
 
 GBytes *
@@ -860,8 +852,9 @@ dlic_codec_encode_bpp_range (DlicCodec * c, const DlicFeatures * f,
     } else {
       g_bytes_unref (pkt);
     }
-    if (it == 0 && bpp <= target_bpp)
-      break;                    /* even the highest rate is below target */
+    if (it == 0 && (bpp <= target_bpp || hi <= lo))
+      break;                    /* even the highest rate is below target,
+                                 * or there is only one knob to try */
     if (best_err <= 0.01 * target_bpp)
       break;
     if (it > 0) {

@@ -106,11 +106,8 @@ gboolean dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool,
 GBytes *dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f,
     gint width, gint height, gdouble target_bpp, gdouble * t_out);
 /* The same for features of the coded picture of a packet with 'flags'
- * (bits per pixel of the true width x height). */
-GBytes *dlic_codec_encode_bpp_flags (DlicCodec * c, const DlicFeatures * f,
-    gint width, gint height, guint flags, gdouble target_bpp,
-    gdouble * t_out);
-/* ... searching t only within [t_lo, t_hi] */
+ * (bits per pixel of the true width x height), searching t only within
+ * [t_lo, t_hi]. */
 GBytes *dlic_codec_encode_bpp_range (DlicCodec * c, const DlicFeatures * f,
     gint width, gint height, guint flags, gdouble t_lo, gdouble t_hi,
     gdouble target_bpp, gdouble * t_out);

@@ -29,12 +29,6 @@ static const Segment ladder[] = {
 
 #define N_SEGMENTS G_N_ELEMENTS (ladder)
 
-gdouble
-dlic_encoder_full_t_min (const DlicCodec * c)
-{
-  return ladder[N_SEGMENTS - 1].t_lo * (dlic_codec_rate_points (c) - 1);
-}
-
 static void
 segment_rate (const DlicCodec * c, guint seg, gdouble quality, gdouble * t)
 {
@@ -74,7 +68,6 @@ dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,
 /* The picture at one coded-size scale and its encoder features. */
 typedef struct
 {
-  guint8 *rgb;                  /* NULL for scale 0 (the input itself) */
   gint w, h;
   DlicFeatures f;
   gboolean ready;
@@ -85,40 +78,34 @@ scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     gint stride, gint width, gint height, guint scale, Scaled * s,
     GError ** error)
 {
+  guint8 *small = NULL;
+  gboolean ok;
+
   if (s->ready)
     return TRUE;
   s->w = dlic_scaled_size (width, scale);
   s->h = dlic_scaled_size (height, scale);
   if (scale != 0) {
-    s->rgb = g_try_malloc ((gsize) s->w * s->h * 3);
-    if (s->rgb == NULL) {
-      g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-          "out of memory for a %dx%d picture", s->w, s->h);
-      return FALSE;
-    }
-    if (!dlic_downscale_rgb (rgb, stride, width, height, scale, s->rgb,
-            s->w * 3)) {
+    /* only the features are kept: refinement aims at the full picture */
+    small = g_try_malloc ((gsize) s->w * s->h * 3);
+    if (small == NULL || !dlic_downscale_rgb (rgb, stride, width, height,
+            scale, small, s->w * 3)) {
       g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
           "out of memory for down-sampling a %dx%d picture", width, height);
-      g_free (s->rgb);
-      s->rgb = NULL;
+      g_free (small);
       return FALSE;
     }
   }
-  if (!dlic_codec_features (c, pool, FALSE, scale ? s->rgb : rgb,
-          scale ? s->w * 3 : stride, s->w, s->h, &s->f, error)) {
-    g_free (s->rgb);
-    s->rgb = NULL;
-    return FALSE;
-  }
-  s->ready = TRUE;
-  return TRUE;
+  ok = dlic_codec_features (c, pool, FALSE, scale ? small : rgb,
+      scale ? s->w * 3 : stride, s->w, s->h, &s->f, error);
+  g_free (small);
+  s->ready = ok;
+  return ok;
 }
 
 static void
 scaled_clear (Scaled * s)
 {
-  g_free (s->rgb);
   if (s->ready)
     dlic_features_clear (&s->f);
   memset (s, 0, sizeof (*s));

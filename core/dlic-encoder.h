@@ -46,9 +46,6 @@ typedef struct
   DlicRefineStats refine;       /* with refine > 0 */
 } DlicEncodeResult;
 
-/* The lowest knob the ladder uses at full size. */
-gdouble dlic_encoder_full_t_min (const DlicCodec * c);
-
 /* quality 0..100 -> coded-size scale and rate knob, along the ladder
  * (core/dlic-encoder.c, docs/dlic.md): qualities below 35 code half-size
  * pictures, up to 53 five-eighths, up to 70 three-quarters, then the full
