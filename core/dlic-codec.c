@@ -714,6 +714,7 @@ dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
   h.height = height;
   h.flags = flags;
   dlic_header_coded_size (&h, &cw, &ch);
+  g_return_val_if_fail ((gint64) cw * ch <= DLIC_CODEC_MAX_PIXELS, NULL);
   g_return_val_if_fail (s->hl == (ch + 7) / 8 && s->wl == (cw + 7) / 8, NULL);
   payload = g_byte_array_new ();
   t = dlic_codec_quantize_rate (t);
@@ -775,6 +776,12 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
     return FALSE;
   }
   dlic_header_coded_size (h, &cw, &ch);
+  if ((guint64) cw * ch > DLIC_CODEC_MAX_PIXELS) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "picture %ux%u is coded at %dx%d, above this decoder's limit of %d "
+        "pixels", h->width, h->height, cw, ch, DLIC_CODEC_MAX_PIXELS);
+    return FALSE;
+  }
   hl = (ch + 7) / 8;
   wl = (cw + 7) / 8;
   nl = (gsize) hl * wl;
@@ -907,31 +914,31 @@ dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool, gboolean ref,
 {
   const gdouble t = header->rate + header->rate_offset / 4096.0;
   gint cw, ch;
-  guint8 *small;
+  guint8 *coded;
   gboolean ok;
 
   if (dlic_header_scale (header) == 0)
     return dlic_codec_synthesise (c, pool, ref, s, t, rgb, stride,
         header->width, header->height, error);
-  /* reduced resolution: the network's picture, then the normative
-   * up-sampler (integers only) */
+  /* another coded size: the network's picture, then the normative
+   * resampler (integers only) */
   dlic_header_coded_size (header, &cw, &ch);
-  small = g_try_malloc ((gsize) cw * ch * 3);
-  if (small == NULL) {
+  coded = g_try_malloc ((gsize) cw * ch * 3);
+  if (coded == NULL) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
         "out of memory for a %dx%d picture", cw, ch);
     return FALSE;
   }
-  ok = dlic_codec_synthesise (c, pool, ref, s, t, small, cw * 3, cw, ch,
+  ok = dlic_codec_synthesise (c, pool, ref, s, t, coded, cw * 3, cw, ch,
       error);
-  if (ok && !dlic_upscale_rgb (small, cw * 3, cw, ch,
+  if (ok && !dlic_resample_rgb (coded, cw * 3, cw, ch,
           dlic_header_scale (header), rgb, stride, header->width,
           header->height)) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "out of memory for up-sampling to %ux%u", header->width,
+        "out of memory for resampling to %ux%u", header->width,
         header->height);
     ok = FALSE;
   }
-  g_free (small);
+  g_free (coded);
   return ok;
 }

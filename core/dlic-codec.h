@@ -95,7 +95,7 @@ gboolean dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     gint height, GError ** error);
 /* The picture an unpacked packet describes (header->width x height): the
  * decoder network at the coded size and, with a coded-size scale, the
- * normative up-sampler (dlic-resample.h). */
+ * normative resampler (dlic-resample.h). */
 gboolean dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool,
     gboolean ref, const DlicSymbols * s, const DlicHeader * header,
     guint8 * rgb, gint stride, GError ** error);

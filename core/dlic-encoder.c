@@ -7,12 +7,13 @@
 
 /* The rate ladder: segments in increasing rate, each a coded-size scale
  * and a range of the rate knob (as fractions of R-1), with the quality
- * where it ends.  Chosen on 12 bsds500/val pictures with the session-4
- * model (docs/dlic.md, "Reduced sizes"): at every rate the size that gave
- * the most PSNR; the quality shares follow the log-rate span of each
- * segment.  On those pictures: 1/2 from 0.107 bpp (t = 0) to about 0.24,
- * 5/8 to about 0.36, 3/4 to about 0.56, the full size from there (t = 1.3)
- * to its top (1.10 bpp). */
+ * where it ends.  Chosen on 12 bsds500/val pictures (docs/dlic.md,
+ * "Coded sizes"): at every rate the size that gave the most PSNR; each
+ * segment starts at about the rate where the one below ends, and the
+ * quality shares follow the log-rate span of each segment.  On those
+ * pictures: 1/2 from 0.107 bpp (t = 0) to about 0.24, 5/8 to about 0.36,
+ * 3/4 to about 0.56, the full size (from t = 1.3) to about 0.88, 9/8 to
+ * 1.08, 5/4 to 1.30 and 11/8 to its top (1.89 bpp). */
 typedef struct
 {
   guint scale;
@@ -24,10 +25,14 @@ static const Segment ladder[] = {
   {1, 0.0, 0.58, 35},           /* 1/2 */
   {3, 0.25, 0.58, 53},          /* 5/8 */
   {2, 0.33, 0.72, 70},          /* 3/4 */
-  {0, 0.22, 1.0, 100},          /* full size */
+  {0, 0.22, 0.58, 81},          /* full size */
+  {4, 0.39, 0.58, 86},          /* 9/8 */
+  {5, 0.40, 0.58, 91},          /* 5/4 */
+  {6, 0.42, 1.0, 100},          /* 11/8 */
 };
 
 #define N_SEGMENTS G_N_ELEMENTS (ladder)
+#define FULL_SEGMENT 3          /* ladder[FULL_SEGMENT].scale == 0 */
 
 static void
 segment_rate (const DlicCodec * c, guint seg, gdouble quality, gdouble * t)
@@ -43,7 +48,7 @@ segment_rate (const DlicCodec * c, guint seg, gdouble quality, gdouble * t)
 guint
 dlic_encode_size_scale (DlicEncodeSize size)
 {
-  static const guint idx[] = { 0, 0, 2, 3, 1 };
+  static const guint idx[] = { 0, 0, 2, 3, 1, 4, 5, 6 };
   return idx[CLAMP ((gint) size, 0, (gint) G_N_ELEMENTS (idx) - 1)];
 }
 
@@ -88,7 +93,7 @@ scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   if (scale != 0) {
     /* only the features are kept: refinement aims at the full picture */
     small = g_try_malloc ((gsize) s->w * s->h * 3);
-    if (small == NULL || !dlic_downscale_rgb (rgb, stride, width, height,
+    if (small == NULL || !dlic_encoder_resample_rgb (rgb, stride, width, height,
             scale, small, s->w * 3)) {
       g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
           "out of memory for down-sampling a %dx%d picture", width, height);
@@ -111,10 +116,46 @@ scaled_clear (Scaled * s)
   memset (s, 0, sizeof (*s));
 }
 
+/* the coded picture at this scale is one the codec takes */
+static gboolean
+scale_fits (gint width, gint height, guint scale)
+{
+  return dlic_codec_check_size (dlic_scaled_size (width, scale),
+      dlic_scaled_size (height, scale), NULL);
+}
+
 static gdouble
 packet_bpp (GBytes * pkt, gint width, gint height)
 {
   return pkt ? g_bytes_get_size (pkt) * 8.0 / ((gdouble) width * height) : 0;
+}
+
+/* the lowest knob of a segment, on the header's grid (0 for the first) */
+static gdouble
+seg_t_lo (const DlicCodec * c, guint seg)
+{
+  return seg == 0 ? 0 :
+      dlic_codec_quantize_rate (ladder[seg].t_lo *
+      (dlic_codec_rate_points (c) - 1));
+}
+
+/* bits per pixel (of the true size) of the packet at knob t */
+static gdouble
+point_bpp (DlicCodec * c, const Scaled * sc, gint width, gint height,
+    guint scale, gdouble t)
+{
+  DlicSymbols sy;
+  GBytes *pkt;
+  gdouble bpp;
+
+  t = dlic_codec_quantize_rate (t);
+  dlic_codec_quantize (c, &sc->f, t, &sy);
+  pkt = dlic_codec_pack_flags (c, &sy, width, height, t, scale);
+  dlic_symbols_clear (&sy);
+  bpp = packet_bpp (pkt, width, height);
+  if (pkt)
+    g_bytes_unref (pkt);
+  return bpp;
 }
 
 /* Code one scale: optional refinement, then quantise and pack at *t, or
@@ -188,50 +229,76 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       dlic_encoder_quality_rate (c, p->quality, p->size, &r.scale, &r.t);
     else
       r.scale = dlic_encode_size_scale (p->size);
+    if (p->size == DLIC_ENCODE_SIZE_AUTO && !scale_fits (width, height,
+            r.scale)) {
+      /* an enlarged size above the codec's limit: the full size's top */
+      r.scale = 0;
+      r.t = r1;
+    }
   } else {
-    /* target: from the top segment down, the first whose lowest point is
-     * not above the target; then the closer of its search and the lowest
-     * point of the segment above.  Decided without refinement. */
+    /* target: from the full size's segment down, the first whose lowest
+     * point is not above the target, or up while the target is above the
+     * segment's own top and the next one's lowest point is not above it;
+     * then the closer of the search and the lowest point of the segment
+     * above.  Each size tried costs one encoder network run.  Decided
+     * without refinement. */
     DlicEncodeParams plain = *p;
-    gdouble above_bpp = -1;
+    gdouble above_bpp = -1, lo;
+    guint s;
     plain.refine = 0;
-    for (seg = N_SEGMENTS; seg-- > 0;) {
-      const guint s = ladder[seg].scale;
-      gdouble bpp_lo;
-      /* searched up to the top of the knob, so that a target just below
-       * the next segment's lowest point is reached too */
-      t_lo = seg == 0 ? 0 : dlic_codec_quantize_rate (ladder[seg].t_lo * r1);
-      t_hi = r1;
-      if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &sc[s],
-              error))
-        goto out;
-      if (seg > 0) {
-        DlicSymbols sy;
-        GBytes *low;
-        dlic_codec_quantize (c, &sc[s].f, t_lo, &sy);
-        low = dlic_codec_pack_flags (c, &sy, width, height, t_lo, s);
-        dlic_symbols_clear (&sy);
-        bpp_lo = packet_bpp (low, width, height);
-        if (low)
-          g_bytes_unref (low);
-        if (p->target_bpp < bpp_lo * 0.975) {
-          above_bpp = bpp_lo;
-          continue;             /* a coarser scale gets closer */
+    seg = FULL_SEGMENT;
+    if (!scaled_prepare (c, pool, rgb, stride, width, height, 0, &sc[0],
+            error))
+      goto out;
+    lo = point_bpp (c, &sc[0], width, height, 0, seg_t_lo (c, seg));
+    if (p->target_bpp < 0.975 * lo) {
+      /* down: a coarser scale gets closer */
+      while (seg-- > 0) {
+        above_bpp = lo;
+        s = ladder[seg].scale;
+        if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &sc[s],
+                error))
+          goto out;
+        if (seg == 0)
+          break;
+        lo = point_bpp (c, &sc[s], width, height, s, seg_t_lo (c, seg));
+        if (p->target_bpp >= 0.975 * lo)
+          break;
+      }
+    } else {
+      /* up: only for targets above this segment's part of the ladder */
+      while (seg + 1 < N_SEGMENTS && p->target_bpp >
+          point_bpp (c, &sc[ladder[seg].scale], width, height,
+              ladder[seg].scale, ladder[seg].t_hi * r1)) {
+        s = ladder[seg + 1].scale;
+        if (!scale_fits (width, height, s))
+          break;                /* enlarged beyond the codec's limit */
+        if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &sc[s],
+                error))
+          goto out;
+        lo = point_bpp (c, &sc[s], width, height, s, seg_t_lo (c, seg + 1));
+        if (p->target_bpp < 0.975 * lo) {
+          above_bpp = lo;
+          break;
         }
+        seg++;
       }
-      r.scale = s;
-      pkt = encode_scaled (c, pool, rgb, stride, width, height, s, &sc[s],
-          t_lo, t_hi, &plain, NULL, NULL, &r.t, NULL, error);
-      if (pkt && above_bpp > 0 && seg + 1 < N_SEGMENTS &&
-          fabs (packet_bpp (pkt, width, height) - p->target_bpp) >
-          fabs (above_bpp - p->target_bpp)) {
-        /* a target between two segments' ranges, nearer the one above:
-         * its lowest point */
-        r.scale = ladder[seg + 1].scale;
-        t_lo = dlic_codec_quantize_rate (ladder[seg + 1].t_lo * r1);
-        r.t = t_lo;
-      }
-      break;
+    }
+    /* searched up to the top of the knob, so that a target just below the
+     * next segment's lowest point is reached too */
+    s = r.scale = ladder[seg].scale;
+    t_lo = seg_t_lo (c, seg);
+    t_hi = r1;
+    pkt = encode_scaled (c, pool, rgb, stride, width, height, s, &sc[s],
+        t_lo, t_hi, &plain, NULL, NULL, &r.t, NULL, error);
+    if (pkt && above_bpp > 0 && seg + 1 < N_SEGMENTS &&
+        fabs (packet_bpp (pkt, width, height) - p->target_bpp) >
+        fabs (above_bpp - p->target_bpp)) {
+      /* a target between two segments' ranges, nearer the one above: its
+       * lowest point */
+      r.scale = ladder[seg + 1].scale;
+      t_lo = seg_t_lo (c, seg + 1);
+      r.t = t_lo;
     }
     if (pkt == NULL)
       goto out;

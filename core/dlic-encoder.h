@@ -1,13 +1,17 @@
 /* gst-dlic: the dlic encoder's decisions for one picture: at which size
- * to code it (full, 3/4, 5/8 or 1/2: the header's coded-size scale), at
- * which rate knob, with how much refinement.
+ * to code it (1/2, 5/8, 3/4, full, 9/8, 5/4 or 11/8: the header's
+ * coded-size scale), at which rate knob, with how much refinement.
  *
  * The rate knob t in [0, R-1] picks among the model's R trained rate
  * points; the model is weak at its lowest points, and at low rates a
  * smaller picture coded at a higher knob and up-sampled by the decoder is
  * better (bsds500/val: the half size at t = 0 gives 24.03 dB at 0.107 bpp,
- * JPEG 21.37 dB at 0.111).  A fixed ladder of (scale, knob range) segments
- * covers the rate range.
+ * JPEG 21.37 dB at 0.111).  At the highest rates the networks saturate,
+ * and a larger picture (up-sampled by the encoder, down-sampled by the
+ * decoder) gives more PSNR for the bits than the model's top points
+ * (bsds500/val: 9/8 at t = 3 gives 31.00 dB at 1.02 bpp where the full
+ * size at t = 6 gives 30.82 dB at 1.11).  A fixed ladder of (scale, knob
+ * range) segments covers the rate range.
  */
 #ifndef DLIC_ENCODER_H
 #define DLIC_ENCODER_H
@@ -26,6 +30,9 @@ typedef enum
   DLIC_ENCODE_SIZE_3_4,
   DLIC_ENCODE_SIZE_5_8,
   DLIC_ENCODE_SIZE_1_2,
+  DLIC_ENCODE_SIZE_9_8,
+  DLIC_ENCODE_SIZE_5_4,
+  DLIC_ENCODE_SIZE_11_8,
 } DlicEncodeSize;
 
 /* the coded-size scale index (dlic-resample.h) of a forced size */
@@ -48,8 +55,9 @@ typedef struct
 
 /* quality 0..100 -> coded-size scale and rate knob, along the ladder
  * (core/dlic-encoder.c, docs/dlic.md): qualities below 35 code half-size
- * pictures, up to 53 five-eighths, up to 70 three-quarters, then the full
- * size up to the model's highest point at 100.  With a forced size, t =
+ * pictures, up to 53 five-eighths, up to 70 three-quarters, up to 81 the
+ * full size, up to 86 nine-eighths, up to 91 five-quarters, then 11/8 up
+ * to the model's highest point at 100.  With a forced size, t =
  * (R-1) q / 100 at that size. */
 void dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,
     DlicEncodeSize size, guint * scale, gdouble * t);

@@ -538,7 +538,7 @@ quant_bwd (const DlicCodec * c, const Rate * r, const gfloat * z, gsize nl,
 
 /* rgb (width x height) is the picture to match; with a coded-size scale
  * the features code the scaled picture and the decoder output is
- * up-sampled (the float form of the normative filter) before the MSE. */
+ * resampled (the float form of the normative filter) before the MSE. */
 static gboolean
 refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     gint stride, gint full_w, gint full_h, guint scale, gdouble t, gint iters,
@@ -628,17 +628,17 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
 
     decoder_fwd (c, &o, yhat, &tp);
     if (scale) {
-      /* J on the up-sampled output; d J / d out = U^T (2 wmse (U out - x)) */
+      /* J on the resampled output; d J / d out = U^T (2 wmse (U out - x)) */
       for (ci = 0; ci < 3; ci++) {
         const gfloat *xc = x + (gsize) ci * nfull;
-        dlic_upscale_plane_f (tp.out + (gsize) ci * npx, wp, width, height,
+        dlic_resample_plane_f (tp.out + (gsize) ci * npx, wp, width, height,
             scale, up, full_w, full_h, utmp);
         for (i = 0; i < nfull; i++) {
           gdouble d = up[i] - xc[i];
           sse += d * d;
           gup[i] = (gfloat) (2.0 * wmse * d);
         }
-        dlic_upscale_plane_f_adjoint (gup, full_w, full_h, scale,
+        dlic_resample_plane_f_adjoint (gup, full_w, full_h, scale,
             gout + (gsize) ci * npx, wp, width, height, utmp);
       }
     } else {

@@ -45,9 +45,9 @@ gboolean dlic_codec_refine (DlicCodec * c, DlicPool * pool, gboolean ref,
     gint iters, gdouble lr, DlicFeatures * f, DlicRefineStats * stats,
     DlicRefineProgress progress, gpointer user_data, GError ** error);
 
-/* The same for features of a picture coded at a reduced size (scale, see
- * dlic-resample.h): rgb is the full width x height picture, f codes the
- * scaled one, and J measures the MSE after the decoder's up-sampling (its
+/* The same for features of a picture coded at another size (scale, see
+ * dlic-resample.h): rgb is the true width x height picture, f codes the
+ * scaled one, and J measures the MSE after the decoder's resampling (its
  * float form), so refinement aims at the picture the viewer gets. */
 gboolean dlic_codec_refine_scaled (DlicCodec * c, DlicPool * pool,
     gboolean ref, const guint8 * rgb, gint stride, gint width, gint height,

@@ -36,12 +36,14 @@ usage (FILE * f)
       "  dlic info IN.dlic\n"
       "\n"
       "  --quality N      rate point 0 (smallest) .. 100 (best), default 75;\n"
-      "                   low qualities code the picture at a reduced size\n"
+      "                   low qualities code the picture at a reduced size,\n"
+      "                   the highest at an enlarged one\n"
       "  --target-bpp B   search the rate for about B bits per pixel\n"
       "  --refine N       N encoder-side refinement steps (slower, better; default 0;\n"
       "                   10 gets most of the gain)\n"
-      "  --size S         coded size: auto (default: reduced at low rates), full,\n"
-      "                   3/4, 5/8 or 1/2 (decoding always gives the true size)\n"
+      "  --size S         coded size: auto (default: the ladder), full,\n"
+      "                   3/4, 5/8, 1/2, 9/8, 5/4 or 11/8 (decoding always gives\n"
+      "                   the true size)\n"
       "  --model FILE     codec weights (safetensors) instead of the built-in model\n"
       "  --threads N      worker threads (default: one per core)\n"
       "  --progress       report refinement steps on stderr\n"
@@ -174,12 +176,13 @@ set_on (GstElement * pipe, const gchar * name, const gchar * prop,
   gst_object_unref (e);
 }
 
-/* " (coded at 3/4 size)" for reduced packets, "" else */
+/* " (coded at 3/4 size)" for packets at another size, "" else */
 static const gchar *
 size_note (const DlicHeader * h)
 {
   static const gchar *notes[DLIC_N_SCALES] = { "", " (coded at half size)",
-    " (coded at 3/4 size)", " (coded at 5/8 size)"
+    " (coded at 3/4 size)", " (coded at 5/8 size)", " (coded at 9/8 size)",
+    " (coded at 5/4 size)", " (coded at 11/8 size)"
   };
   return notes[dlic_header_scale (h)];
 }
@@ -397,12 +400,15 @@ main (int argc, char **argv)
   }
   if (size) {
     static const gchar *names[][2] = { {"auto", "auto"}, {"full", "full"},
-    {"3/4", "three-quarters"}, {"5/8", "five-eighths"}, {"1/2", "half"}
+    {"3/4", "three-quarters"}, {"5/8", "five-eighths"}, {"1/2", "half"},
+    {"9/8", "nine-eighths"}, {"5/4", "five-quarters"},
+    {"11/8", "eleven-eighths"}
     };
     guint k;
     for (k = 0; k < G_N_ELEMENTS (names) && strcmp (size, names[k][0]); k++);
     if (k == G_N_ELEMENTS (names)) {
-      fprintf (stderr, "dlic: --size needs auto, full, 3/4, 5/8 or 1/2\n");
+      fprintf (stderr, "dlic: --size needs auto, full, 3/4, 5/8, 1/2, "
+          "9/8, 5/4 or 11/8\n");
       return EXIT_USAGE;
     }
     size = names[k][1];

@@ -20,8 +20,11 @@
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
  * lands within a few percent of that many bits per pixel.  At low rates
  * (quality below 70, or a small target) frames are coded at a reduced size
- * (1/2, 5/8 or 3/4) and the decoder up-samples them: at those rates that
- * gives better pictures than coding the full frame.
+ * (1/2, 5/8 or 3/4) and the decoder up-samples them; at the highest rates
+ * (quality above 81) at an enlarged size (9/8, 5/4 or 11/8) that the
+ * decoder down-samples: at those rates either gives better pictures for
+ * the bits than coding the frame at its own size.  Enlarged frames take
+ * up to 1.9 times as long to encode and decode.
  *
  * #GstDlicEnc:refine trades encoding time for quality: that many steps of
  * gradient descent on the encoder network's output, with the decoder fixed,
@@ -102,12 +105,16 @@ gst_dlic_enc_size_get_type (void)
 {
   static GType type = 0;
   static const GEnumValue values[] = {
-    {DLIC_ENCODE_SIZE_AUTO, "Choose by rate (reduced sizes at low rates)",
+    {DLIC_ENCODE_SIZE_AUTO, "Choose by rate (reduced at low rates, enlarged "
+          "at the highest)",
         "auto"},
     {DLIC_ENCODE_SIZE_FULL, "Full size", "full"},
     {DLIC_ENCODE_SIZE_3_4, "Three quarters of the size", "three-quarters"},
     {DLIC_ENCODE_SIZE_5_8, "Five eighths of the size", "five-eighths"},
     {DLIC_ENCODE_SIZE_1_2, "Half the size", "half"},
+    {DLIC_ENCODE_SIZE_9_8, "Nine eighths of the size", "nine-eighths"},
+    {DLIC_ENCODE_SIZE_5_4, "Five quarters of the size", "five-quarters"},
+    {DLIC_ENCODE_SIZE_11_8, "Eleven eighths of the size", "eleven-eighths"},
     {0, NULL, NULL}
   };
 
@@ -434,9 +441,10 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    *
    * Rate point from 0 (smallest files) to 100 (best quality).  Below 70
    * the frame is coded at a reduced size and up-sampled by the decoder
-   * (half size below 35, 5/8 below 53, 3/4 below 70); from 70 to 100 the
-   * model's rate knob runs up to its highest point at full size (see
-   * docs/dlic.md).  Ignored when #GstDlicEnc:target-bpp is set.
+   * (half size below 35, 5/8 below 53, 3/4 below 70); from 70 to 81 at
+   * full size; above 81 at an enlarged size that the decoder down-samples
+   * (9/8 up to 86, 5/4 up to 91, 11/8 up to the model's highest point at
+   * 100; see docs/dlic.md).  Ignored when #GstDlicEnc:target-bpp is set.
    */
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_int ("quality", "Quality",
@@ -497,16 +505,19 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    * GstDlicEnc:size:
    *
    * The size frames are coded at.  `auto` (the default) follows the rate
-   * ladder: reduced sizes at low rates, where they give better pictures for
-   * the bits (see #GstDlicEnc:quality).  A fixed size (`full`,
-   * `three-quarters`, `five-eighths`, `half`) maps #GstDlicEnc:quality
+   * ladder: reduced sizes at low rates and enlarged sizes at the highest,
+   * where they give better pictures for the bits (see
+   * #GstDlicEnc:quality).  A fixed size (`full`, `three-quarters`,
+   * `five-eighths`, `half`, `nine-eighths`, `five-quarters`,
+   * `eleven-eighths`) maps #GstDlicEnc:quality
    * linearly onto the whole rate knob at that size, and
    * #GstDlicEnc:target-bpp searches only that size.  The decoder always
    * outputs the true size.
    */
   g_object_class_install_property (gobject_class, PROP_SIZE,
       g_param_spec_enum ("size", "Coded size",
-          "Size frames are coded at (auto: reduced sizes at low rates)",
+          "Size frames are coded at (auto: reduced at low rates, enlarged at "
+          "the highest)",
           GST_TYPE_DLIC_ENC_SIZE, DEFAULT_SIZE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));

@@ -50,6 +50,8 @@ check "half size info" 0 "768x512 RGB \(coded at half size\)" -- "$DLIC" info "$
 check "half size decode" 0 "" -- "$DLIC" decode "$T/r5.dlic" "$T/r5.png" --model "$T/m.safetensors"
 check "half size png" 0 "" -- sh -c '[ "$(od -An -tx1 -j16 -N8 "$1" | tr -d " \n")" = 0000030000000200 ]' _ "$T/r5.png"  # IHDR 768 x 512
 check "forced size" 0 "768x512 RGB \(coded at 3/4 size\)" -- sh -c '"$1" encode "$2" "$3" --model "$4" --size 3/4 && "$1" info "$3"' _ "$DLIC" "$IMG" "$T/r6.dlic" "$T/m.safetensors"
+check "enlarged size" 0 "768x512 RGB \(coded at 5/4 size\)" -- sh -c '"$1" encode "$2" "$3" --model "$4" --quality 90 && "$1" info "$3"' _ "$DLIC" "$IMG" "$T/r7.dlic" "$T/m.safetensors"
+check "enlarged decode" 0 "" -- sh -c '"$1" decode "$2" "$3" --model "$4" && [ "$(od -An -tx1 -j16 -N8 "$3" | tr -d " \n")" = 0000030000000200 ]' _ "$DLIC" "$T/r7.dlic" "$T/r7.png" "$T/m.safetensors"
 check "bad size" 2 "size needs auto" -- "$DLIC" encode "$IMG" "$T/x.dlic" --size 2/3
 check "quiet by default" 0 "^$" -- "$DLIC" encode "$IMG" "$T/r4.dlic" --model "$T/m.safetensors" --refine 2
 check "encode-only flags" 2 "options of encode" -- "$DLIC" decode "$T/r4.dlic" "$T/x.png" -v

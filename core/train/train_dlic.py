@@ -125,6 +125,9 @@ def main():
                          "--init from a learned model, b(t) is moved so that k stays the same at the mean h)")
     ap.add_argument("--resume", default="auto", help="'auto' (DIR/last.pt if present), 'no', or a path")
     ap.add_argument("--init", default="", help="load model weights only (fine-tuning)")
+    ap.add_argument("--init-opt", action="store_true",
+                    help="with a --init checkpoint (.pt) of the same model: also take its Adam moments, so a "
+                         "new schedule starts without a fresh optimiser's uniform first steps")
     ap.add_argument("--print-every", type=int, default=20)
     ap.add_argument("--ckpt-min", type=float, default=5.0)
     ap.add_argument("--val-min", type=float, default=10.0, help="validate every N minutes (0: every checkpoint)")
@@ -210,6 +213,11 @@ def main():
                 sd[k] = lerp(v, torch.tensor(pos, dtype=torch.float32)).clone()
         model.load_state_dict(sd)
         log(f"initialised weights from {args.init} (lambdas {src_lam} -> {lambdas})")
+        if args.init_opt:
+            assert "opt" in d, f"--init-opt: {args.init} holds no optimiser state"
+            opt = make_opt(model, args)
+            opt.load_state_dict(d["opt"])    # moments only: the LR is set from the new schedule every step
+            log(f"Adam moments taken from {args.init}")
         if args.imp_scale == "fixed" and not torch.allclose(model.rate_imp_scale, torch.ones(R)):
             # a -> 1 with the same k at the mean importance logit: b' = b + (a - 1) mean(h)
             with torch.no_grad():

@@ -283,11 +283,15 @@ lanczos3 (gdouble x)
   return sin (G_PI * x) / (G_PI * x) * sin (G_PI * x / 3) / (G_PI * x / 3);
 }
 
+/* the decoder's resampler in doubles, straight from its definition: a 2-D
+ * Lanczos-3 (stretched by the scale when it shrinks) at the output's
+ * position in the coded picture */
 static void
-upscale_ref (const guint8 * src, gint sw, gint sh, guint scale, guint8 * dst,
+resample_ref (const guint8 * src, gint sw, gint sh, guint scale, guint8 * dst,
     gint w, gint h)
 {
   const gdouble r = (gdouble) dlic_scales[scale].num / dlic_scales[scale].den;
+  const gdouble k = MAX (r, 1.0);       /* kernel stretch when shrinking */
   gint x, y, c, i, j;
 
   for (y = 0; y < h; y++)
@@ -295,9 +299,9 @@ upscale_ref (const guint8 * src, gint sw, gint sh, guint scale, guint8 * dst,
       for (c = 0; c < 3; c++) {
         gdouble sy = (y + 0.5) * r - 0.5, sx = (x + 0.5) * r - 0.5;
         gdouble acc = 0, ws = 0;
-        for (j = (gint) floor (sy) - 2; j <= (gint) floor (sy) + 3; j++)
-          for (i = (gint) floor (sx) - 2; i <= (gint) floor (sx) + 3; i++) {
-            gdouble wt = lanczos3 (sy - j) * lanczos3 (sx - i);
+        for (j = (gint) floor (sy) - 4; j <= (gint) floor (sy) + 4; j++)
+          for (i = (gint) floor (sx) - 4; i <= (gint) floor (sx) + 4; i++) {
+            gdouble wt = lanczos3 ((sy - j) / k) * lanczos3 ((sx - i) / k);
             acc += wt * src[(CLAMP (j, 0, sh - 1) * sw + CLAMP (i, 0,
                         sw - 1)) * 3 + c];
             ws += wt;
@@ -321,12 +325,29 @@ test_resample (void)
     for (i6 = 0; i6 < 6; i6++)
       wsum += w[i6] = lanczos3 (p / 16.0 + 2 - i6);
     for (i6 = 0; i6 < 6; i6++) {
-      g_assert_cmpfloat (fabs (dlic_upscale_taps[p][i6] - 1024 * w[i6] / wsum),
+      g_assert_cmpfloat (fabs (dlic_resample_taps_up[p][i6] - 1024 * w[i6] / wsum),
           <=, 2.0);
-      sum += dlic_upscale_taps[p][i6];
+      sum += dlic_resample_taps_up[p][i6];
     }
     g_assert_cmpint (sum, ==, 1024);
   }
+  /* and those of the enlarged scales, stretched by num/den */
+  for (scale = 4; scale < DLIC_N_SCALES; scale++)
+    for (p = 0; p < 16; p++) {
+      const gdouble k = (gdouble) dlic_scales[scale].num /
+          dlic_scales[scale].den;
+      gdouble wsum = 0, w[9];
+      gint sum = 0;
+      g_assert_true (dlic_scale_enlarges (scale));
+      for (i6 = 0; i6 < 9; i6++)
+        wsum += w[i6] = lanczos3 ((p / 16.0 + 4 - i6) / k);
+      for (i6 = 0; i6 < 9; i6++) {
+        g_assert_cmpfloat (fabs (dlic_resample_taps_down[scale - 4][p][i6] -
+                1024 * w[i6] / wsum), <=, 2.0);
+        sum += dlic_resample_taps_down[scale - 4][p][i6];
+      }
+      g_assert_cmpint (sum, ==, 1024);
+    }
 
   for (scale = 1; scale < DLIC_N_SCALES; scale++)
     for (k = 0; k < G_N_ELEMENTS (sizes); k++) {
@@ -341,8 +362,8 @@ test_resample (void)
 
       for (i = 0; i < sw * sh * 3; i++)
         src[i] = (guint8) g_rand_int_range (r, 0, 256);
-      dlic_upscale_rgb (src, sw * 3, sw, sh, scale, up, w * 3, w, h);
-      upscale_ref (src, sw, sh, scale, ref, w, h);
+      dlic_resample_rgb (src, sw * 3, sw, sh, scale, up, w * 3, w, h);
+      resample_ref (src, sw, sh, scale, ref, w, h);
       for (i = 0; i < w * h * 3; i++)
         d = MAX (d, abs (up[i] - ref[i]));
       g_assert_cmpint (d, <=, 1);
@@ -358,14 +379,14 @@ test_resample (void)
           a[i] = src[i * 3];
         for (i = 0; i < w * h; i++)
           b[i] = g_rand_double_range (r, -1, 1);
-        dlic_upscale_plane_f (a, sw, sw, sh, scale, ua, w, h, tmp);
+        dlic_resample_plane_f (a, sw, sw, sh, scale, ua, w, h, tmp);
         for (i = 0; i < w * h; i++) {
           if (up[i * 3] > 0 && up[i * 3] < 255)
             dmax = MAX (dmax, fabs (ua[i] - up[i * 3]));
           lhs += (gdouble) ua[i] * b[i];
         }
         g_assert_cmpfloat (dmax, <=, 0.5 + 1e-3);
-        dlic_upscale_plane_f_adjoint (b, w, h, scale, utb, sw, sw, sh, tmp);
+        dlic_resample_plane_f_adjoint (b, w, h, scale, utb, sw, sw, sh, tmp);
         for (i = 0; i < sw * sh; i++)
           rhs += (gdouble) a[i] * utb[i];
         g_assert_cmpfloat (fabs (lhs - rhs), <=, 1e-4 * (fabs (lhs) + 1));
@@ -377,18 +398,19 @@ test_resample (void)
       }
 
       memset (src, 77, sw * sh * 3);
-      dlic_upscale_rgb (src, sw * 3, sw, sh, scale, up, w * 3, w, h);
+      dlic_resample_rgb (src, sw * 3, sw, sh, scale, up, w * 3, w, h);
       for (i = 0; i < w * h * 3; i++)
         g_assert_cmpint (up[i], ==, 77);
 
-      /* a smooth picture survives down- and up-sampling closely */
-      dlic_downscale_rgb (big, w * 3, w, h, scale, small, sw * 3);
-      dlic_upscale_rgb (small, sw * 3, sw, sh, scale, up, w * 3, w, h);
+      /* a smooth picture survives the encoder's and the decoder's
+       * resampling closely */
+      dlic_encoder_resample_rgb (big, w * 3, w, h, scale, small, sw * 3);
+      dlic_resample_rgb (small, sw * 3, sw, sh, scale, up, w * 3, w, h);
       for (i = 0; i < w * h * 3; i++)
         se += (up[i] - big[i]) * (gdouble) (up[i] - big[i]);
       if (w >= 32) {
         gdouble psnr = 10 * log10 (255.0 * 255 * w * h * 3 / MAX (se, 1e-9));
-        g_test_message ("scale %u/%u %dx%d down+up: %.2f dB",
+        g_test_message ("scale %u/%u %dx%d there and back: %.2f dB",
             dlic_scales[scale].num, dlic_scales[scale].den, w, h, psnr);
         g_assert_cmpfloat (psnr, >, 30);
       }
@@ -433,7 +455,7 @@ half_packet (guint scale)
   g_assert_true (symbols_equal (&s, &s2));
   g_assert_true (dlic_codec_synthesise (c, NULL, FALSE, &s, 1.5, small,
           3 * cw, cw, ch, &err));
-  dlic_upscale_rgb (small, 3 * cw, cw, ch, scale, want, 3 * w, w, h);
+  dlic_resample_rgb (small, 3 * cw, cw, ch, scale, want, 3 * w, w, h);
   for (th = 0; th < 3; th++) {
     DlicPool *pool = th < 2 ? dlic_pool_new (th + 1) : NULL;
     out[th] = g_malloc (w * h * 3);
@@ -455,7 +477,7 @@ half_packet (guint scale)
     g_test_assert_expected_messages ();
     /* a reserved scale, or a true size no decoder takes */
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*N_SCALES*");
-    g_assert_null (dlic_codec_pack_flags (c, &s, w, h, 1.5, 5));
+    g_assert_null (dlic_codec_pack_flags (c, &s, w, h, 1.5, 7));
     g_test_assert_expected_messages ();
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*MAX_DIM*");
     g_assert_null (dlic_codec_pack_flags (c, &s, 20000, h, 1.5, scale));
@@ -482,11 +504,13 @@ test_half_packet (void)
 }
 
 /* The encoder's decisions: the quality ladder runs from the half size at
- * t = 0 to the full size at t = R-1 through the reduced sizes, and every
- * packet carries the scale the ladder names; a target inside the half
- * size's range uses it and lands within 5%, a target above the full size's
- * lowest point uses the full size; reduced packets decode at the true
- * size. */
+ * t = 0 to 11/8 at t = R-1 through the reduced sizes, the full size and
+ * the enlarged sizes, and every packet carries the scale the ladder names;
+ * a target inside the half size's range uses it and lands within 5%, one
+ * inside the full size's part of the ladder uses the full size, one above
+ * it an enlarged size; packets at every size decode at the true size; where
+ * an enlarged coded size would pass the codec's limits the full size is
+ * used. */
 static void
 test_encoder_modes (void)
 {
@@ -499,7 +523,8 @@ test_encoder_modes (void)
   GBytes *pkt;
   DlicHeader hd;
   guint scale, last_scale = 1, seen = 0;
-  gdouble t, bpp, bpp_q0 = 0, bpp_q29 = 0, bpp_full_lo = 0, target;
+  gdouble t, bpp, bpp_q0 = 0, bpp_q29 = 0, bpp_full_lo = 0, bpp_full_hi = 0;
+  gdouble bpp_q95 = 0, target;
   const gsize px = (gsize) w * h;
   gint q;
 
@@ -507,8 +532,12 @@ test_encoder_modes (void)
   g_assert_cmpuint (scale, ==, 1);
   g_assert_cmpfloat (t, ==, 0);
   dlic_encoder_quality_rate (c, 100, DLIC_ENCODE_SIZE_AUTO, &scale, &t);
-  g_assert_cmpuint (scale, ==, 0);
+  g_assert_cmpuint (scale, ==, 6);
   g_assert_cmpfloat (t, ==, TR - 1);
+  dlic_encoder_quality_rate (c, 75, DLIC_ENCODE_SIZE_AUTO, &scale, &t);
+  g_assert_cmpuint (scale, ==, 0);
+  dlic_encoder_quality_rate (c, 50, DLIC_ENCODE_SIZE_5_4, &scale, &t);
+  g_assert_cmpuint (scale, ==, 5);
   dlic_encoder_quality_rate (c, 50, DLIC_ENCODE_SIZE_FULL, &scale, &t);
   g_assert_cmpuint (scale, ==, 0);
   g_assert_cmpfloat (fabs (t - (TR - 1) / 2.0), <, 1e-9);
@@ -522,15 +551,15 @@ test_encoder_modes (void)
     g_assert_cmpfloat (t, <=, TR - 1);
     seen |= 1u << scale;
     if (scale != last_scale) {
-      /* scales only grow along the ladder: 1/2, 5/8, 3/4, 1 */
+      /* scales only grow along the ladder: 1/2, 5/8, 3/4, 1, 9/8, 5/4,
+       * 11/8 */
       gdouble a = (gdouble) dlic_scales[last_scale].num /
           dlic_scales[last_scale].den;
-      gdouble b = scale ? (gdouble) dlic_scales[scale].num /
-          dlic_scales[scale].den : 1.0;
+      gdouble b = (gdouble) dlic_scales[scale].num / dlic_scales[scale].den;
       g_assert_cmpfloat (b, >, a);
       last_scale = scale;
     }
-    if (q % 10 == 0 || q == 29 || q == 99) {
+    if (q % 10 == 0 || q == 29 || q == 79 || q == 95 || q == 99) {
       p.quality = q;
       pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL,
           &res, &err);
@@ -549,14 +578,20 @@ test_encoder_modes (void)
         bpp_q29 = bpp;
       if (scale == 0 && bpp_full_lo == 0)
         bpp_full_lo = bpp;
+      if (q == 79)
+        bpp_full_hi = bpp;
+      if (q == 95)
+        bpp_q95 = bpp;
       g_bytes_unref (pkt);
     }
   }
-  g_assert_cmpuint (seen, ==, 0xf);     /* all four scales are used */
-  g_test_message ("bpp: half %.4f .. %.4f, full from %.4f", bpp_q0, bpp_q29,
-      bpp_full_lo);
+  g_assert_cmpuint (seen, ==, 0x7f);    /* all seven scales are used */
+  g_test_message ("bpp: half %.4f .. %.4f, full %.4f .. %.4f, 11/8 %.4f",
+      bpp_q0, bpp_q29, bpp_full_lo, bpp_full_hi, bpp_q95);
   g_assert_cmpfloat (bpp_q0, <, bpp_q29);
   g_assert_cmpfloat (bpp_q29, <, bpp_full_lo);
+  g_assert_cmpfloat (bpp_full_lo, <, bpp_full_hi);
+  g_assert_cmpfloat (bpp_full_hi, <, bpp_q95);
 
   /* a target inside the half size's range */
   target = (bpp_q0 + bpp_q29) / 2;
@@ -569,12 +604,46 @@ test_encoder_modes (void)
   g_assert_cmpuint (res.scale, ==, 1);
   g_assert_cmpfloat (fabs (bpp - target), <=, 0.05 * target);
   g_bytes_unref (pkt);
-  /* one above the lowest full-size point: full size */
-  p.target_bpp = bpp_full_lo * 1.2;
+  /* one inside the full size's part of the ladder: full size */
+  p.target_bpp = (bpp_full_lo + bpp_full_hi) / 2;
   pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
       &err);
   g_assert_cmpuint (res.scale, ==, 0);
   g_bytes_unref (pkt);
+  /* one at quality 95's rate: an enlarged size, within 5% */
+  p.target_bpp = bpp_q95;
+  pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
+      &err);
+  g_assert_no_error (err);
+  bpp = g_bytes_get_size (pkt) * 8.0 / px;
+  g_test_message ("target %.4f: %.4f bpp, scale %u, t %.3f", p.target_bpp,
+      bpp, res.scale, res.t);
+  g_assert_true (dlic_scale_enlarges (res.scale));
+  g_assert_cmpfloat (fabs (bpp - p.target_bpp), <=, 0.05 * p.target_bpp);
+  g_assert_true (dlic_codec_decode (c, NULL, g_bytes_get_data (pkt, NULL),
+          g_bytes_get_size (pkt), out, stride, &hd, &err));
+  g_assert_cmpuint (hd.width, ==, w);
+  g_bytes_unref (pkt);
+  /* a 16384 x 1 picture cannot be coded enlarged (no side above 16384):
+   * quality 100 and any target fall back to the full size */
+  {
+    guint8 *row = picture (DLIC_MAX_DIM, 1, 3 * DLIC_MAX_DIM);
+    DlicEncodeParams q = { 0 };
+    q.quality = 100;
+    pkt = dlic_encoder_encode (c, NULL, row, 3 * DLIC_MAX_DIM, DLIC_MAX_DIM,
+        1, &q, NULL, NULL, &res, &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (res.scale, ==, 0);
+    g_assert_cmpfloat (res.t, ==, TR - 1);
+    g_bytes_unref (pkt);
+    q.target_bpp = 50;
+    pkt = dlic_encoder_encode (c, NULL, row, 3 * DLIC_MAX_DIM, DLIC_MAX_DIM,
+        1, &q, NULL, NULL, &res, &err);
+    g_assert_no_error (err);
+    g_assert_cmpuint (res.scale, ==, 0);
+    g_bytes_unref (pkt);
+    g_free (row);
+  }
   /* a true size that no decoder takes is refused, at any coded size */
   {
     guint8 px1[3] = { 1, 2, 3 };

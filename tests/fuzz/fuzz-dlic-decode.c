@@ -3,10 +3,10 @@
  * Every input is unpacked (header, checksum, model identity, symbols) and,
  * when that succeeds on a small picture, synthesised.  Two kinds of inputs
  * reach the payload parser: raw inputs, which must pass the CRC, and inputs
- * whose first byte is 0xD1 (0xD2): the rest becomes the payload of a packet
- * with a valid header and checksum (of a half-resolution packet, whose
- * picture goes through the up-sampler), so the symbol parser is fuzzed
- * directly.
+ * whose first byte is 0xD1 (0xD2, 0xD3): the rest becomes the payload of a
+ * packet with a valid header and checksum (of a packet coded at half size,
+ * whose picture goes through the up-sampler; at 11/8, through the
+ * down-sampler), so the symbol parser is fuzzed directly.
  *
  *   FUZZ_WRITE_SEED=seed.dlic ./fuzz-dlic-decode   writes a valid packet
  */
@@ -64,11 +64,13 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   if (codec == NULL)
     init ();
-  if (size > 0 && (data[0] == 0xD1 || data[0] == 0xD2)) {
+  if (size > 0 && (data[0] == 0xD1 || data[0] == 0xD2 || data[0] == 0xD3)) {
     DlicHeader h = valid;
     GBytes *pkt;
     if (data[0] == 0xD2)
       h.flags = DLIC_FLAG_HALF;
+    if (data[0] == 0xD3)
+      h.flags = 6;              /* 11/8: the decoder down-samples */
     pkt = dlic_packet_build (&h, data + 1, size - 1);
     gsize n;
     const guint8 *d = g_bytes_get_data (pkt, &n);

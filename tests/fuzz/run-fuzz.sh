@@ -25,6 +25,8 @@ printf '\xd1' > "$OUT/corpus/payload-seed"
 tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed"
 printf '\xd2' > "$OUT/corpus/payload-seed-half"
 tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed-half"
+printf '\xd3' > "$OUT/corpus/payload-seed-enlarged"
+tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed-enlarged"
 cd "$OUT" || exit 1
 ./fuzz-dlic-decode -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 corpus > fuzz.log 2>&1
