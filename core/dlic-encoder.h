@@ -56,7 +56,7 @@ typedef struct
 /* quality 0..100 -> coded-size scale and rate knob, along the ladder
  * (core/dlic-encoder.c, docs/dlic.md): qualities below 35 code half-size
  * pictures, up to 53 five-eighths, up to 70 three-quarters, up to 81 the
- * full size, up to 86 nine-eighths, up to 91 five-quarters, then 11/8 up
+ * full size, up to 87 nine-eighths, up to 92 five-quarters, then 11/8 up
  * to the model's highest point at 100.  With a forced size, t =
  * (R-1) q / 100 at that size. */
 void dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,

@@ -443,7 +443,7 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    * the frame is coded at a reduced size and up-sampled by the decoder
    * (half size below 35, 5/8 below 53, 3/4 below 70); from 70 to 81 at
    * full size; above 81 at an enlarged size that the decoder down-samples
-   * (9/8 up to 86, 5/4 up to 91, 11/8 up to the model's highest point at
+   * (9/8 up to 87, 5/4 up to 92, 11/8 up to the model's highest point at
    * 100; see docs/dlic.md).  Ignored when #GstDlicEnc:target-bpp is set.
    */
   g_object_class_install_property (gobject_class, PROP_QUALITY,

@@ -112,8 +112,8 @@ GRID = {
     # target bpp for opj_compress -r (ratio = 24 / bpp)
     "jpeg2000": [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0, 1.25, 1.5, 2.0],
     "avif": [60, 56, 52, 48, 44, 40, 36, 32, 28, 24, 20, 16],
-    "dlic": [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100],
-    "dlicr": [0, 20, 40, 60, 80, 100],
+    "dlic": [0, 10, 20, 30, 40, 50, 60, 70, 80, 85, 90, 95, 100],
+    "dlicr": [0, 20, 40, 60, 80, 90, 100],
 }
 QUICK_GRID = {
     "jpeg": [5, 10, 15, 25, 40, 60, 75, 85, 90],
@@ -286,13 +286,16 @@ def monotone(pts):
     return np.array(r), np.array(p)
 
 
-def bd_rate(ref_pts, test_pts):
-    """Bjoentegaard delta rate (%) of test vs ref; (value, lo dB, hi dB, note)."""
+def bd_rate(ref_pts, test_pts, max_psnr=None):
+    """Bjoentegaard delta rate (%) of test vs ref; (value, lo dB, hi dB, note). With max_psnr,
+    over the common PSNR range cut at that PSNR."""
     r1, p1 = monotone(ref_pts)
     r2, p2 = monotone(test_pts)
     if len(p1) < 2 or len(p2) < 2:
         return float("nan"), None, None, "fewer than 2 monotone points"
     lo, hi = max(p1.min(), p2.min()), min(p1.max(), p2.max())
+    if max_psnr is not None:
+        hi = min(hi, max_psnr)
     if hi <= lo:
         return float("nan"), None, None, "PSNR ranges do not overlap"
     f1 = PchipInterpolator(p1, np.log(r1))
@@ -526,6 +529,12 @@ def write_report(path, plot_path, ctx, images, codecs, grids, per_image, curves,
                 LABELS[c], fmt(v, 1, True, "%"),
                 "%+.1f%%" % REFERENCE[c][1] if c in REFERENCE else "-",
                 "%.2f–%.2f" % (lo, hi) if lo is not None else "-", note))
+        if a.bd_max_psnr and "dlic" in codecs:
+            for c in [c for c in codecs if c.startswith("dlic")]:
+                v, lo, hi, note = bd_rate(curves["jpeg"], curves[c], a.bd_max_psnr)
+                L.append("| %s, PSNR ≤ %.2f dB only (--bd-max-psnr) | %s | - | %s | %s |" % (
+                    LABELS[c], a.bd_max_psnr, fmt(v, 1, True, "%"),
+                    "%.2f–%.2f" % (lo, hi) if lo is not None else "-", note))
         for name, _, b in REFERENCE_OTHER:
             L.append("| *ref only:* %s | | %+.1f%% | | |" % (name, b))
         L.append("")
@@ -671,6 +680,9 @@ def main():
                     help="opj_compress without -I (5/3 wavelet, OpenJPEG's lossless-capable "
                          "default; not the reference setting)")
     ap.add_argument("--images", type=int, default=0, help="use only the first N images")
+    ap.add_argument("--bd-max-psnr", type=float, default=0, metavar="DB",
+                    help="also report dlic's BD-rate vs JPEG over the common PSNR range cut at DB "
+                         "(to compare with an older, narrower curve)")
     args = ap.parse_args()
 
     codecs = [c.strip() for c in args.codecs.split(",") if c.strip()]
