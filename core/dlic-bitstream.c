@@ -142,9 +142,8 @@ dlic_header_parse (const guint8 * buf, gsize size, gboolean check_payload,
 
   if (h->flags & ~DLIC_FLAGS_KNOWN)
     FAIL (DLIC_ERROR_UNSUPPORTED, "unknown dlic flags 0x%04x", h->flags);
-  if (dlic_header_scale (h) >= DLIC_N_SCALES)
-    FAIL (DLIC_ERROR_UNSUPPORTED, "unknown coded-size scale %u",
-        dlic_header_scale (h));
+  /* all eight coded-size scales are defined (dlic-resample.h) */
+  G_STATIC_ASSERT (DLIC_N_SCALES == DLIC_FLAGS_SCALE + 1);
   if (h->width == 0 || h->height == 0 || h->width > DLIC_MAX_DIM ||
       h->height > DLIC_MAX_DIM)
     FAIL (DLIC_ERROR_CORRUPT, "bad picture size %ux%u (1..%d)", h->width,

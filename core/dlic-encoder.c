@@ -12,8 +12,8 @@
  * segment starts at about the rate where the one below ends, and the
  * quality shares follow the log-rate span of each segment.  On those
  * pictures: 1/2 from 0.107 bpp (t = 0) to about 0.24, 5/8 to about 0.36,
- * 3/4 to about 0.56, the full size (from t = 1.3) to about 0.88, 9/8 to
- * 1.14, 5/4 to 1.37 and 11/8 to its top (1.89 bpp).  (Ending 9/8 and 5/4
+ * 3/4 to about 0.45, 7/8 to 0.64, the full size (from t = 2) to about
+ * 0.88, 9/8 to 1.14, 5/4 to 1.37 and 11/8 to its top (1.89 bpp).  (Ending 9/8 and 5/4
  * at t = 3.5 instead of 4, and starting the next size lower, was measured
  * and is worse: 31.10 dB at 1.070 bpp where this ladder gives 31.22 dB at
  * 1.060.) */
@@ -27,15 +27,16 @@ typedef struct
 static const Segment ladder[] = {
   {1, 0.0, 0.58, 35},           /* 1/2 */
   {3, 0.25, 0.58, 53},          /* 5/8 */
-  {2, 0.33, 0.72, 70},          /* 3/4 */
-  {0, 0.22, 0.58, 81},          /* full size */
+  {2, 0.33, 0.45, 60},          /* 3/4 */
+  {7, 0.233, 0.5, 71},          /* 7/8 */
+  {0, 0.33, 0.58, 81},          /* full size */
   {4, 0.39, 0.67, 87},          /* 9/8 */
   {5, 0.43, 0.67, 92},          /* 5/4 */
   {6, 0.45, 1.0, 100},          /* 11/8 */
 };
 
 #define N_SEGMENTS G_N_ELEMENTS (ladder)
-#define FULL_SEGMENT 3          /* ladder[FULL_SEGMENT].scale == 0 */
+#define FULL_SEGMENT 4          /* ladder[FULL_SEGMENT].scale == 0 */
 
 static void
 segment_rate (const DlicCodec * c, guint seg, gdouble quality, gdouble * t)
@@ -51,7 +52,7 @@ segment_rate (const DlicCodec * c, guint seg, gdouble quality, gdouble * t)
 guint
 dlic_encode_size_scale (DlicEncodeSize size)
 {
-  static const guint idx[] = { 0, 0, 2, 3, 1, 4, 5, 6 };
+  static const guint idx[] = { 0, 0, 2, 3, 1, 4, 5, 6, 7 };
   return idx[CLAMP ((gint) size, 0, (gint) G_N_ELEMENTS (idx) - 1)];
 }
 

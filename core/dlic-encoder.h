@@ -1,5 +1,5 @@
 /* gst-dlic: the dlic encoder's decisions for one picture: at which size
- * to code it (1/2, 5/8, 3/4, full, 9/8, 5/4 or 11/8: the header's
+ * to code it (1/2, 5/8, 3/4, 7/8, full, 9/8, 5/4 or 11/8: the header's
  * coded-size scale), at which rate knob, with how much refinement.
  *
  * The rate knob t in [0, R-1] picks among the model's R trained rate
@@ -33,6 +33,7 @@ typedef enum
   DLIC_ENCODE_SIZE_9_8,
   DLIC_ENCODE_SIZE_5_4,
   DLIC_ENCODE_SIZE_11_8,
+  DLIC_ENCODE_SIZE_7_8,
 } DlicEncodeSize;
 
 /* the coded-size scale index (dlic-resample.h) of a forced size */
@@ -55,7 +56,8 @@ typedef struct
 
 /* quality 0..100 -> coded-size scale and rate knob, along the ladder
  * (core/dlic-encoder.c, docs/dlic.md): qualities below 35 code half-size
- * pictures, up to 53 five-eighths, up to 70 three-quarters, up to 81 the
+ * pictures, up to 53 five-eighths, up to 60 three-quarters, up to 71
+ * seven-eighths, up to 81 the
  * full size, up to 87 nine-eighths, up to 92 five-quarters, then 11/8 up
  * to the model's highest point at 100.  With a forced size, t =
  * (R-1) q / 100 at that size. */

@@ -6,7 +6,7 @@
 #include "dlic-resample.h"
 
 const DlicScale dlic_scales[DLIC_N_SCALES] = {
-  {1, 1}, {1, 2}, {3, 4}, {5, 8}, {9, 8}, {5, 4}, {11, 8}
+  {1, 1}, {1, 2}, {3, 4}, {5, 8}, {9, 8}, {5, 4}, {11, 8}, {7, 8}
 };
 
 /* Lanczos-3 weights at the 16 phases f = p/16 for the inputs at distances
@@ -228,7 +228,7 @@ resample_pos (gint x, guint scale, gint * i0, gint * n)
   if (dlic_scale_enlarges (scale)) {
     *i0 = f - 4;
     *n = 9;
-    return dlic_resample_taps_down[scale - 4][U - 16 * f];
+    return dlic_resample_taps_down[scale - 4][U - 16 * f];      /* 4..6 */
   }
   *i0 = f - 2;
   *n = 6;

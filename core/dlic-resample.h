@@ -1,6 +1,6 @@
 /* gst-dlic: resampling for the dlic codec's coded-size scales.
  *
- * At low rates the encoder codes a smaller picture (scale 1/2, 5/8 or 3/4,
+ * At low rates the encoder codes a smaller picture (scale 1/2, 5/8, 3/4 or 7/8,
  * named in the packet header, docs/bitstream.md) and the decoder up-samples
  * it; at the highest rates it codes a larger one (9/8, 5/4 or 11/8) and the
  * decoder down-samples it.  The decoder's resampler is part of the format:
@@ -16,8 +16,8 @@ G_BEGIN_DECLS
 
 /* Coded-size scales, by their index in the header flags (bits 0-2):
  * 0 = 1 (full size), 1 = 1/2, 2 = 3/4, 3 = 5/8, 4 = 9/8, 5 = 5/4,
- * 6 = 11/8; 7 is reserved. */
-#define DLIC_N_SCALES 7
+ * 6 = 11/8, 7 = 7/8. */
+#define DLIC_N_SCALES 8
 typedef struct
 {
   gint num, den;                /* coded / true; den divides 8 */
@@ -54,7 +54,7 @@ gboolean dlic_encoder_resample_rgb (const guint8 * src, gint src_stride,
  * width x height.  Output x sits at input u = (x + 1/2) num/den - 1/2, an
  * exact multiple of 1/16: U = 16 u = (8/den) ((2x + 1) num - den);
  * i0 = floor (U / 16) and phase U - 16 i0 pick the inputs and the taps
- * (/1024): for the reduced scales six inputs i0-2 .. i0+3 and
+ * (/1024): for the reduced scales (1/2, 3/4, 5/8, 7/8) six inputs i0-2 .. i0+3 and
  * dlic_resample_taps_up[phase] (Lanczos-3); for the enlarged scales nine
  * inputs i0-4 .. i0+4 and dlic_resample_taps_down[scale - 4][phase]
  * (Lanczos-3 stretched by num/den, against aliasing).  Inputs are clamped

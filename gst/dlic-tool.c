@@ -42,7 +42,7 @@ usage (FILE * f)
       "  --refine N       N encoder-side refinement steps (slower, better; default 0;\n"
       "                   10 gets most of the gain)\n"
       "  --size S         coded size: auto (default: the ladder), full,\n"
-      "                   3/4, 5/8, 1/2, 9/8, 5/4 or 11/8 (decoding always gives\n"
+      "                   7/8, 3/4, 5/8, 1/2, 9/8, 5/4 or 11/8 (decoding always gives\n"
       "                   the true size)\n"
       "  --model FILE     codec weights (safetensors) instead of the built-in model\n"
       "  --threads N      worker threads (default: one per core)\n"
@@ -182,7 +182,7 @@ size_note (const DlicHeader * h)
 {
   static const gchar *notes[DLIC_N_SCALES] = { "", " (coded at half size)",
     " (coded at 3/4 size)", " (coded at 5/8 size)", " (coded at 9/8 size)",
-    " (coded at 5/4 size)", " (coded at 11/8 size)"
+    " (coded at 5/4 size)", " (coded at 11/8 size)", " (coded at 7/8 size)"
   };
   return notes[dlic_header_scale (h)];
 }
@@ -402,12 +402,12 @@ main (int argc, char **argv)
     static const gchar *names[][2] = { {"auto", "auto"}, {"full", "full"},
     {"3/4", "three-quarters"}, {"5/8", "five-eighths"}, {"1/2", "half"},
     {"9/8", "nine-eighths"}, {"5/4", "five-quarters"},
-    {"11/8", "eleven-eighths"}
+    {"11/8", "eleven-eighths"}, {"7/8", "seven-eighths"}
     };
     guint k;
     for (k = 0; k < G_N_ELEMENTS (names) && strcmp (size, names[k][0]); k++);
     if (k == G_N_ELEMENTS (names)) {
-      fprintf (stderr, "dlic: --size needs auto, full, 3/4, 5/8, 1/2, "
+      fprintf (stderr, "dlic: --size needs auto, full, 7/8, 3/4, 5/8, 1/2, "
           "9/8, 5/4 or 11/8\n");
       return EXIT_USAGE;
     }

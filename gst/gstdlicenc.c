@@ -19,8 +19,8 @@
  * The rate is set by #GstDlicEnc:quality (0 to 100) or, when
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
  * lands within a few percent of that many bits per pixel.  At low rates
- * (quality below 70, or a small target) frames are coded at a reduced size
- * (1/2, 5/8 or 3/4) and the decoder up-samples them; at the highest rates
+ * (quality below 71, or a small target) frames are coded at a reduced size
+ * (1/2, 5/8, 3/4 or 7/8) and the decoder up-samples them; at the highest rates
  * (quality above 81) at an enlarged size (9/8, 5/4 or 11/8) that the
  * decoder down-samples: at those rates either gives better pictures for
  * the bits than coding the frame at its own size.  Enlarged frames take
@@ -115,6 +115,7 @@ gst_dlic_enc_size_get_type (void)
     {DLIC_ENCODE_SIZE_9_8, "Nine eighths of the size", "nine-eighths"},
     {DLIC_ENCODE_SIZE_5_4, "Five quarters of the size", "five-quarters"},
     {DLIC_ENCODE_SIZE_11_8, "Eleven eighths of the size", "eleven-eighths"},
+    {DLIC_ENCODE_SIZE_7_8, "Seven eighths of the size", "seven-eighths"},
     {0, NULL, NULL}
   };
 
@@ -439,10 +440,10 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
   /**
    * GstDlicEnc:quality:
    *
-   * Rate point from 0 (smallest files) to 100 (best quality).  Below 70
+   * Rate point from 0 (smallest files) to 100 (best quality).  Below 71
    * the frame is coded at a reduced size and up-sampled by the decoder
-   * (half size below 35, 5/8 below 53, 3/4 below 70); from 70 to 81 at
-   * full size; above 81 at an enlarged size that the decoder down-samples
+   * (half size below 35, 5/8 below 53, 3/4 below 60, 7/8 below 71); from
+   * 71 to 81 at full size; above 81 at an enlarged size that the decoder down-samples
    * (9/8 up to 87, 5/4 up to 92, 11/8 up to the model's highest point at
    * 100; see docs/dlic.md).  Ignored when #GstDlicEnc:target-bpp is set.
    */
@@ -508,7 +509,7 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    * ladder: reduced sizes at low rates and enlarged sizes at the highest,
    * where they give better pictures for the bits (see
    * #GstDlicEnc:quality).  A fixed size (`full`, `three-quarters`,
-   * `five-eighths`, `half`, `nine-eighths`, `five-quarters`,
+   * `five-eighths`, `half`, `seven-eighths`, `nine-eighths`, `five-quarters`,
    * `eleven-eighths`) maps #GstDlicEnc:quality
    * linearly onto the whole rate knob at that size, and
    * #GstDlicEnc:target-bpp searches only that size.  The decoder always

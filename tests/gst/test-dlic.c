@@ -158,9 +158,9 @@ file_flags (const gchar * path, guint * n_packets)
 
 /* Low qualities code frames at reduced sizes and the highest at enlarged
  * ones (the scale in every packet's flags: 1 = half at quality 20, 3 = 5/8
- * at 45, 2 = 3/4 at 60, 0 = full at 75, 4 = 9/8 at 84, 5 = 5/4 at 90, 6 =
- * 11/8 at 98; `size` forces one); they decode at their true, odd size, and
- * the files grow along the ladder. */
+ * at 45, 2 = 3/4 at 57, 7 = 7/8 at 65, 0 = full at 75, 4 = 9/8 at 84, 5 =
+ * 5/4 at 90, 6 = 11/8 at 98; `size` forces one); they decode at their
+ * true, odd size, and the files grow along the ladder. */
 GST_START_TEST (test_half_resolution)
 {
   static const struct
@@ -168,11 +168,11 @@ GST_START_TEST (test_half_resolution)
     const gchar *props;
     guint flags;
   } cases[] = {
-    {"quality=20", 1}, {"quality=45", 3}, {"quality=60", 2}, {"quality=75", 0},
-    {"quality=84", 4}, {"quality=90", 5}, {"quality=98", 6},
+    {"quality=20", 1}, {"quality=45", 3}, {"quality=57", 2}, {"quality=65", 7},
+    {"quality=75", 0}, {"quality=84", 4}, {"quality=90", 5}, {"quality=98", 6},
     {"quality=20 size=full", 0}, {"quality=90 size=half", 1},
     {"quality=90 size=three-quarters", 2}, {"quality=90 size=five-eighths", 3},
-    {"quality=10 size=eleven-eighths", 6},
+    {"quality=10 size=eleven-eighths", 6}, {"quality=50 size=seven-eighths", 7},
   };
   gsize bytes, last = 0;
   guint n, n_packets, k;
@@ -187,7 +187,7 @@ GST_START_TEST (test_half_resolution)
 
     fail_unless_equals_int (file_flags (path, &n_packets), cases[k].flags);
     fail_unless_equals_int (n_packets, 3);
-    if (k < 7) {
+    if (k < 8) {
       fail_unless (bytes > last, "%s: %" G_GSIZE_FORMAT " bytes, not more "
           "than %" G_GSIZE_FORMAT, cases[k].props, bytes, last);
       last = bytes;
