@@ -714,7 +714,8 @@ dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
   h.height = height;
   h.flags = flags;
   dlic_header_coded_size (&h, &cw, &ch);
-  g_return_val_if_fail ((gint64) cw * ch <= DLIC_CODEC_MAX_PIXELS, NULL);
+  g_return_val_if_fail (cw <= DLIC_MAX_DIM && ch <= DLIC_MAX_DIM &&
+      (gint64) cw * ch <= DLIC_CODEC_MAX_PIXELS, NULL);
   g_return_val_if_fail (s->hl == (ch + 7) / 8 && s->wl == (cw + 7) / 8, NULL);
   payload = g_byte_array_new ();
   t = dlic_codec_quantize_rate (t);
@@ -776,10 +777,12 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
     return FALSE;
   }
   dlic_header_coded_size (h, &cw, &ch);
-  if ((guint64) cw * ch > DLIC_CODEC_MAX_PIXELS) {
+  if (cw > DLIC_MAX_DIM || ch > DLIC_MAX_DIM ||
+      (guint64) cw * ch > DLIC_CODEC_MAX_PIXELS) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "picture %ux%u is coded at %dx%d, above this decoder's limit of %d "
-        "pixels", h->width, h->height, cw, ch, DLIC_CODEC_MAX_PIXELS);
+        "picture %ux%u is coded at %dx%d, above this decoder's limits (1..%d "
+        "per side, %d pixels)", h->width, h->height, cw, ch, DLIC_MAX_DIM,
+        DLIC_CODEC_MAX_PIXELS);
     return FALSE;
   }
   hl = (ch + 7) / 8;

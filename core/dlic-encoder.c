@@ -100,7 +100,7 @@ scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     if (small == NULL || !dlic_encoder_resample_rgb (rgb, stride, width, height,
             scale, small, s->w * 3)) {
       g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-          "out of memory for down-sampling a %dx%d picture", width, height);
+          "out of memory for resampling a %dx%d picture", width, height);
       g_free (small);
       return FALSE;
     }
@@ -184,7 +184,7 @@ encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       if (pkt)
         g_bytes_unref (pkt);
     }
-    /* aimed at the full-size picture through the decoder's up-sampler */
+    /* aimed at the true-size picture through the decoder's resampler */
     if (!dlic_codec_refine_scaled (c, pool, FALSE, rgb, stride, width,
             height, scale, *t, p->refine, 0.0, &f, st, progress, user_data,
             error)) {
@@ -225,6 +225,7 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   /* the true size goes in the header: it must be one a decoder takes */
   if (!dlic_codec_check_size (width, height, error))
     return NULL;
+  g_assert (ladder[FULL_SEGMENT].scale == 0);
 
   if (p->target_bpp <= 0 || p->size != DLIC_ENCODE_SIZE_AUTO) {
     /* quality: the ladder (or the forced size) gives scale and t; a target
@@ -235,9 +236,23 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       r.scale = dlic_encode_size_scale (p->size);
     if (p->size == DLIC_ENCODE_SIZE_AUTO && !scale_fits (width, height,
             r.scale)) {
-      /* an enlarged size above the codec's limit: the full size's top */
-      r.scale = 0;
+      /* an enlarged size above the codec's limits: the top of the largest
+       * size below it that fits (the full size always does), so that the
+       * rate still grows with the quality */
+      for (seg = N_SEGMENTS - 1; ladder[seg].scale != r.scale; seg--);
+      while (seg > FULL_SEGMENT && !scale_fits (width, height,
+              ladder[seg].scale))
+        seg--;
+      r.scale = ladder[seg].scale;
       r.t = r1;
+    } else if (!scale_fits (width, height, r.scale)) {
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+          "a %dx%d picture coded at %d/%d of its size would be %dx%d, above "
+          "the codec's limits (1..%d per side, %d pixels)", width, height,
+          dlic_scales[r.scale].num, dlic_scales[r.scale].den,
+          dlic_scaled_size (width, r.scale), dlic_scaled_size (height,
+              r.scale), DLIC_MAX_DIM, DLIC_CODEC_MAX_PIXELS);
+      return NULL;
     }
   } else {
     /* target: from the full size's segment down, the first whose lowest

@@ -56,10 +56,9 @@ typedef struct
 
 /* quality 0..100 -> coded-size scale and rate knob, along the ladder
  * (core/dlic-encoder.c, docs/dlic.md): qualities below 35 code half-size
- * pictures, up to 53 five-eighths, up to 60 three-quarters, up to 71
- * seven-eighths, up to 81 the
- * full size, up to 87 nine-eighths, up to 92 five-quarters, then 11/8 up
- * to the model's highest point at 100.  With a forced size, t =
+ * pictures, below 53 five-eighths, below 60 three-quarters, below 71
+ * seven-eighths, below 81 the full size, below 87 nine-eighths, below 92
+ * five-quarters, then 11/8 up to the model's highest point at 100.  With a forced size, t =
  * (R-1) q / 100 at that size. */
 void dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,
     DlicEncodeSize size, guint * scale, gdouble * t);

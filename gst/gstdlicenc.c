@@ -20,11 +20,13 @@
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
  * lands within a few percent of that many bits per pixel.  At low rates
  * (quality below 71, or a small target) frames are coded at a reduced size
- * (1/2, 5/8, 3/4 or 7/8) and the decoder up-samples them; at the highest rates
- * (quality above 81) at an enlarged size (9/8, 5/4 or 11/8) that the
- * decoder down-samples: at those rates either gives better pictures for
- * the bits than coding the frame at its own size.  Enlarged frames take
- * up to 1.9 times as long to encode and decode.
+ * (1/2, 5/8, 3/4 or 7/8) and the decoder up-samples them; at the highest
+ * rates (quality 81 and above) at an enlarged size (9/8, 5/4 or 11/8) that
+ * the decoder down-samples: at those rates either gives better pictures
+ * for the bits than coding the frame at its own size.  Enlarged frames
+ * take up to 1.9 times as long to encode and decode; a large target-bpp
+ * runs the encoder network once per size it tries (full, 9/8, 5/4, 11/8:
+ * about 5.7 full-size runs at most).
  *
  * #GstDlicEnc:refine trades encoding time for quality: that many steps of
  * gradient descent on the encoder network's output, with the decoder fixed,
@@ -329,9 +331,9 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
         res.refine.iters_done, refine);
   data = g_bytes_get_data (pkt, &size);
   GST_LOG_OBJECT (self, "frame %u: %" G_GSIZE_FORMAT " bytes, %.4f bpp, "
-      "rate %.4f%s", frame->system_frame_number, size,
-      size * 8.0 / ((gdouble) w * h), res.t, res.scale ? ", reduced size" :
-      "");
+      "rate %.4f, coded at %d/%d of the size", frame->system_frame_number,
+      size, size * 8.0 / ((gdouble) w * h), res.t,
+      dlic_scales[res.scale].num, dlic_scales[res.scale].den);
 
   frame->output_buffer = gst_buffer_new_memdup (data, size);
   g_bytes_unref (pkt);
@@ -443,9 +445,9 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    * Rate point from 0 (smallest files) to 100 (best quality).  Below 71
    * the frame is coded at a reduced size and up-sampled by the decoder
    * (half size below 35, 5/8 below 53, 3/4 below 60, 7/8 below 71); from
-   * 71 to 81 at full size; above 81 at an enlarged size that the decoder down-samples
-   * (9/8 up to 87, 5/4 up to 92, 11/8 up to the model's highest point at
-   * 100; see docs/dlic.md).  Ignored when #GstDlicEnc:target-bpp is set.
+   * 71 to 80 at full size; from 81 at an enlarged size that the decoder
+   * down-samples (9/8 below 87, 5/4 below 92, 11/8 from 92 to the model's
+   * highest point at 100; see docs/dlic.md).  Ignored when #GstDlicEnc:target-bpp is set.
    */
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_int ("quality", "Quality",
