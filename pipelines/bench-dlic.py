@@ -577,6 +577,15 @@ def write_report(path, plot_path, ctx, images, codecs, grids, per_image, curves,
             1e3 * speeds[c][3],
             "%d / %d" % REFERENCE[c][2] if c in REFERENCE else "-"))
     L.append("")
+    for c in [c for c in codecs if c.startswith("dlic")]:
+        # every quality: the enlarged coded sizes at the top take longer
+        rows = []
+        for q, b, _ in curves[c]:
+            te = statistics.median(r[c][q]["t_enc"] for r in per_image)
+            td = statistics.median(r[c][q]["t_dec"] for r in per_image)
+            rows.append("Q%s %.2f bpp %.0f / %.0f" % (q, b, 1e3 * te, 1e3 * td))
+        L.append("%s at every quality (median encode / decode ms): %s." % (LABELS[c], "; ".join(rows)))
+        L.append("")
     if overhead is not None:
         L.append("gst overhead (no codec): `gst-launch-1.0 filesrc ! decodebin ! videoconvert ! "
                  "video/x-raw,format=RGB ! videoconvert ! pngenc ! filesink` on a Kodak image: "
