@@ -529,7 +529,7 @@ def write_report(path, plot_path, ctx, images, codecs, grids, per_image, curves,
                 LABELS[c], fmt(v, 1, True, "%"),
                 "%+.1f%%" % REFERENCE[c][1] if c in REFERENCE else "-",
                 "%.2f–%.2f" % (lo, hi) if lo is not None else "-", note))
-        if a.bd_max_psnr and "dlic" in codecs:
+        if a.bd_max_psnr:
             for c in [c for c in codecs if c.startswith("dlic")]:
                 v, lo, hi, note = bd_rate(curves["jpeg"], curves[c], a.bd_max_psnr)
                 L.append("| %s, PSNR ≤ %.2f dB only (--bd-max-psnr) | %s | - | %s | %s |" % (
