@@ -357,11 +357,18 @@ dlic_features_clear (DlicFeatures * f)
   f->z = NULL;
 }
 
+/* a picture (true or coded size) the codec takes */
+static inline gboolean
+size_ok (gint64 width, gint64 height)
+{
+  return width > 0 && height > 0 && width <= DLIC_MAX_DIM &&
+      height <= DLIC_MAX_DIM && width * height <= DLIC_CODEC_MAX_PIXELS;
+}
+
 gboolean
 dlic_codec_check_size (gint width, gint height, GError ** error)
 {
-  if (width <= 0 || height <= 0 || width > DLIC_MAX_DIM ||
-      height > DLIC_MAX_DIM || (gint64) width * height > DLIC_CODEC_MAX_PIXELS) {
+  if (!size_ok (width, height)) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
         "picture size %dx%d outside 1..%d per side or above %d pixels (the "
         "codec does not tile yet)", width, height, DLIC_MAX_DIM,
@@ -707,15 +714,12 @@ dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
   /* only packets a decoder accepts */
   g_return_val_if_fail ((flags & ~DLIC_FLAGS_KNOWN) == 0 &&
       (flags & DLIC_FLAGS_SCALE) < DLIC_N_SCALES, NULL);
-  g_return_val_if_fail (width > 0 && height > 0 && width <= DLIC_MAX_DIM &&
-      height <= DLIC_MAX_DIM &&
-      (gint64) width * height <= DLIC_CODEC_MAX_PIXELS, NULL);
+  g_return_val_if_fail (size_ok (width, height), NULL);
   h.width = width;
   h.height = height;
   h.flags = flags;
   dlic_header_coded_size (&h, &cw, &ch);
-  g_return_val_if_fail (cw <= DLIC_MAX_DIM && ch <= DLIC_MAX_DIM &&
-      (gint64) cw * ch <= DLIC_CODEC_MAX_PIXELS, NULL);
+  g_return_val_if_fail (size_ok (cw, ch), NULL);   /* the coded size too */
   g_return_val_if_fail (s->hl == (ch + 7) / 8 && s->wl == (cw + 7) / 8, NULL);
   payload = g_byte_array_new ();
   t = dlic_codec_quantize_rate (t);
@@ -777,8 +781,7 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
     return FALSE;
   }
   dlic_header_coded_size (h, &cw, &ch);
-  if (cw > DLIC_MAX_DIM || ch > DLIC_MAX_DIM ||
-      (guint64) cw * ch > DLIC_CODEC_MAX_PIXELS) {
+  if (!size_ok (cw, ch)) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
         "picture %ux%u is coded at %dx%d, above this decoder's limits (1..%d "
         "per side, %d pixels)", h->width, h->height, cw, ch, DLIC_MAX_DIM,

@@ -13,10 +13,10 @@
  * quality shares follow the log-rate span of each segment.  On those
  * pictures: 1/2 from 0.107 bpp (t = 0) to about 0.24, 5/8 to about 0.36,
  * 3/4 to about 0.45, 7/8 to 0.64, the full size (from t = 2) to about
- * 0.88, 9/8 to 1.14, 5/4 to 1.37 and 11/8 to its top (1.89 bpp).  (Ending 9/8 and 5/4
- * at t = 3.5 instead of 4, and starting the next size lower, was measured
- * and is worse: 31.10 dB at 1.070 bpp where this ladder gives 31.22 dB at
- * 1.060.) */
+ * 0.88, 9/8 to 1.14, 5/4 to 1.37 and 11/8 to its top (1.89 bpp).  (Ending
+ * 9/8 and 5/4 at t = 3.5 instead of 4, and starting the next size lower,
+ * was measured and is worse: 31.10 dB at 1.070 bpp where this ladder gives
+ * 31.22 dB at 1.060.) */
 typedef struct
 {
   guint scale;
@@ -143,20 +143,29 @@ seg_t_lo (const DlicCodec * c, guint seg)
       (dlic_codec_rate_points (c) - 1));
 }
 
+/* the packet of features f (coded at scale) at knob t */
+static GBytes *
+pack_at (DlicCodec * c, const DlicFeatures * f, gint width, gint height,
+    guint scale, gdouble t)
+{
+  DlicSymbols sy;
+  GBytes *pkt;
+
+  dlic_codec_quantize (c, f, t, &sy);
+  pkt = dlic_codec_pack_flags (c, &sy, width, height, t, scale);
+  dlic_symbols_clear (&sy);
+  return pkt;
+}
+
 /* bits per pixel (of the true size) of the packet at knob t */
 static gdouble
 point_bpp (DlicCodec * c, const Scaled * sc, gint width, gint height,
     guint scale, gdouble t)
 {
-  DlicSymbols sy;
-  GBytes *pkt;
-  gdouble bpp;
+  GBytes *pkt = pack_at (c, &sc->f, width, height, scale,
+      dlic_codec_quantize_rate (t));
+  const gdouble bpp = packet_bpp (pkt, width, height);
 
-  t = dlic_codec_quantize_rate (t);
-  dlic_codec_quantize (c, &sc->f, t, &sy);
-  pkt = dlic_codec_pack_flags (c, &sy, width, height, t, scale);
-  dlic_symbols_clear (&sy);
-  bpp = packet_bpp (pkt, width, height);
   if (pkt)
     g_bytes_unref (pkt);
   return bpp;
@@ -196,10 +205,7 @@ encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     pkt = dlic_codec_encode_bpp_range (c, &f, width, height, scale, t_lo,
         t_hi, p->target_bpp, t);
   } else {
-    DlicSymbols s;
-    dlic_codec_quantize (c, &f, *t, &s);
-    pkt = dlic_codec_pack_flags (c, &s, width, height, *t, scale);
-    dlic_symbols_clear (&s);
+    pkt = pack_at (c, &f, width, height, scale, *t);
   }
   if (p->refine > 0)
     dlic_features_clear (&f);

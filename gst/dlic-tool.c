@@ -176,15 +176,19 @@ set_on (GstElement * pipe, const gchar * name, const gchar * prop,
   gst_object_unref (e);
 }
 
-/* " (coded at 3/4 size)" for packets at another size, "" else */
+/* " (coded at 3/4 size)" (" (coded at half size)") for packets at another
+ * size, "" else; buf holds the text */
 static const gchar *
-size_note (const DlicHeader * h)
+size_note (const DlicHeader * h, gchar buf[32])
 {
-  static const gchar *notes[DLIC_N_SCALES] = { "", " (coded at half size)",
-    " (coded at 3/4 size)", " (coded at 5/8 size)", " (coded at 9/8 size)",
-    " (coded at 5/4 size)", " (coded at 11/8 size)", " (coded at 7/8 size)"
-  };
-  return notes[dlic_header_scale (h)];
+  const DlicScale *s = &dlic_scales[dlic_header_scale (h)];
+
+  if (s->num == s->den)
+    return "";
+  if (s->num * 2 == s->den)
+    return " (coded at half size)";
+  g_snprintf (buf, 32, " (coded at %d/%d size)", s->num, s->den);
+  return buf;
 }
 
 /* -v: what encode wrote, from the file's packet headers */
@@ -196,6 +200,7 @@ print_summary (const gchar * in, const gchar * out, gdouble seconds)
   guint n = 0;
   guint64 pixels = 0;
   DlicHeader h = { 0 }, first = { 0 };
+  gchar note[32];
 
   if (!g_file_get_contents (out, &data, &len, NULL))
     return;
@@ -211,7 +216,8 @@ print_summary (const gchar * in, const gchar * out, gdouble seconds)
     return;
   fprintf (stderr, "%s -> %s: %ux%u%s, %u frame%s, %" G_GSIZE_FORMAT " bytes "
       "(%.4f bpp), rate %.3f, model %s, %.2f s\n", in, out, first.width,
-      first.height, size_note (&first), n, n == 1 ? "" : "s", len, len * 8.0 / (gdouble) pixels,
+      first.height, size_note (&first, note), n, n == 1 ? "" : "s", len,
+      len * 8.0 / (gdouble) pixels,
       first.rate + first.rate_offset / 4096.0, first.model_id, seconds);
 }
 
@@ -294,7 +300,7 @@ cmd_decode (const gchar * in, const gchar * out, const gchar * model,
 static int
 cmd_info (const gchar * in)
 {
-  gchar *data;
+  gchar *data, note[32];
   gsize len, off = 0;
   GError *err = NULL;
   guint n = 0;
@@ -316,7 +322,7 @@ cmd_info (const gchar * in)
     printf ("packet %u: %ux%u RGB%s, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
         "rate %.4f, model %s (%02x%02x%02x%02x%02x%02x%02x%02x), crc %08x "
         "ok\n", n, h.width, h.height,
-        size_note (&h),
+        size_note (&h, note),
         dlic_packet_size (&h),
         dlic_packet_size (&h) * 8.0 / ((gdouble) h.width * h.height),
         h.rate + h.rate_offset / 4096.0, h.model_id, h.model_hash[0],

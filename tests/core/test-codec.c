@@ -514,13 +514,14 @@ half_packet (guint scale)
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*KNOWN*");
     g_assert_null (dlic_codec_pack_flags (c, &s, w, h, 1.5, 8 | scale));
     g_test_assert_expected_messages ();
-    g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*MAX_DIM*");
+    g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
+        "*size_ok (width, height)*");
     g_assert_null (dlic_codec_pack_flags (c, &s, 20000, h, 1.5, scale));
     g_test_assert_expected_messages ();
     if (dlic_scale_enlarges (scale)) {
       /* a true size that fits whose enlarged coded size does not */
       g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
-          "*cw <= DLIC_MAX_DIM*");
+          "*size_ok (cw, ch)*");
       g_assert_null (dlic_codec_pack_flags (c, &s, 4096, 4096, 1.5, scale));
       g_test_assert_expected_messages ();
     }

@@ -325,52 +325,64 @@ real_cost (DlicCodec * c, DlicPool * pool, const guint8 * rgb, gint w,
   return cost;
 }
 
+/* The shipped codec (DLIC_MODELS_DIR) and its per-rate-point lambdas
+ * (NULL-terminated strings, free with g_strfreev), or NULL (test skipped)
+ * when the directory is not set. */
+static DlicCodec *
+shipped_codec (gchar *** lambdas)
+{
+  const gchar *dir = g_getenv ("DLIC_MODELS_DIR");
+  GError *err = NULL;
+  DlicWeights *wt;
+  DlicCodec *c;
+  gchar *path;
+
+  if (dir == NULL) {
+    g_test_skip ("DLIC_MODELS_DIR not set");
+    return NULL;
+  }
+  path = g_build_filename (dir, "dlic-codec.safetensors", NULL);
+  c = dlic_codec_new_from_file (path, &err);
+  g_assert_no_error (err);
+  wt = dlic_weights_load_file (path, &err);
+  g_assert_no_error (err);
+  *lambdas = g_strsplit (dlic_weights_meta (wt, "lambdas"), ",", -1);
+  dlic_weights_free (wt);
+  g_free (path);
+  return c;
+}
+
 /* shipped model: at the same t, the refined stream has a lower real
  * rate-distortion cost (file bits and decoded pixels, bit-exact decoder)
  * than the network's own latents */
 static void
 test_shipped_model_real_cost (void)
 {
-  const gchar *dir = g_getenv ("DLIC_MODELS_DIR");
   const gint w = 95, h = 66;
-  gchar *path;
-  DlicCodec *c;
+  gchar **ls;
+  DlicCodec *c = shipped_codec (&ls);
   DlicPool *pool;
   guint8 *rgb;
-  GError *err = NULL;
   gdouble lam[3], tt[3];
   gint i, R;
 
-  if (dir == NULL) {
-    g_test_skip ("DLIC_MODELS_DIR not set");
+  if (c == NULL)
     return;
-  }
-  path = g_build_filename (dir, "dlic-codec.safetensors", NULL);
-  c = dlic_codec_new_from_file (path, &err);
-  g_assert_no_error (err);
   /* the lowest, a middle and the highest rate point, with their lambdas */
   R = dlic_codec_rate_points (c);
-  {
-    DlicWeights *wt = dlic_weights_load_file (path, &err);
-    gchar **ls;
-    g_assert_no_error (err);
-    ls = g_strsplit (dlic_weights_meta (wt, "lambdas"), ",", -1);
-    g_assert_cmpint (g_strv_length (ls), ==, R);
-    for (i = 0; i < 3; i++) {
-      tt[i] = i == 0 ? 0 : i == 1 ? R / 3 : R - 1;
-      lam[i] = g_ascii_strtod (ls[(gint) tt[i]], NULL);
-      g_assert_cmpfloat (lam[i], >, 0.0);
-    }
-    g_strfreev (ls);
-    dlic_weights_free (wt);
+  g_assert_cmpint (g_strv_length (ls), ==, R);
+  for (i = 0; i < 3; i++) {
+    tt[i] = i == 0 ? 0 : i == 1 ? R / 3 : R - 1;
+    lam[i] = g_ascii_strtod (ls[(gint) tt[i]], NULL);
+    g_assert_cmpfloat (lam[i], >, 0.0);
   }
+  g_strfreev (ls);
   pool = dlic_pool_new (2);
   rgb = picture (w, h);
   for (i = 0; i < 3; i++)
     g_assert_cmpfloat (real_cost (c, pool, rgb, w, h, 0, tt[i], lam[i], 10),
         <, real_cost (c, pool, rgb, w, h, 0, tt[i], lam[i], 0));
   g_free (rgb);
-  g_free (path);
   dlic_pool_free (pool);
   dlic_codec_free (c);
 }
@@ -382,39 +394,26 @@ test_shipped_model_real_cost (void)
 static void
 test_scaled_real_cost (void)
 {
-  const gchar *dir = g_getenv ("DLIC_MODELS_DIR");
   const gint w = 130, h = 90;
   static const guint scales[] = { 1, 2, 5 };
-  gchar *path;
-  DlicCodec *c;
+  gchar **ls;
+  DlicCodec *c = shipped_codec (&ls);
   DlicPool *pool;
   guint8 *rgb;
-  GError *err = NULL;
   const gdouble t = 3.0;
   gdouble lam;
   guint k;
 
-  if (dir == NULL) {
-    g_test_skip ("DLIC_MODELS_DIR not set");
+  if (c == NULL)
     return;
-  }
-  path = g_build_filename (dir, "dlic-codec.safetensors", NULL);
-  c = dlic_codec_new_from_file (path, &err);
-  g_assert_no_error (err);
-  {
-    DlicWeights *wt = dlic_weights_load_file (path, &err);
-    gchar **ls = g_strsplit (dlic_weights_meta (wt, "lambdas"), ",", -1);
-    lam = g_ascii_strtod (ls[3], NULL);
-    g_strfreev (ls);
-    dlic_weights_free (wt);
-  }
+  lam = g_ascii_strtod (ls[3], NULL);
+  g_strfreev (ls);
   pool = dlic_pool_new (2);
   rgb = picture (w, h);
   for (k = 0; k < G_N_ELEMENTS (scales); k++)
     g_assert_cmpfloat (real_cost (c, pool, rgb, w, h, scales[k], t, lam, 10),
         <, real_cost (c, pool, rgb, w, h, scales[k], t, lam, 0));
   g_free (rgb);
-  g_free (path);
   dlic_pool_free (pool);
   dlic_codec_free (c);
 }
