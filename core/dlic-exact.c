@@ -9,31 +9,63 @@
 #define HAVE_X86 1
 #endif
 
-#define MR 4                    /* output channels per kernel call */
-#define NR 24                   /* output positions per panel (3 x 8 floats) */
+/* Register blocks: the portable and AVX2 kernels compute MR x NR outputs
+ * per call (4 channels x 24 positions = 12 registers of 8 lanes), the
+ * AVX-512 kernel MR512 x NR512 (8 x 48 = 24 registers of 16 lanes). */
+#define MR 4
+#define NR 24
+#define MR512 8
+#define NR512 48
 
-static gint allow_simd = 1;
+static gint simd_limit = DLIC_EXACT_AVX512;
+
+void
+dlic_exact_limit_simd (DlicExactSimd max)
+{
+  g_atomic_int_set (&simd_limit, max);
+}
 
 void
 dlic_exact_allow_simd (gboolean allow)
 {
-  g_atomic_int_set (&allow_simd, allow ? 1 : 0);
+  dlic_exact_limit_simd (allow ? DLIC_EXACT_AVX512 : DLIC_EXACT_PORTABLE);
+}
+
+DlicExactSimd
+dlic_exact_simd_level (void)
+{
+#ifdef HAVE_X86
+  static gint have = -1;
+
+  if (g_atomic_int_get (&have) < 0) {
+    gint h = DLIC_EXACT_PORTABLE;
+    const gchar *env;
+
+    __builtin_cpu_init ();
+    if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
+      h = DLIC_EXACT_AVX2;
+    if (h == DLIC_EXACT_AVX2 && __builtin_cpu_supports ("avx512f"))
+      h = DLIC_EXACT_AVX512;
+    /* DLIC_EXACT_SIMD=portable|avx2 caps it (speed comparisons, debugging;
+     * the bits do not change) */
+    env = g_getenv ("DLIC_EXACT_SIMD");
+    if (env && g_ascii_strcasecmp (env, "portable") == 0)
+      h = DLIC_EXACT_PORTABLE;
+    else if (env && g_ascii_strcasecmp (env, "avx2") == 0)
+      h = MIN (h, DLIC_EXACT_AVX2);
+    g_atomic_int_set (&have, h);
+  }
+  return (DlicExactSimd) MIN (g_atomic_int_get (&have),
+      g_atomic_int_get (&simd_limit));
+#else
+  return DLIC_EXACT_PORTABLE;
+#endif
 }
 
 gboolean
 dlic_exact_simd (void)
 {
-#ifdef HAVE_X86
-  static gint have = -1;
-
-  if (have < 0) {
-    __builtin_cpu_init ();
-    have = __builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma");
-  }
-  return have && g_atomic_int_get (&allow_simd);
-#else
-  return FALSE;
-#endif
+  return dlic_exact_simd_level () != DLIC_EXACT_PORTABLE;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -77,28 +109,30 @@ dlic_conv2d_exact_ref (const gfloat * in, gint cin, gint h, gint w,
 typedef struct
 {
   const gfloat *in, *bias;
-  const gfloat *apack;          /* (ceil(cout/MR), K, MR), zero rows padded */
+  const gfloat *apack;          /* (ceil(cout/mr), K, mr), zero rows padded */
   gfloat *out;
   gint cin, h, w, cout, k, s, p, ho, wo, K;
   gsize N;                      /* ho * wo */
-  gboolean relu, simd;
+  gboolean relu;
+  DlicExactSimd level;
+  gint mr, nr;                  /* the kernel's register block */
 } ExactArgs;
 
-/* bp (K, NR) = the im2col columns n0 .. n0+NR-1 (zero past N) */
+/* bp (K, nr) = the im2col columns n0 .. n0+nr-1 (zero past N) */
 static void
 pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
 {
-  const gint k = a->k, s = a->s, p = a->p;
-  gsize nv = MIN ((gsize) NR, a->N - n0);
+  const gint k = a->k, s = a->s, p = a->p, NR_ = a->nr;
+  gsize nv = MIN ((gsize) NR_, a->N - n0);
   gint ci, ky, kx, j0;
 
   /* walk the panel in runs that lie on one output row */
-  for (j0 = 0; j0 < NR;) {
+  for (j0 = 0; j0 < NR_;) {
     gint oy, ox0, len;
 
     if ((gsize) j0 >= nv) {
       for (ci = 0; ci < a->K; ci++)
-        memset (bp + (gsize) ci * NR + j0, 0, sizeof (gfloat) * (NR - j0));
+        memset (bp + (gsize) ci * NR_ + j0, 0, sizeof (gfloat) * (NR_ - j0));
       break;
     }
     oy = (gint) ((n0 + j0) / a->wo);
@@ -110,7 +144,7 @@ pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
       for (ky = 0; ky < k; ky++) {
         gint iy = oy * s - p + ky;
         for (kx = 0; kx < k; kx++) {
-          gfloat *dst = bp + (gsize) ((ci * k + ky) * k + kx) * NR + j0;
+          gfloat *dst = bp + (gsize) ((ci * k + ky) * k + kx) * NR_ + j0;
           gint t;
           if (iy < 0 || iy >= a->h) {
             memset (dst, 0, sizeof (gfloat) * len);
@@ -120,11 +154,21 @@ pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
             /* ix = ox0 + t - p + kx must lie in [0, w) */
             gint ixb = ox0 - p + kx;
             gint t0 = CLAMP (-ixb, 0, len), t1 = CLAMP (a->w - ixb, t0, len);
+            const gfloat *src = plane + (gsize) iy * a->w + ixb;
+            /* the common case, a whole panel inside one row: a copy of
+             * constant size, which the compiler inlines */
+            if (t0 == 0 && t1 == NR_ && NR_ == NR512) {
+              memcpy (dst, src, sizeof (gfloat) * NR512);
+              continue;
+            }
+            if (t0 == 0 && t1 == NR_ && NR_ == NR) {
+              memcpy (dst, src, sizeof (gfloat) * NR);
+              continue;
+            }
             for (t = 0; t < t0; t++)
               dst[t] = 0.f;
             if (t1 > t0)
-              memcpy (dst + t0, plane + (gsize) iy * a->w + ixb + t0,
-                  sizeof (gfloat) * (t1 - t0));
+              memcpy (dst + t0, src + t0, sizeof (gfloat) * (t1 - t0));
             for (t = t1; t < len; t++)
               dst[t] = 0.f;
           } else {
@@ -229,15 +273,68 @@ kernel_fma (gint K, const gfloat * ap, const gfloat * bp,
       memcpy (out + (gsize) i * cstride, tmp, sizeof (gfloat) * nv);
   }
 }
+/* The same for the AVX-512 block: c (MR512, NR512) in 24 registers of 16
+ * lanes; columns >= nv are masked off at the store. */
+#define K512_DECL(i) __m512 c##i##0, c##i##1, c##i##2
+#define K512_INIT(i) c##i##0 = c##i##1 = c##i##2 = \
+    _mm512_set1_ps ((bias && (i) < mv) ? bias[i] : 0.f)
+#define K512_STEP(i) \
+    x = _mm512_set1_ps (av[i]); \
+    c##i##0 = _mm512_fmadd_ps (x, b0, c##i##0); \
+    c##i##1 = _mm512_fmadd_ps (x, b1, c##i##1); \
+    c##i##2 = _mm512_fmadd_ps (x, b2, c##i##2)
+/* max_ps (v, 0) is v > 0 ? v : +0, as in the reference */
+#define K512_STORE(i) \
+    if ((i) < mv) { \
+      gfloat *o = out + (gsize) (i) * cstride; \
+      if (relu) { \
+        c##i##0 = _mm512_max_ps (c##i##0, z); \
+        c##i##1 = _mm512_max_ps (c##i##1, z); \
+        c##i##2 = _mm512_max_ps (c##i##2, z); \
+      } \
+      _mm512_mask_storeu_ps (o, m0, c##i##0); \
+      _mm512_mask_storeu_ps (o + 16, m1, c##i##1); \
+      _mm512_mask_storeu_ps (o + 32, m2, c##i##2); \
+    }
+
+__attribute__((target ("avx512f")))
+static void
+kernel_avx512 (gint K, const gfloat * ap, const gfloat * bp,
+    const gfloat * bias, gboolean relu, gfloat * out, gsize cstride,
+    gint mv, gint nv)
+{
+  K512_DECL (0); K512_DECL (1); K512_DECL (2); K512_DECL (3);
+  K512_DECL (4); K512_DECL (5); K512_DECL (6); K512_DECL (7);
+  const __m512 z = _mm512_setzero_ps ();
+  __mmask16 m0, m1, m2;
+  gint kk;
+
+  K512_INIT (0); K512_INIT (1); K512_INIT (2); K512_INIT (3);
+  K512_INIT (4); K512_INIT (5); K512_INIT (6); K512_INIT (7);
+  for (kk = 0; kk < K; kk++) {
+    const gfloat *av = ap + (gsize) kk * MR512, *bv = bp + (gsize) kk * NR512;
+    const __m512 b0 = _mm512_loadu_ps (bv), b1 = _mm512_loadu_ps (bv + 16);
+    const __m512 b2 = _mm512_loadu_ps (bv + 32);
+    __m512 x;
+    K512_STEP (0); K512_STEP (1); K512_STEP (2); K512_STEP (3);
+    K512_STEP (4); K512_STEP (5); K512_STEP (6); K512_STEP (7);
+  }
+  m0 = (__mmask16) (nv >= 16 ? 0xffff : (1u << nv) - 1);
+  m1 = (__mmask16) (nv >= 32 ? 0xffff : nv <= 16 ? 0 : (1u << (nv - 16)) - 1);
+  m2 = (__mmask16) (nv >= 48 ? 0xffff : nv <= 32 ? 0 : (1u << (nv - 32)) - 1);
+  K512_STORE (0); K512_STORE (1); K512_STORE (2); K512_STORE (3);
+  K512_STORE (4); K512_STORE (5); K512_STORE (6); K512_STORE (7);
+}
 #endif
 
 static void
 exact_job (gpointer data, guint job, guint n_jobs)
 {
   const ExactArgs *a = data;
-  const gsize panels = (a->N + NR - 1) / NR;
-  const gint mblocks = (a->cout + MR - 1) / MR;
-  gfloat *bp = dlic_thread_scratch (1, sizeof (gfloat) * (gsize) a->K * NR);
+  const gint MR_ = a->mr, NR_ = a->nr;
+  const gsize panels = (a->N + NR_ - 1) / NR_;
+  const gint mblocks = (a->cout + MR_ - 1) / MR_;
+  gfloat *bp = dlic_thread_scratch (1, sizeof (gfloat) * (gsize) a->K * NR_);
   guint p0, p1, pi;
   gint mb;
   DlicFpState fp;
@@ -245,17 +342,19 @@ exact_job (gpointer data, guint job, guint n_jobs)
   dlic_fp_enter (&fp);
   dlic_split_range ((guint) panels, n_jobs, job, &p0, &p1);
   for (pi = p0; pi < p1; pi++) {
-    gsize n0 = (gsize) pi * NR;
-    gint nv = (gint) MIN ((gsize) NR, a->N - n0);
+    gsize n0 = (gsize) pi * NR_;
+    gint nv = (gint) MIN ((gsize) NR_, a->N - n0);
 
     pack_panel (a, n0, bp);
     for (mb = 0; mb < mblocks; mb++) {
-      const gfloat *ap = a->apack + (gsize) mb * a->K * MR;
-      const gfloat *bias = a->bias ? a->bias + mb * MR : NULL;
-      gfloat *out = a->out + (gsize) mb * MR * a->N + n0;
-      gint mv = MIN (MR, a->cout - mb * MR);
+      const gfloat *ap = a->apack + (gsize) mb * a->K * MR_;
+      const gfloat *bias = a->bias ? a->bias + mb * MR_ : NULL;
+      gfloat *out = a->out + (gsize) mb * MR_ * a->N + n0;
+      gint mv = MIN (MR_, a->cout - mb * MR_);
 #ifdef HAVE_X86
-      if (a->simd)
+      if (a->level == DLIC_EXACT_AVX512)
+        kernel_avx512 (a->K, ap, bp, bias, a->relu, out, a->N, mv, nv);
+      else if (a->level == DLIC_EXACT_AVX2)
         kernel_fma (a->K, ap, bp, bias, a->relu, out, a->N, mv, nv);
       else
 #endif
@@ -271,7 +370,7 @@ dlic_conv2d_exact (DlicPool * pool, const gfloat * in, gint cin, gint h,
     gint s, gint p, gboolean relu, gfloat * out)
 {
   ExactArgs a;
-  gint mblocks = (cout + MR - 1) / MR, mb, i, kk;
+  gint mblocks, mb, i, kk, MR_;
   gfloat *apack;
   gsize panels;
   guint jobs;
@@ -294,20 +393,24 @@ dlic_conv2d_exact (DlicPool * pool, const gfloat * in, gint cin, gint h,
   a.K = cin * k * k;
   a.N = (gsize) a.ho * a.wo;
   a.relu = relu;
-  a.simd = dlic_exact_simd ();
+  a.level = dlic_exact_simd_level ();
+  a.mr = a.level == DLIC_EXACT_AVX512 ? MR512 : MR;
+  a.nr = a.level == DLIC_EXACT_AVX512 ? NR512 : NR;
+  MR_ = a.mr;
+  mblocks = (cout + MR_ - 1) / MR_;
 
-  /* apack[mb][kk][i] = weight[mb*MR + i][kk] (0 past cout) */
-  apack = g_new (gfloat, (gsize) mblocks * a.K * MR);
+  /* apack[mb][kk][i] = weight[mb*mr + i][kk] (0 past cout) */
+  apack = g_new (gfloat, (gsize) mblocks * a.K * MR_);
   for (mb = 0; mb < mblocks; mb++)
     for (kk = 0; kk < a.K; kk++)
-      for (i = 0; i < MR; i++) {
-        gint co = mb * MR + i;
-        apack[((gsize) mb * a.K + kk) * MR + i] = co < cout ?
+      for (i = 0; i < MR_; i++) {
+        gint co = mb * MR_ + i;
+        apack[((gsize) mb * a.K + kk) * MR_ + i] = co < cout ?
             weight[(gsize) co * a.K + kk] : 0.f;
       }
   a.apack = apack;
 
-  panels = (a.N + NR - 1) / NR;
+  panels = (a.N + a.nr - 1) / a.nr;
   jobs = MIN ((guint) MIN (panels, G_MAXUINT), dlic_pool_get_n_threads (pool));
   /* at least ~8k output values per job */
   jobs = MIN (jobs, MAX (1u, (guint) (a.N * cout / 8192)));

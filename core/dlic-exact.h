@@ -12,8 +12,8 @@
  * starting from the bias; taps that fall into the zero padding take part
  * as fmaf (w, 0, acc).  ReLU is v > 0 ? v : +0.  Every step is an IEEE-754
  * single-precision operation with one rounding, so the result is the same
- * on every machine: the AVX2+FMA kernel, the portable kernel (C99 fmaf) and
- * the naive reference give identical bits, for any thread count (threads
+ * on every machine: the AVX-512 kernel, the AVX2+FMA kernel, the portable
+ * kernel (C99 fmaf) and the naive reference give identical bits, for any thread count (threads
  * split the output, never a sum).  Compile with -ffp-contract=off (meson
  * does) so that the compiler cannot fuse other operations differently.
  */
@@ -31,15 +31,29 @@ void dlic_conv2d_exact_ref (const gfloat * in, gint cin, gint h, gint w,
     const gfloat * weight, const gfloat * bias, gint cout, gint k, gint s,
     gint p, gboolean relu, gfloat * out);
 
-/* Same result, bit for bit: packed panels, 4x24 register-blocked kernel,
- * output panels split over the pool's threads. */
+/* Same result, bit for bit: packed panels, a register-blocked kernel
+ * (8x48 with AVX-512, 4x24 with AVX2 or portable C), output panels split
+ * over the pool's threads. */
 void dlic_conv2d_exact (DlicPool * pool, const gfloat * in, gint cin, gint h,
     gint w, const gfloat * weight, const gfloat * bias, gint cout, gint k,
     gint s, gint p, gboolean relu, gfloat * out);
 
-/* TRUE when the AVX2+FMA kernel is in use (else the portable one). */
+typedef enum
+{
+  DLIC_EXACT_PORTABLE = 0,      /* C99 fmaf */
+  DLIC_EXACT_AVX2 = 1,          /* AVX2 + FMA, 8 lanes */
+  DLIC_EXACT_AVX512 = 2         /* AVX-512F, 16 lanes */
+} DlicExactSimd;
+
+/* The kernel in use: the best the CPU has, capped by
+ * dlic_exact_limit_simd(). */
+DlicExactSimd dlic_exact_simd_level (void);
+/* TRUE when a SIMD kernel is in use (else the portable one). */
 gboolean dlic_exact_simd (void);
-/* Tests: force the portable kernel (FALSE) or allow SIMD again (TRUE). */
+/* Tests: cap the kernel (all give the same bits, so this only changes
+ * the speed); dlic_exact_allow_simd (FALSE) forces the portable one,
+ * (TRUE) lifts the cap. */
+void dlic_exact_limit_simd (DlicExactSimd max);
 void dlic_exact_allow_simd (gboolean allow);
 
 /* The SSE control register may have been changed by the host (a library

@@ -38,7 +38,7 @@ static const gint conv_cases[][6] = {
   {1, 8, 3, 1, 17, 13}, {3, 5, 3, 2, 16, 16}, {7, 4, 3, 2, 15, 9},
   {16, 16, 3, 1, 8, 8}, {5, 6, 1, 1, 9, 11}, {4, 3, 5, 2, 12, 10},
   {2, 2, 3, 1, 1, 1}, {64, 32, 3, 1, 20, 30}, {48, 12, 3, 1, 20, 30},
-  {32, 33, 3, 1, 7, 50},
+  {32, 33, 3, 1, 7, 50}, {9, 17, 3, 1, 9, 9},
 };
 
 static void
@@ -79,7 +79,8 @@ test_conv2d_matches_reference (void)
 
 /* The bit-exact convolution: SIMD kernel, portable kernel and naive
  * reference give identical bits for any thread count, including the
- * panel remainders (N not a multiple of 24, cout not a multiple of 4),
+ * panel remainders (N not a multiple of 24 or 48, cout not a multiple of
+ * 4 or 8),
  * stride 2, NULL bias and ReLU; and they agree with the double-precision
  * reference to float accuracy. */
 static void
@@ -88,6 +89,10 @@ test_conv2d_exact_identical (void)
   const gint (*cases)[6] = conv_cases;
   GRand *r = g_rand_new_with_seed (12);
   guint i, t;
+
+  g_test_message ("best bit-exact kernel here: %s",
+      dlic_exact_simd_level () == DLIC_EXACT_AVX512 ? "AVX-512" :
+      dlic_exact_simd_level () == DLIC_EXACT_AVX2 ? "AVX2" : "portable");
 
   for (i = 0; i < G_N_ELEMENTS (conv_cases); i++) {
     gint cin = cases[i][0], cout = cases[i][1], k = cases[i][2];
@@ -101,12 +106,15 @@ test_conv2d_exact_identical (void)
     gfloat *ref = g_new (gfloat, no), *opt = g_new (gfloat, no);
     gfloat *dbl = g_new (gfloat, no);
 
-    for (t = 1; t <= 4; t++) {
-      DlicPool *pool = dlic_pool_new (t == 4 ? 2 : t);
-      gboolean relu = (t == 2), nobias = (t == 3);
+    /* t = 1..3: the best kernel; 4: portable; 5: AVX2 (the best one
+     * where the CPU has no AVX-512) */
+    for (t = 1; t <= 5; t++) {
+      DlicPool *pool = dlic_pool_new (t >= 4 ? 2 : t);
+      gboolean relu = (t == 2 || t == 5), nobias = (t == 3);
       dlic_conv2d_exact_ref (in, cin, h, w, wt, nobias ? NULL : b, cout, k, s,
           p, relu, ref);
-      dlic_exact_allow_simd (t != 4);
+      dlic_exact_limit_simd (t == 4 ? DLIC_EXACT_PORTABLE : t == 5 ?
+          DLIC_EXACT_AVX2 : DLIC_EXACT_AVX512);
       memset (opt, 0xff, no * sizeof (gfloat));
       dlic_conv2d_exact (pool, in, cin, h, w, wt, nobias ? NULL : b, cout, k,
           s, p, relu, opt);
