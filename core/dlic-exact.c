@@ -118,6 +118,27 @@ typedef struct
   gint mr, nr;                  /* the kernel's register block */
 } ExactArgs;
 
+#ifdef HAVE_X86
+/* dst[t] = row[ix0 + 2 t] for t = t0 .. up to t1 (ix0 + 2 t0 >= 0), 16 at
+ * a time, reading only row[0 .. w-1]; returns the first t not done. */
+__attribute__((target ("avx512f")))
+static gint
+copy_even_avx512 (gfloat * dst, const gfloat * row, gint ix0, gint t0,
+    gint t1, gint w)
+{
+  const __m512i idx = _mm512_setr_epi32 (0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+      20, 22, 24, 26, 28, 30);
+  gint t = t0;
+
+  for (; t + 16 <= t1 && ix0 + 2 * t + 32 <= w; t += 16) {
+    const __m512 lo = _mm512_loadu_ps (row + ix0 + 2 * t);
+    const __m512 hi = _mm512_loadu_ps (row + ix0 + 2 * t + 16);
+    _mm512_storeu_ps (dst + t, _mm512_permutex2var_ps (lo, idx, hi));
+  }
+  return t;
+}
+#endif
+
 /* bp (K, nr) = the im2col columns n0 .. n0+nr-1 (zero past N) */
 static void
 pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
@@ -172,11 +193,24 @@ pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
             for (t = t1; t < len; t++)
               dst[t] = 0.f;
           } else {
-            for (t = 0; t < len; t++) {
-              gint ix = (ox0 + t) * s - p + kx;
-              dst[t] = (ix < 0 || ix >= a->w) ? 0.f :
-                  plane[(gsize) iy * a->w + ix];
-            }
+            /* ix = ix0 + t * s; the zero runs at the ends are short */
+            const gfloat *row = plane + (gsize) iy * a->w;
+            gint ix0 = ox0 * s - p + kx, t0 = 0, t1 = len;
+            while (t0 < len && ix0 + t0 * s < 0)
+              t0++;
+            while (t1 > t0 && ix0 + (t1 - 1) * s >= a->w)
+              t1--;
+            for (t = 0; t < t0; t++)
+              dst[t] = 0.f;
+            t = t0;
+#ifdef HAVE_X86
+            if (s == 2 && a->level == DLIC_EXACT_AVX512)
+              t = copy_even_avx512 (dst, row, ix0, t0, t1, a->w);
+#endif
+            for (; t < t1; t++)
+              dst[t] = row[ix0 + t * s];
+            for (t = t1; t < len; t++)
+              dst[t] = 0.f;
           }
         }
       }
@@ -411,7 +445,10 @@ dlic_conv2d_exact (DlicPool * pool, const gfloat * in, gint cin, gint h,
   a.apack = apack;
 
   panels = (a.N + a.nr - 1) / a.nr;
-  jobs = MIN ((guint) MIN (panels, G_MAXUINT), dlic_pool_get_n_threads (pool));
+  /* four jobs per thread: a worker that wakes late still gets its share
+   * (with one job each, the caller often ran both) */
+  jobs = MIN ((guint) MIN (panels, G_MAXUINT),
+      4 * dlic_pool_get_n_threads (pool));
   /* at least ~8k output values per job */
   jobs = MIN (jobs, MAX (1u, (guint) (a.N * cout / 8192)));
   dlic_pool_run (pool, MAX (1u, jobs), exact_job, &a);

@@ -2,10 +2,8 @@
 #include "dlic-nn.h"
 
 #include <string.h>
-#include <cblas.h>
 
-/* OpenBLAS' own thread control (not in cblas.h of every BLAS) */
-extern void openblas_set_num_threads (int num_threads);
+#include "dlic-blas.h"
 
 /* im2col / col2im / Winograd scratch per job and chunk: about this many
  * floats (tests lower it to exercise the chunked paths) */
@@ -24,7 +22,11 @@ dlic_nn_init (void)
   static gsize inited = 0;
 
   if (g_once_init_enter (&inited)) {
-    openblas_set_num_threads (1);
+    GError *err = NULL;
+    if (!dlic_blas_load (&err)) {
+      g_warning ("%s; using a slow C matrix product", err->message);
+      g_error_free (err);
+    }
     g_once_init_leave (&inited, 1);
   }
 }
@@ -170,14 +172,12 @@ conv2d_job (gpointer data, guint job, guint n_jobs)
       ldb = a->h * a->w;
       /* a 1x1 conv reads the input planes in place: B is (cin, ncol) with
        * row stride h*w */
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->cout, ncol,
-          K, 1.f, a->weight, K, b, ldb, 0.f, a->out + (gsize) y * a->wo,
-          cstride);
+      dlic_sgemm (FALSE, a->cout, ncol, K, a->weight, K, b, ldb,
+          a->out + (gsize) y * a->wo, cstride);
     } else {
       im2col (a->in, a->cin, a->h, a->w, a->k, a->s, a->p, a->wo, y, n, col);
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, a->cout, ncol,
-          K, 1.f, a->weight, K, col, ncol, 0.f, a->out + (gsize) y * a->wo,
-          cstride);
+      dlic_sgemm (FALSE, a->cout, ncol, K, a->weight, K, col, ncol,
+          a->out + (gsize) y * a->wo, cstride);
     }
     bias_relu (a->out + (gsize) y * a->wo, cstride, a->cout, ncol, a->bias,
         a->relu);
@@ -346,9 +346,8 @@ winograd_job (gpointer data, guint job, guint n_jobs)
 
     /* 16 products: m[xi] (cout, P) = u[xi] (cout, cin) x v[xi] (cin, P) */
     for (xi = 0; xi < 16; xi++)
-      cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, cout, P, cin,
-          1.f, a->u + (gsize) xi * cout * cin, cin, v + (gsize) xi * cin * Pp,
-          Pp, 0.f, m + (gsize) xi * cout * Pp, Pp);
+      dlic_sgemm (FALSE, cout, P, cin, a->u + (gsize) xi * cout * cin, cin,
+          v + (gsize) xi * cin * Pp, Pp, m + (gsize) xi * cout * Pp, Pp);
 
     /* output transform, vectorised along tx: even and odd output columns
      * of the two output rows, interleaved at the end */
@@ -505,9 +504,8 @@ conv_transpose2d_job (gpointer data, guint job, guint n_jobs)
     gint n = MIN (rows, a->h - r0);
     gsize ncol = (gsize) n * a->w;
 
-    cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, M, ncol, a->cin,
-        1.f, a->weight + (gsize) co0 * kk, a->cout * kk,
-        a->in + (gsize) r0 * a->w, a->h * a->w, 0.f, col, ncol);
+    dlic_sgemm (TRUE, M, ncol, a->cin, a->weight + (gsize) co0 * kk,
+        a->cout * kk, a->in + (gsize) r0 * a->w, a->h * a->w, col, ncol);
 
     for (co = co0; co < (gint) co1; co++) {
       gfloat *o = a->out + co * ocs;

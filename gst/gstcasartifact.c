@@ -61,6 +61,7 @@
 
 #include "gstcasartifact.h"
 #include "dlic-jpegq.h"
+#include "dlic-blas.h"
 
 GST_DEBUG_CATEGORY_STATIC (gst_cas_artifact_debug);
 #define GST_CAT_DEFAULT gst_cas_artifact_debug
@@ -283,10 +284,16 @@ gst_cas_artifact_start (GstBaseTransform * trans)
     g_error_free (err);
     return FALSE;
   }
-  GST_INFO_OBJECT (self, "model %s, %.0f multiply-adds per pixel, margin %d",
-      dlic_ar_model_arch (self->model),
+  if (!dlic_blas_load (&err)) {
+    /* it still works, through a plain C matrix product */
+    GST_ELEMENT_WARNING (self, LIBRARY, INIT,
+        ("Running without OpenBLAS, about 20x slower"), ("%s", err->message));
+    g_clear_error (&err);
+  }
+  GST_INFO_OBJECT (self, "model %s, %.0f multiply-adds per pixel, margin %d, "
+      "OpenBLAS kernels %s", dlic_ar_model_arch (self->model),
       dlic_ar_model_macs_per_pixel (self->model),
-      dlic_ar_model_margin (self->model));
+      dlic_ar_model_margin (self->model), dlic_blas_core ());
   self->estimate = 0;
   self->estimated = FALSE;
   self->estimate_countdown = 0;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <gio/gio.h>
 #include "dlic-artifact.h"
+#include "dlic-blas.h"
 
 int
 main (int argc, char **argv)
@@ -63,6 +64,7 @@ main (int argc, char **argv)
       dlic_pool_get_n_threads (pool), best, 1000.0 / best,
       2.0 * dlic_ar_model_macs_per_pixel (m) * w * h / (best * 1e6),
       dlic_ar_model_macs_per_pixel (m));
+  printf ("OpenBLAS kernels: %s\n", dlic_blas_core ());
   dlic_pool_free (pool);
   dlic_ar_model_free (m);
   g_free (src);
