@@ -549,13 +549,12 @@ synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     run_blocks (&o, c->db3, c->b3, cb, c->n3, hl, wl, t2);
     dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
   }
-  run_conv (&o, &c->d1, a, hl, wl, FALSE, tmp); /* (4 n2, h/8) */
+  /* relu (shuffle (x)) = shuffle (relu (x)): the ReLU runs in the conv */
+  run_conv (&o, &c->d1, a, hl, wl, TRUE, tmp);  /* (4 n2, h/8) */
   dlic_pixel_shuffle (tmp, c->n2, hl, wl, 2, a);        /* (n2, h/4) */
-  dlic_relu_inplace (a, (gsize) c->n2 * n4);
   run_blocks (&o, c->db2, c->b2, a, c->n2, h4, w4, tmp);
-  run_conv (&o, &c->d2, a, h4, w4, FALSE, tmp); /* (4 n1, h/4) */
+  run_conv (&o, &c->d2, a, h4, w4, TRUE, tmp);  /* (4 n1, h/4) */
   dlic_pixel_shuffle (tmp, c->n1, h4, w4, 2, a);        /* (n1, h/2) */
-  dlic_relu_inplace (a, (gsize) c->n1 * n2);
   run_blocks (&o, c->db1, c->b1, a, c->n1, h2, w2, tmp);
   run_conv (&o, &c->d3, a, h2, w2, FALSE, tmp); /* (12, h/2) */
   dlic_pixel_shuffle (tmp, 3, h2, w2, 2, a);    /* (3, h) */

@@ -599,15 +599,24 @@ dlic_pixel_shuffle (const gfloat * in, gint c, gint h, gint w, gint r,
 {
   gint ho = h * r, wo = w * r, ci, dy, dx, y, x;
 
+  /* row by output row, so that the writes are sequential */
   for (ci = 0; ci < c; ci++)
-    for (dy = 0; dy < r; dy++)
-      for (dx = 0; dx < r; dx++) {
-        const gfloat *src = in + (gsize) ((ci * r + dy) * r + dx) * h * w;
-        for (y = 0; y < h; y++) {
-          gfloat *dst = out + ((gsize) ci * ho + y * r + dy) * wo + dx;
-          for (x = 0; x < w; x++)
-            dst[x * r] = src[(gsize) y * w + x];
+    for (y = 0; y < h; y++)
+      for (dy = 0; dy < r; dy++) {
+        const gfloat *src = in + (gsize) (ci * r + dy) * r * h * w +
+            (gsize) y * w;
+        gfloat *dst = out + ((gsize) ci * ho + y * r + dy) * wo;
+        if (r == 2) {
+          const gfloat *s0 = src, *s1 = src + (gsize) h * w;
+          for (x = 0; x < w; x++) {
+            dst[2 * x] = s0[x];
+            dst[2 * x + 1] = s1[x];
+          }
+          continue;
         }
+        for (dx = 0; dx < r; dx++)
+          for (x = 0; x < w; x++)
+            dst[x * r + dx] = src[(gsize) dx * h * w + x];
       }
 }
 
