@@ -3,6 +3,9 @@
 
 #include <gmodule.h>
 #include <string.h>
+#ifdef G_OS_UNIX
+#include <dlfcn.h>
+#endif
 
 #include "dlic-weights.h"       /* DLIC_ERROR */
 
@@ -27,6 +30,7 @@ typedef char *(*CorenameFunc) (void);
 static SgemmFunc blas_sgemm;
 static CorenameFunc blas_corename;
 static gchar *load_error;
+static gint force_fallback;
 
 /* The kernels OpenBLAS uses for sgemm on the CPUs it knows, chosen from
  * the features instead of the model number. */
@@ -49,6 +53,35 @@ pick_coretype (void)
 }
 
 static gpointer
+prepare_once (gpointer unused)
+{
+  const gchar *core = pick_coretype ();
+
+  if (core == NULL || g_getenv ("OPENBLAS_CORETYPE") != NULL)
+    return NULL;
+#ifdef G_OS_UNIX
+  {
+    /* loaded already (by another library): its kernels are chosen */
+    void *h = dlopen (DLIC_OPENBLAS_SONAME, RTLD_LAZY | RTLD_NOLOAD);
+    if (h != NULL) {
+      dlclose (h);
+      return NULL;
+    }
+  }
+#endif
+  g_setenv ("OPENBLAS_CORETYPE", core, FALSE);
+  return NULL;
+}
+
+void
+dlic_blas_prepare (void)
+{
+  static GOnce once = G_ONCE_INIT;
+
+  g_once (&once, prepare_once, NULL);
+}
+
+static gpointer
 load_once (gpointer unused)
 {
   const gchar *names[] = { DLIC_OPENBLAS_SONAME,
@@ -58,21 +91,25 @@ load_once (gpointer unused)
     NULL
   };
   GModule *mod = NULL;
+  GString *why = g_string_new (NULL);
   gpointer sgemm = NULL, set_threads = NULL, corename = NULL;
-  const gchar *core = pick_coretype ();
   guint i;
 
-  /* before the library's constructor reads it; a value the user set wins */
-  if (core != NULL && g_getenv ("OPENBLAS_CORETYPE") == NULL)
-    g_setenv ("OPENBLAS_CORETYPE", core, FALSE);
-
-  for (i = 0; names[i] != NULL && mod == NULL; i++)
+  /* before the library's constructor reads OPENBLAS_CORETYPE (a no-op
+   * when the plugin did it at load time) */
+  dlic_blas_prepare ();
+  for (i = 0; names[i] != NULL && mod == NULL; i++) {
     mod = g_module_open (names[i], G_MODULE_BIND_LOCAL);
+    if (mod == NULL)
+      g_string_append_printf (why, "%s%s", why->len ? "; " : "",
+          g_module_error ());
+  }
   if (mod == NULL) {
-    load_error = g_strdup_printf ("could not load OpenBLAS (%s): %s",
-        DLIC_OPENBLAS_SONAME, g_module_error ());
+    load_error = g_strdup_printf ("could not load OpenBLAS: %s", why->str);
+    g_string_free (why, TRUE);
     return NULL;
   }
+  g_string_free (why, TRUE);
   if (!g_module_symbol (mod, "cblas_sgemm", &sgemm) || sgemm == NULL) {
     load_error = g_strdup_printf ("%s has no cblas_sgemm: %s",
         g_module_name (mod), g_module_error ());
@@ -87,6 +124,12 @@ load_once (gpointer unused)
     blas_corename = (CorenameFunc) corename;
   blas_sgemm = (SgemmFunc) sgemm;
   return NULL;
+}
+
+void
+dlic_blas_force_fallback (gboolean force)
+{
+  g_atomic_int_set (&force_fallback, force ? 1 : 0);
 }
 
 gboolean
@@ -135,7 +178,7 @@ void
 dlic_sgemm (gboolean trans_a, gint m, gint n, gint k, const gfloat * a,
     gint lda, const gfloat * b, gint ldb, gfloat * c, gint ldc)
 {
-  if (dlic_blas_load (NULL))
+  if (!g_atomic_int_get (&force_fallback) && dlic_blas_load (NULL))
     blas_sgemm (ROW_MAJOR, trans_a ? TRANS : NO_TRANS, NO_TRANS, m, n, k, 1.f,
         a, lda, b, ldb, 0.f, c, ldc);
   else

@@ -21,6 +21,13 @@
 
 G_BEGIN_DECLS
 
+/* Sets OPENBLAS_CORETYPE from the CPU when the user has not and OpenBLAS is
+ * not loaded yet (once; cheap: it loads nothing).  setenv() races with
+ * getenv() in other threads, so call it early, while the program is still
+ * single-threaded where possible: the plugin does in plugin_init, the
+ * dlic tool before gst_init; dlic_blas_load() calls it too. */
+void dlic_blas_prepare (void);
+
 /* Loads OpenBLAS once (thread-safe; later calls return the first result).
  * FALSE with an error naming the library and the reason when it is
  * missing; dlic_sgemm() then uses the C loop. */
@@ -33,6 +40,9 @@ const gchar *dlic_blas_core (void);
 /* Row-major C (m, n) = op(A) B, op(A) (m, k) = A (m, k) with row stride lda,
  * or, with trans_a, the transpose of A (k, m) with row stride lda;
  * B (k, n) with row stride ldb; C with row stride ldc (overwritten). */
+/* Tests: make dlic_sgemm() use the C loop even when OpenBLAS is loaded. */
+void dlic_blas_force_fallback (gboolean force);
+
 void dlic_sgemm (gboolean trans_a, gint m, gint n, gint k, const gfloat * a,
     gint lda, const gfloat * b, gint ldb, gfloat * c, gint ldc);
 

@@ -44,8 +44,11 @@ dlic_exact_simd_level (void)
     __builtin_cpu_init ();
     if (__builtin_cpu_supports ("avx2") && __builtin_cpu_supports ("fma"))
       h = DLIC_EXACT_AVX2;
+#ifdef __x86_64__
+    /* the 8x48 block needs 28 of the 32 zmm registers: 64-bit only */
     if (h == DLIC_EXACT_AVX2 && __builtin_cpu_supports ("avx512f"))
       h = DLIC_EXACT_AVX512;
+#endif
     /* DLIC_EXACT_SIMD=portable|avx2 caps it (speed comparisons, debugging;
      * the bits do not change) */
     env = g_getenv ("DLIC_EXACT_SIMD");
@@ -53,6 +56,8 @@ dlic_exact_simd_level (void)
       h = DLIC_EXACT_PORTABLE;
     else if (env && g_ascii_strcasecmp (env, "avx2") == 0)
       h = MIN (h, DLIC_EXACT_AVX2);
+    else if (env && *env && g_ascii_strcasecmp (env, "avx512") != 0)
+      g_message ("DLIC_EXACT_SIMD=%s ignored (portable, avx2 or avx512)", env);
     g_atomic_int_set (&have, h);
   }
   return (DlicExactSimd) MIN (g_atomic_int_get (&have),
@@ -175,21 +180,21 @@ pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
             /* ix = ox0 + t - p + kx must lie in [0, w) */
             gint ixb = ox0 - p + kx;
             gint t0 = CLAMP (-ixb, 0, len), t1 = CLAMP (a->w - ixb, t0, len);
-            const gfloat *src = plane + (gsize) iy * a->w + ixb;
+            const gfloat *row = plane + (gsize) iy * a->w;
             /* the common case, a whole panel inside one row: a copy of
              * constant size, which the compiler inlines */
             if (t0 == 0 && t1 == NR_ && NR_ == NR512) {
-              memcpy (dst, src, sizeof (gfloat) * NR512);
+              memcpy (dst, row + ixb, sizeof (gfloat) * NR512);
               continue;
             }
             if (t0 == 0 && t1 == NR_ && NR_ == NR) {
-              memcpy (dst, src, sizeof (gfloat) * NR);
+              memcpy (dst, row + ixb, sizeof (gfloat) * NR);
               continue;
             }
             for (t = 0; t < t0; t++)
               dst[t] = 0.f;
             if (t1 > t0)
-              memcpy (dst + t0, src + t0, sizeof (gfloat) * (t1 - t0));
+              memcpy (dst + t0, row + ixb + t0, sizeof (gfloat) * (t1 - t0));
             for (t = t1; t < len; t++)
               dst[t] = 0.f;
           } else {

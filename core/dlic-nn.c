@@ -24,7 +24,7 @@ dlic_nn_init (void)
   if (g_once_init_enter (&inited)) {
     GError *err = NULL;
     if (!dlic_blas_load (&err)) {
-      g_warning ("%s; using a slow C matrix product", err->message);
+      g_message ("%s; using a slow C matrix product", err->message);
       g_error_free (err);
     }
     g_once_init_leave (&inited, 1);

@@ -20,6 +20,7 @@
 #include <glib/gstdio.h>
 #include <gst/gst.h>
 
+#include "dlic-blas.h"
 #include "dlic-bitstream.h"
 #include "dlic-weights.h"
 
@@ -431,10 +432,11 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
 
-  /* The codec runs its own thread pool and never calls BLAS; OpenBLAS,
-   * loaded with the plugin, would otherwise start a thread per core that
-   * spins for a while (about 15% of the CPU time of a decode). */
+  /* The codec runs its own thread pool and calls BLAS (one thread per
+   * call) only in --refine; OpenBLAS would otherwise start a thread per
+   * core that spins for a while.  Set before any thread exists. */
   g_setenv ("OPENBLAS_NUM_THREADS", "1", FALSE);
+  dlic_blas_prepare ();
   gst_init (NULL, NULL);
   if (npos == 3 && !strcmp (pos[0], "encode"))
     return cmd_encode (pos[1], pos[2], quality, bpp, refine, size, model,

@@ -287,7 +287,7 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   if (!dlic_blas_load (&err)) {
     /* it still works, through a plain C matrix product */
     GST_ELEMENT_WARNING (self, LIBRARY, INIT,
-        ("Running without OpenBLAS, about 20x slower"), ("%s", err->message));
+        ("Running without OpenBLAS, much slower"), ("%s", err->message));
     g_clear_error (&err);
   }
   GST_INFO_OBJECT (self, "model %s, %.0f multiply-adds per pixel, margin %d, "

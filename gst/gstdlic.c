@@ -19,12 +19,16 @@
 #include "gstcasartifact.h"
 #include "gstdlicenc.h"
 #include "gstdlicdec.h"
+#include "dlic-blas.h"
 
 static gboolean
 plugin_init (GstPlugin * plugin)
 {
   gboolean ret = FALSE;
 
+  /* OpenBLAS' kernel choice, while the caller is likely single-threaded
+   * (it is loaded only when an element first needs it) */
+  dlic_blas_prepare ();
   ret |= GST_ELEMENT_REGISTER (qualitymeter, plugin);
   ret |= GST_ELEMENT_REGISTER (casartifact, plugin);
   ret |= GST_ELEMENT_REGISTER (dlicenc, plugin);

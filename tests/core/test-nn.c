@@ -39,7 +39,8 @@ static const gint conv_cases[][6] = {
   {1, 8, 3, 1, 17, 13}, {3, 5, 3, 2, 16, 16}, {7, 4, 3, 2, 15, 9},
   {16, 16, 3, 1, 8, 8}, {5, 6, 1, 1, 9, 11}, {4, 3, 5, 2, 12, 10},
   {2, 2, 3, 1, 1, 1}, {64, 32, 3, 1, 20, 30}, {48, 12, 3, 1, 20, 30},
-  {32, 33, 3, 1, 7, 50}, {9, 17, 3, 1, 9, 9},
+  {32, 33, 3, 1, 7, 50}, {9, 17, 3, 1, 9, 9}, {3, 9, 5, 2, 7, 75},
+  {12, 16, 5, 2, 9, 130},
 };
 
 static void
@@ -844,7 +845,8 @@ test_model_mismatch_errors (void)
  * kernels chosen from the CPU's features rather than its generic ones
  * where the CPU has AVX2 (an OpenBLAS older than the CPU would pick
  * "Prescott", 2-3x slower), and its product matches a double-precision
- * reference in both transpose modes, odd sizes and strides included. */
+ * reference in both transpose modes, odd sizes and strides included, as
+ * does the C loop that stands in when OpenBLAS is missing. */
 static void
 test_blas_sgemm (void)
 {
@@ -873,16 +875,24 @@ test_blas_sgemm (void)
       gfloat *c = rand_floats (r, (gsize) m * ldc, 1.0);
       gint y, x, p;
 
-      dlic_sgemm (t, m, n, k, a, lda, b, ldb, c, ldc);
-      for (y = 0; y < m; y++)
-        for (x = 0; x < n; x++) {
-          gdouble want = 0;
-          for (p = 0; p < k; p++)
-            want += (gdouble) (t ? a[(gsize) p * lda + y] :
-                a[(gsize) y * lda + p]) * b[(gsize) p * ldb + x];
-          g_assert_cmpfloat (fabs (c[(gsize) y * ldc + x] - want), <,
-              1e-5 * (k + 1));
-        }
+      guint f;
+
+      /* f = 0: OpenBLAS, 1: the C loop used without it */
+      for (f = 0; f < 2; f++) {
+        dlic_blas_force_fallback (f == 1);
+        memset (c, 0xff, sizeof (gfloat) * m * ldc);
+        dlic_sgemm (t, m, n, k, a, lda, b, ldb, c, ldc);
+        dlic_blas_force_fallback (FALSE);
+        for (y = 0; y < m; y++)
+          for (x = 0; x < n; x++) {
+            gdouble want = 0;
+            for (p = 0; p < k; p++)
+              want += (gdouble) (t ? a[(gsize) p * lda + y] :
+                  a[(gsize) y * lda + p]) * b[(gsize) p * ldb + x];
+            g_assert_cmpfloat (fabs (c[(gsize) y * ldc + x] - want), <,
+                1e-5 * (k + 1));
+          }
+      }
       g_free (a);
       g_free (b);
       g_free (c);
