@@ -111,6 +111,13 @@ DlicCodec *
 dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
     GError ** error)
 {
+  return dlic_codec_new_from_bytes_hashed (bytes, source, NULL, error);
+}
+
+DlicCodec *
+dlic_codec_new_from_bytes_hashed (GBytes * bytes, const gchar * source,
+    const guint8 * hash8, GError ** error)
+{
   DlicCodec *c = g_new0 (DlicCodec, 1);
   DlicWeights *w;
   gint ch[3], bl[3];
@@ -200,17 +207,22 @@ dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
 
   /* identity: SHA-256 of the file; id from metadata or the hash */
   {
-    gsize len;
-    const guint8 *data = g_bytes_get_data (bytes, &len);
-    GChecksum *cs = g_checksum_new (G_CHECKSUM_SHA256);
-    guint8 digest[32];
-    gsize dlen = sizeof (digest);
     const gchar *id = dlic_weights_meta (w, "model_id");
 
-    g_checksum_update (cs, data, len);
-    g_checksum_get_digest (cs, digest, &dlen);
-    g_checksum_free (cs);
-    memcpy (c->hash, digest, 8);
+    if (hash8 != NULL) {
+      memcpy (c->hash, hash8, 8);
+    } else {
+      gsize len;
+      const guint8 *data = g_bytes_get_data (bytes, &len);
+      GChecksum *cs = g_checksum_new (G_CHECKSUM_SHA256);
+      guint8 digest[32];
+      gsize dlen = sizeof (digest);
+
+      g_checksum_update (cs, data, len);
+      g_checksum_get_digest (cs, digest, &dlen);
+      g_checksum_free (cs);
+      memcpy (c->hash, digest, 8);
+    }
     if (id && *id) {
       gchar *p;
       g_strlcpy (c->model_id, id, sizeof (c->model_id));
@@ -220,7 +232,7 @@ dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
           *p = '_';
     } else
       g_snprintf (c->model_id, sizeof (c->model_id), "dlic-%02x%02x%02x%02x",
-          digest[0], digest[1], digest[2], digest[3]);
+          c->hash[0], c->hash[1], c->hash[2], c->hash[3]);
   }
   return c;
 

@@ -40,6 +40,39 @@ dlic_half_to_float (guint16 h)
   return f;
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+__attribute__((target ("avx,f16c")))
+static gsize
+half_to_float_f16c (const guint8 * src, gfloat * dst, gsize n)
+{
+  gsize i;
+
+  for (i = 0; i + 8 <= n; i += 8)
+    _mm256_storeu_ps (dst + i, _mm256_cvtph_ps (_mm_loadu_si128 ((const
+                    __m128i *) (src + 2 * i))));
+  return i;
+}
+#endif
+
+void
+dlic_half_to_float_n (const guint8 * src, gfloat * dst, gsize n)
+{
+  gsize i = 0;
+
+#if (defined(__x86_64__) || defined(__i386__)) && G_BYTE_ORDER == G_LITTLE_ENDIAN
+  static gint have = -1;
+  if (have < 0) {
+    __builtin_cpu_init ();
+    have = __builtin_cpu_supports ("avx") && __builtin_cpu_supports ("f16c");
+  }
+  if (have)
+    i = half_to_float_f16c (src, dst, n);
+#endif
+  for (; i < n; i++)
+    dst[i] = dlic_half_to_float ((guint16) (src[2 * i] | (src[2 * i + 1] << 8)));
+}
+
 void
 dlic_weights_free (DlicWeights * w)
 {
@@ -234,9 +267,7 @@ dlic_weights_load_bytes (GBytes * bytes, const gchar * source, GError ** error)
     p->data = w->mem + off;
     off += p->numel;
     if (half) {
-      for (k = 0; k < p->numel; k++)
-        p->data[k] = dlic_half_to_float ((guint16) (src[2 * k] |
-                (src[2 * k + 1] << 8)));
+      dlic_half_to_float_n (src, p->data, p->numel);
     } else {
       for (k = 0; k < p->numel; k++) {
         guint32 bits = (guint32) src[4 * k] | ((guint32) src[4 * k + 1] << 8) |

@@ -69,6 +69,10 @@ const gfloat *dlic_weights_get (const DlicWeights * w, const gchar * name,
 
 /* IEEE half -> float */
 gfloat dlic_half_to_float (guint16 h);
+/* dst[i] = dlic_half_to_float (little-endian src[2i], src[2i+1]) for
+ * i < n: the F16C instruction where the CPU has it (exact, like the
+ * scalar conversion, for every finite value), else the scalar one. */
+void dlic_half_to_float_n (const guint8 * src, gfloat * dst, gsize n);
 
 G_END_DECLS
 

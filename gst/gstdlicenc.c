@@ -78,6 +78,11 @@
 
 #include "gstdlicenc.h"
 #include "dlic-encoder.h"
+#if defined(__has_include)
+#if __has_include("dlic-codec-hash.h")
+#include "dlic-codec-hash.h"      /* DLIC_BUILTIN_CODEC_HASH8 */
+#endif
+#endif
 
 GST_DEBUG_CATEGORY_STATIC (gst_dlic_enc_debug);
 #define GST_CAT_DEFAULT gst_dlic_enc_debug
@@ -160,7 +165,15 @@ gst_dlic_load_codec (const gchar * model_file, GError ** error)
         "dlic-codec.safetensors was missing at build time); set model-file");
     return NULL;
   }
+#ifdef DLIC_BUILTIN_CODEC_HASH8
+  {
+    static const guint8 hash8[8] = DLIC_BUILTIN_CODEC_HASH8;
+    c = dlic_codec_new_from_bytes_hashed (bytes, "resource://" CODEC_RESOURCE,
+        hash8, error);
+  }
+#else
   c = dlic_codec_new_from_bytes (bytes, "resource://" CODEC_RESOURCE, error);
+#endif
   g_bytes_unref (bytes);
   return c;
 }

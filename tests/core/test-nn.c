@@ -384,6 +384,27 @@ test_weights_load_and_half (void)
   g_bytes_unref (bytes);
 
   g_assert_cmpfloat (dlic_half_to_float (0x3c00), ==, 1.0f);
+  {
+    /* the bulk (F16C) conversion gives the scalar one's bits for every
+     * half value, subnormals included (NaN stays NaN) */
+    guint8 *hb = g_malloc (2 * 65536 + 2);
+    gfloat *bulk = g_new (gfloat, 65537);
+    guint u;
+    for (u = 0; u < 65537; u++) {
+      hb[2 * u] = (guint8) (u & 0xff);
+      hb[2 * u + 1] = (guint8) ((u >> 8) & 0xff);
+    }
+    dlic_half_to_float_n (hb, bulk, 65537);    /* an odd tail as well */
+    for (u = 0; u < 65537; u++) {
+      gfloat one = dlic_half_to_float ((guint16) u);
+      if (isnan (one))
+        g_assert_true (isnan (bulk[u]));
+      else
+        g_assert_cmpmem (&one, 4, &bulk[u], 4);
+    }
+    g_free (hb);
+    g_free (bulk);
+  }
   g_assert_cmpfloat (dlic_half_to_float (0xc000), ==, -2.0f);
   g_assert_cmpfloat (dlic_half_to_float (0x0001), ==, 5.9604644775390625e-8f);
 }

@@ -635,6 +635,54 @@ GST_START_TEST (test_refine_flush_stops)
 
 GST_END_TEST;
 
+/* The built-in model's hash is computed at build time (gst/model-hash.py);
+ * the streams must still name the shipped file's SHA-256, or no decoder
+ * with that file as model-file would take them. */
+GST_START_TEST (test_builtin_model_hash)
+{
+  const gchar *dir = g_getenv ("DLIC_MODELS_DIR");
+  gchar *file = g_build_filename (dir ? dir : ".", "dlic-codec.safetensors",
+      NULL);
+  gchar *path = g_build_filename (tmpdir, "builtin.dlic", NULL);
+  gchar *desc, *err, *data, *weights, *want;
+  gsize size, wsize;
+  GChecksum *cs;
+  guint8 digest[32];
+  gsize dlen = sizeof (digest);
+
+  if (!g_file_test (file, G_FILE_TEST_EXISTS)) {
+    g_free (file);
+    g_free (path);
+    return;                     /* a build without the shipped model */
+  }
+  desc = g_strdup_printf ("videotestsrc num-buffers=1 ! "
+      "video/x-raw,format=RGB,width=16,height=16 ! dlicenc ! "
+      "filesink location=%s", path);
+  err = run (desc, NULL, NULL);
+  fail_unless (err == NULL, "%s: %s", desc, err);
+  fail_unless (g_file_get_contents (path, &data, &size, NULL));
+  fail_unless (size > 52);
+  fail_unless (g_file_get_contents (file, &weights, &wsize, NULL));
+  cs = g_checksum_new (G_CHECKSUM_SHA256);
+  g_checksum_update (cs, (const guchar *) weights, wsize);
+  g_checksum_get_digest (cs, digest, &dlen);
+  g_checksum_free (cs);
+  want = g_strdup_printf ("%02x%02x%02x%02x", digest[0], digest[1],
+      digest[2], digest[3]);
+  fail_unless (memcmp (data + 36, digest, 8) == 0,
+      "stream names model hash %02x%02x%02x%02x..., the file is %s...",
+      (guint8) data[36], (guint8) data[37], (guint8) data[38],
+      (guint8) data[39], want);
+  g_free (want);
+  g_free (weights);
+  g_free (data);
+  g_free (desc);
+  g_free (path);
+  g_free (file);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_missing_model)
 {
   gchar *err = run ("videotestsrc num-buffers=1 ! video/x-raw,format=RGB ! "
@@ -668,6 +716,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_refine_messages);
   tcase_add_test (tc, test_refine_flush_stops);
   tcase_add_test (tc, test_missing_model);
+  tcase_add_test (tc, test_builtin_model_hash);
   return s;
 }
 
