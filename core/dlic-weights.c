@@ -42,6 +42,7 @@ dlic_half_to_float (guint16 h)
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
+#include <cpuid.h>
 __attribute__((target ("avx,f16c")))
 static gsize
 half_to_float_f16c (const guint8 * src, gfloat * dst, gsize n)
@@ -63,8 +64,13 @@ dlic_half_to_float_n (const guint8 * src, gfloat * dst, gsize n)
 #if (defined(__x86_64__) || defined(__i386__)) && G_BYTE_ORDER == G_LITTLE_ENDIAN
   static gint have = -1;
   if (have < 0) {
+    guint a, b, c, d;
+    /* "f16c" is not a feature name clang 14's __builtin_cpu_supports
+     * knows: CPUID.1:ECX bit 29, with AVX2 (which implies the OS saves
+     * the ymm state) */
     __builtin_cpu_init ();
-    have = __builtin_cpu_supports ("avx") && __builtin_cpu_supports ("f16c");
+    have = __builtin_cpu_supports ("avx2") && __get_cpuid (1, &a, &b, &c, &d)
+        && (c & (1u << 29)) != 0;
   }
   if (have)
     i = half_to_float_f16c (src, dst, n);
