@@ -606,14 +606,6 @@ dlic_pixel_shuffle (const gfloat * in, gint c, gint h, gint w, gint r,
         const gfloat *src = in + (gsize) (ci * r + dy) * r * h * w +
             (gsize) y * w;
         gfloat *dst = out + ((gsize) ci * ho + y * r + dy) * wo;
-        if (r == 2) {
-          const gfloat *s0 = src, *s1 = src + (gsize) h * w;
-          for (x = 0; x < w; x++) {
-            dst[2 * x] = s0[x];
-            dst[2 * x + 1] = s1[x];
-          }
-          continue;
-        }
         for (dx = 0; dx < r; dx++)
           for (x = 0; x < w; x++)
             dst[x * r + dx] = src[(gsize) dx * h * w + x];

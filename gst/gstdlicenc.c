@@ -78,11 +78,7 @@
 
 #include "gstdlicenc.h"
 #include "dlic-encoder.h"
-#if defined(__has_include)
-#if __has_include("dlic-codec-hash.h")
-#include "dlic-codec-hash.h"      /* DLIC_BUILTIN_CODEC_HASH8 */
-#endif
-#endif
+#include "dlic-codec-hash.h"      /* DLIC_BUILTIN_CODEC_HASH8, if embedded */
 
 GST_DEBUG_CATEGORY_STATIC (gst_dlic_enc_debug);
 #define GST_CAT_DEFAULT gst_dlic_enc_debug
