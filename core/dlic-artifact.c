@@ -32,8 +32,8 @@ struct _DlicArModel
       us8, us4, us2, out;
 
   /* fast model */
-  gint scale, ch, n_mid, body_k;
-  Layer head, tail;
+  gint scale, ch, n_mid, body_k, fine;
+  Layer head, tail, refine;
   Layer *body;
 
   /* optional "quality_strength" metadata: n points (quality, strength),
@@ -76,7 +76,11 @@ forward_floats (const DlicArModel * m, gint h, gint w)
         + MAX (m->ca * n1, MAX (m->cb * n2, m->cc * n4)) + 2 * m->cd * n8
         + n8 + n4 + n2 + n1;
   }
-  return (gsize) (m->scale * m->scale + 2 * m->ch) * (n1 / (m->scale *
+  /* z, h0, h1 at 1/scale; with a fine stage also its input (ch/4 + s*s/4
+   * channels at 2/scale, i.e. ch + s*s floats per 1/scale position), its
+   * output (fine at 2/scale) and the tail's (s*s/4 at 2/scale) */
+  return (gsize) (m->scale * m->scale + 2 * m->ch + (m->fine ? m->ch +
+          2 * m->scale * m->scale + 4 * m->fine : 0)) * (n1 / (m->scale *
           m->scale));
 }
 
@@ -342,9 +346,25 @@ dlic_ar_model_new (DlicWeights * w, GError ** error)
           "%s: body_k must be 1 or 3", w->source);
       goto fail;
     }
+    m->fine = 0;                /* optional: the fine stage at 2/scale */
+    if (dlic_weights_meta (w, "fine") &&
+        !meta_int (w, "fine", 1, 1024, &m->fine, error))
+      goto fail;
+    if (m->fine && (m->ch % 4 || m->scale % 2)) {
+      g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+          "%s: a fine stage needs channels divisible by 4 and an even scale",
+          w->source);
+      goto fail;
+    }
     if (!get_layer (w, "head", m->scale * m->scale, m->ch, 3, FALSE, &m->head,
-            error) || !get_layer (w, "tail", m->ch, m->scale * m->scale, 3,
-            FALSE, &m->tail, error))
+            error))
+      goto fail;
+    if (m->fine ? !get_layer (w, "refine", m->ch / 4 + m->scale * m->scale / 4,
+            m->fine, 3, FALSE, &m->refine, error) ||
+        !get_layer (w, "tail", m->fine, m->scale * m->scale / 4, 3, FALSE,
+            &m->tail, error)
+        : !get_layer (w, "tail", m->ch, m->scale * m->scale, 3, FALSE,
+            &m->tail, error))
       goto fail;
     m->body = g_new0 (Layer, MAX (1, m->n_mid));
     for (i = 0; i < m->n_mid; i++) {
@@ -359,9 +379,16 @@ dlic_ar_model_new (DlicWeights * w, GError ** error)
     /* each 3x3 conv at 1/scale widens the receptive field by one block on
      * each side; plus the position inside the block */
     m->margin = (2 + (m->body_k == 3 ? m->n_mid : 0)) * m->scale + m->scale;
-    m->macs = (9.0 * m->ch * 2.0 * m->scale * m->scale +
+    /* the fine stage replaces the tail's block by two half-block convs:
+     * the same reach */
+    m->macs = (9.0 * m->ch * m->scale * m->scale +
         (gdouble) m->n_mid * m->ch * m->ch * m->body_k * m->body_k) /
         (m->scale * m->scale);
+    if (m->fine)
+      m->macs += 9.0 * (m->ch / 4 + m->scale * m->scale / 4) * m->fine * 4 /
+          (m->scale * m->scale) + 9.0 * m->fine;
+    else
+      m->macs += 9.0 * m->ch;
   } else {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
         "%s: unknown architecture \"%s\" (known: cascnn, fastar)", w->source,
@@ -392,7 +419,8 @@ dlic_ar_model_free (DlicArModel * m)
   {
     Layer *all[] = { &m->a1, &m->a2, &m->b1, &m->b2, &m->c1, &m->c2, &m->d1,
       &m->d2, &m->ud, &m->ue, &m->uf, &m->e1, &m->f1, &m->g1, &m->s8, &m->s4,
-      &m->s2, &m->us8, &m->us4, &m->us2, &m->out, &m->head, &m->tail
+      &m->s2, &m->us8, &m->us4, &m->us2, &m->out, &m->head, &m->tail,
+      &m->refine
     };
     for (i = 0; i < G_N_ELEMENTS (all); i++)
       free_layer (all[i]);
@@ -515,8 +543,23 @@ fastar_forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h,
     h0 = h1;
     h1 = t;
   }
-  conv (o, &m->tail, h0, hs, wsz, 1, FALSE, z); /* residual (s*s, h/s) */
-  dlic_pixel_shuffle (z, 1, hs, wsz, s, y);
+  if (m->fine) {
+    /* fine stage at 2/s: cat (pixel_shuffle (h0, 2), pixel_unshuffle (x, s/2))
+     * (ch/4 + s*s/4, 2h/s, 2w/s) -> relu (refine) (fine) -> tail (s*s/4) */
+    const gint s2 = s / 2;
+    gfloat *cat = z + (gsize) (s * s + 2 * m->ch) * ns;  /* after h0, h1 */
+    gfloat *f = cat + (gsize) (m->ch + s * s) * ns;
+    gfloat *r = f + (gsize) 4 * m->fine * ns;
+
+    dlic_pixel_shuffle (h0, m->ch / 4, hs, wsz, 2, cat);
+    dlic_pixel_unshuffle (x, 1, h, w, s2, cat + (gsize) m->ch * ns);
+    conv (o, &m->refine, cat, 2 * hs, 2 * wsz, 1, TRUE, f);
+    conv (o, &m->tail, f, 2 * hs, 2 * wsz, 1, FALSE, r);
+    dlic_pixel_shuffle (r, 1, 2 * hs, 2 * wsz, s2, y);
+  } else {
+    conv (o, &m->tail, h0, hs, wsz, 1, FALSE, z);       /* residual (s*s, h/s) */
+    dlic_pixel_shuffle (z, 1, hs, wsz, s, y);
+  }
   dlic_add_inplace (y, x, (gsize) h * w);
 }
 

@@ -34,7 +34,9 @@ LAYERS = {  # human-readable layer lists for the C engine (also in README.md)
               "G=relu(g1(cat(relu(uf(F)),A,us2(o2)))); y=x+out(G); "
               "conv: 3x3 pad 1; u*: convtranspose 4x4 stride 2 pad 1 output_padding 0",
     "fastar": "h=relu(head(pixel_unshuffle(x,scale))); h=relu(body.i(h)) for i<n_mid; "
-              "y=x+pixel_shuffle(tail(h),scale); conv: 3x3 pad 1 stride 1",
+              "y=x+pixel_shuffle(tail(h),scale) (with fine: h=relu(refine(cat(pixel_shuffle(h,2),"
+              "pixel_unshuffle(x,scale/2)))); y=x+pixel_shuffle(tail(h),scale/2)); "
+              "conv: k x k pad k/2 stride 1 (body_k), else 3x3 pad 1",
 }
 
 
@@ -78,7 +80,7 @@ def model_from_meta(meta):
     if meta["arch"] == "cascnn":
         return MODELS["cascnn"](*[int(c) for c in meta["channels"].split(",")])
     return MODELS["fast"](int(meta["scale"]), int(meta["channels"]), int(meta["n_mid"]),
-                          int(meta.get("body_k", "3")))
+                          int(meta.get("body_k", "3")), int(meta.get("fine", "0")))
 
 
 def load_model(path, from_meta=None, skip=()):

@@ -107,14 +107,20 @@ class FastAR(nn.Module):
     """
     arch = "fastar"
 
-    def __init__(self, scale=8, ch=96, n_mid=2, body_k=3):
+    def __init__(self, scale=8, ch=96, n_mid=2, body_k=3, fine=0):
         super().__init__()
-        self.scale, self.ch, self.n_mid, self.body_k = scale, ch, n_mid, body_k
+        self.scale, self.ch, self.n_mid, self.body_k, self.fine = scale, ch, n_mid, body_k, fine
         s2 = scale * scale
         self.head = conv3(s2, ch)
         self.body = nn.ModuleList([nn.Conv2d(ch, ch, body_k, padding=body_k // 2)
                                    for _ in range(n_mid)])
-        self.tail = conv3(ch, s2)
+        if fine:
+            # fine stage at 2/scale: pixel_shuffle(h, 2) (ch/4) ++ pixel_unshuffle(x, scale/2)
+            assert ch % 4 == 0 and scale % 2 == 0
+            self.refine = conv3(ch // 4 + s2 // 4, fine)
+            self.tail = conv3(fine, s2 // 4)
+        else:
+            self.tail = conv3(ch, s2)
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
@@ -125,12 +131,18 @@ class FastAR(nn.Module):
         h = F.relu(self.head(F.pixel_unshuffle(x, self.scale)))
         for m in self.body:
             h = F.relu(m(h))
-        y = x + F.pixel_shuffle(self.tail(h), self.scale)
+        if self.fine:
+            s = self.scale // 2
+            h = F.relu(self.refine(torch.cat([F.pixel_shuffle(h, 2), F.pixel_unshuffle(x, s)], 1)))
+            y = x + F.pixel_shuffle(self.tail(h), s)
+        else:
+            y = x + F.pixel_shuffle(self.tail(h), self.scale)
         return (y, []) if side else y
 
     def meta(self):
         return {"arch": self.arch, "scale": str(self.scale), "channels": str(self.ch),
-                "n_mid": str(self.n_mid), "body_k": str(self.body_k), "multiple": str(self.scale)}
+                "n_mid": str(self.n_mid), "body_k": str(self.body_k), "multiple": str(self.scale),
+                **({"fine": str(self.fine)} if self.fine else {})}
 
 
 MODELS = {"cascnn": CasCNN, "fast": FastAR}

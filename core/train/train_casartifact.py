@@ -101,6 +101,8 @@ def main():
     ap.add_argument("--fast-mid", type=int, default=2, help="fast model: middle convs")
     ap.add_argument("--fast-body-k", type=int, default=3, choices=[1, 3],
                     help="fast model: kernel size of the middle convs")
+    ap.add_argument("--fast-fine", type=int, default=0,
+                    help="fast model: channels of a final stage at 2/scale resolution (0: none)")
     ap.add_argument("--fast-scale", type=int, default=8, help="fast model: space-to-depth factor")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
@@ -125,7 +127,8 @@ def main():
     vidx = np.linspace(0, len(vclean) - 1, args.val_n).round().astype(int)  # fixed subset
 
     # ---- model, optimiser, state
-    model = MODELS[args.model](args.fast_scale, args.fast_ch, args.fast_mid, args.fast_body_k) \
+    model = MODELS[args.model](args.fast_scale, args.fast_ch, args.fast_mid, args.fast_body_k,
+                               args.fast_fine) \
         if args.model == "fast" \
         else MODELS[args.model]()
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)

@@ -342,6 +342,25 @@ tiny_fastar (guint seed)
       "arch", "fastar", "scale", "8", "channels", "8", "n_mid", "1", NULL);
 }
 
+/* The same with the fine stage at 1/4: pixel_shuffle (h, 2) (2 channels)
+ * ++ pixel_unshuffle (x, 4) (16) -> refine (6) -> tail (16) */
+static GBytes *
+tiny_fastar_fine (guint seed)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  StWriter st;
+
+  st_init (&st);
+  add_layer (&st, r, "head", 64, 8, 3, FALSE, FALSE);
+  add_layer (&st, r, "body.0", 8, 8, 3, FALSE, FALSE);
+  add_layer (&st, r, "refine", 8 / 4 + 16, 6, 3, FALSE, FALSE);
+  add_layer (&st, r, "tail", 6, 16, 3, FALSE, FALSE);
+  g_rand_free (r);
+  return st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
+      "arch", "fastar", "scale", "8", "channels", "8", "n_mid", "1",
+      "fine", "6", NULL);
+}
+
 static void
 test_weights_load_and_half (void)
 {
@@ -547,6 +566,18 @@ test_models_forward_matches_ref (void)
   check_forward_matches_ref (m, 16, 32);
   dlic_ar_model_free (m);
   g_bytes_unref (b);
+
+  b = tiny_fastar_fine (9);
+  m = model_from_bytes (b);
+  /* the fine stage's two half-block convs reach as far as the tail's one */
+  g_assert_cmpint (dlic_ar_model_margin (m), ==, 32);
+  /* head 9*8 + body 8*8*9/64 + refine 9*18*6/16 + tail 9*6 */
+  g_assert_cmpfloat_with_epsilon (dlic_ar_model_macs_per_pixel (m),
+      72 + 9.0 + 60.75 + 54, 1e-9);
+  check_forward_matches_ref (m, 8, 8);
+  check_forward_matches_ref (m, 16, 32);
+  dlic_ar_model_free (m);
+  g_bytes_unref (b);
 }
 
 /* A tiny fast model with the given quality_strength metadata */
@@ -632,12 +663,14 @@ test_quality_strength (void)
 static void
 test_tiles_equal_whole (void)
 {
-  GBytes *bs[2] = { tiny_cascnn (5, TRUE), tiny_fastar (6) };
+  GBytes *bs[3] = { tiny_cascnn (5, TRUE), tiny_fastar (6),
+    tiny_fastar_fine (10)
+  };
   GRand *r = g_rand_new_with_seed (7);
   DlicPool *pool = dlic_pool_new (2);
   guint k;
 
-  for (k = 0; k < 2; k++) {
+  for (k = 0; k < G_N_ELEMENTS (bs); k++) {
     DlicArModel *m = model_from_bytes (bs[k]);
     static const gint sizes[][2] = { {301, 203}, {1, 1}, {9, 17} };
     guint i;
