@@ -155,6 +155,15 @@ GST_START_TEST (test_quality_property)
   out10 = run_one ("GRAY8", 64, 48, "quality=10", &in10);
   fail_if (region_equal (in0, out0, 0, info.size));
   fail_if (region_equal (out0, out10, 0, info.size));
+  /* the quality-10 fast model where it is built in */
+  fail_unless_equals_string (last_active_model,
+      g_resources_get_info ("/org/gst-dlic/models/"
+          "casartifact-fast-q10.safetensors", 0, NULL, NULL,
+          NULL) ? "fast-q10" : "fast");
+  gst_buffer_unref (out10);
+  gst_buffer_unref (in10);
+  /* no model of its own for quality 15: the blind one, scaled */
+  out10 = run_one ("GRAY8", 64, 48, "quality=15", &in10);
   fail_unless_equals_string (last_active_model, "fast");
   gst_buffer_unref (out10);
   gst_buffer_unref (in10);
