@@ -327,38 +327,44 @@ tiny_cascnn (guint seed, gboolean half)
       "arch", "cascnn", "channels", "4,4,8,8", NULL);
 }
 
+/* A tiny fast model: 8 channels at 1/8, one middle conv. With fine > 0 it
+ * ends in the fine stage at 1/4: pixel_shuffle (h, 2) (2 channels) ++
+ * pixel_unshuffle (x, 4) (16) -> refine (fine) -> tail (16) */
+static GBytes *
+tiny_fastar_with (guint seed, gint fine)
+{
+  GRand *r = g_rand_new_with_seed (seed);
+  gchar *fine_s = g_strdup_printf ("%d", fine);
+  GBytes *b;
+  StWriter st;
+
+  st_init (&st);
+  add_layer (&st, r, "head", 64, 8, 3, FALSE, FALSE);
+  add_layer (&st, r, "body.0", 8, 8, 3, FALSE, FALSE);
+  if (fine) {
+    add_layer (&st, r, "refine", 8 / 4 + 16, fine, 3, FALSE, FALSE);
+    add_layer (&st, r, "tail", fine, 16, 3, FALSE, FALSE);
+  } else {
+    add_layer (&st, r, "tail", 8, 64, 3, FALSE, FALSE);
+  }
+  g_rand_free (r);
+  b = st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
+      "arch", "fastar", "scale", "8", "channels", "8", "n_mid", "1",
+      fine ? "fine" : NULL, fine_s, NULL);
+  g_free (fine_s);
+  return b;
+}
+
 static GBytes *
 tiny_fastar (guint seed)
 {
-  GRand *r = g_rand_new_with_seed (seed);
-  StWriter st;
-
-  st_init (&st);
-  add_layer (&st, r, "head", 64, 8, 3, FALSE, FALSE);
-  add_layer (&st, r, "body.0", 8, 8, 3, FALSE, FALSE);
-  add_layer (&st, r, "tail", 8, 64, 3, FALSE, FALSE);
-  g_rand_free (r);
-  return st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
-      "arch", "fastar", "scale", "8", "channels", "8", "n_mid", "1", NULL);
+  return tiny_fastar_with (seed, 0);
 }
 
-/* The same with the fine stage at 1/4: pixel_shuffle (h, 2) (2 channels)
- * ++ pixel_unshuffle (x, 4) (16) -> refine (6) -> tail (16) */
 static GBytes *
 tiny_fastar_fine (guint seed)
 {
-  GRand *r = g_rand_new_with_seed (seed);
-  StWriter st;
-
-  st_init (&st);
-  add_layer (&st, r, "head", 64, 8, 3, FALSE, FALSE);
-  add_layer (&st, r, "body.0", 8, 8, 3, FALSE, FALSE);
-  add_layer (&st, r, "refine", 8 / 4 + 16, 6, 3, FALSE, FALSE);
-  add_layer (&st, r, "tail", 6, 16, 3, FALSE, FALSE);
-  g_rand_free (r);
-  return st_finish (&st, "format", "gst-dlic-ar", "format_version", "1",
-      "arch", "fastar", "scale", "8", "channels", "8", "n_mid", "1",
-      "fine", "6", NULL);
+  return tiny_fastar_with (seed, 6);
 }
 
 static void
