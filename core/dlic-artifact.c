@@ -77,10 +77,11 @@ forward_floats (const DlicArModel * m, gint h, gint w)
         + n8 + n4 + n2 + n1;
   }
   /* z, h0, h1 at 1/scale; with a fine stage also its input (ch/4 + s*s/4
-   * channels at 2/scale, i.e. ch + s*s floats per 1/scale position), its
-   * output (fine at 2/scale) and the tail's (s*s/4 at 2/scale) */
+   * channels at 2/scale, i.e. ch + s*s floats per 1/scale position) and
+   * its output (fine at 2/scale); the tail's output (s*s/4 at 2/scale)
+   * reuses z */
   return (gsize) (m->scale * m->scale + 2 * m->ch + (m->fine ? m->ch +
-          2 * m->scale * m->scale + 4 * m->fine : 0)) * (n1 / (m->scale *
+          m->scale * m->scale + 4 * m->fine : 0)) * (n1 / (m->scale *
           m->scale));
 }
 
@@ -377,10 +378,9 @@ dlic_ar_model_new (DlicWeights * w, GError ** error)
     }
     m->multiple = m->scale;
     /* each 3x3 conv at 1/scale widens the receptive field by one block on
-     * each side; plus the position inside the block */
+     * each side; plus the position inside the block.  A fine stage's two
+     * 3x3 convs at 2/scale reach as far as the tail they replace */
     m->margin = (2 + (m->body_k == 3 ? m->n_mid : 0)) * m->scale + m->scale;
-    /* the fine stage replaces the tail's block by two half-block convs:
-     * the same reach */
     m->macs = (9.0 * m->ch * m->scale * m->scale +
         (gdouble) m->n_mid * m->ch * m->ch * m->body_k * m->body_k) /
         (m->scale * m->scale);
@@ -549,7 +549,7 @@ fastar_forward (DlicArModel * m, const Ops * o, const gfloat * x, gint h,
     const gint s2 = s / 2;
     gfloat *cat = z + (gsize) (s * s + 2 * m->ch) * ns;  /* after h0, h1 */
     gfloat *f = cat + (gsize) (m->ch + s * s) * ns;
-    gfloat *r = f + (gsize) 4 * m->fine * ns;
+    gfloat *r = z;              /* (s*s/4, 2h/s): z's size, free after head */
 
     dlic_pixel_shuffle (h0, m->ch / 4, hs, wsz, 2, cat);
     dlic_pixel_unshuffle (x, 1, h, w, s2, cat + (gsize) m->ch * ns);
