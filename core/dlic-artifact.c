@@ -17,6 +17,7 @@ typedef struct
   const gfloat *w, *b;
   gint cin, cout, k;
   gfloat *u;                    /* Winograd weights for 3x3 stride-1 convs */
+  gint wino;                    /* 0 (none), 2: F(2x2, 3x3), 4: F(4x4, 3x3) */
 } Layer;
 
 struct _DlicArModel
@@ -99,7 +100,10 @@ conv (const Ops * o, const Layer * l, const gfloat * in, gint h, gint w,
   if (o->ref)
     dlic_conv2d_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, s, l->k / 2,
         relu, out);
-  else if (l->u && s == 1)
+  else if (l->wino == 4 && s == 1)
+    dlic_conv2d_winograd4 (o->pool, in, l->cin, h, w, l->u, l->b, l->cout,
+        relu, out);
+  else if (l->wino == 2 && s == 1)
     dlic_conv2d_winograd (o->pool, in, l->cin, h, w, l->u, l->b, l->cout,
         relu, out);
   else
@@ -121,8 +125,22 @@ up (const Ops * o, const Layer * l, const gfloat * in, gint h, gint w,
 }
 
 /* Layers used with stride 1 whose both sides have enough channels for
- * the 16 Winograd products to pay */
+ * the Winograd products to pay */
 #define WINOGRAD_MIN_CHANNELS 8
+
+/* Which Winograd form 3x3 stride-1 layers use: F(4x4, 3x3) unless the
+ * environment says DLIC_WINOGRAD=2 (F(2x2, 3x3)) or 0 (im2col + sgemm),
+ * for comparisons; the results agree to ~1e-6 of full scale. */
+static gint
+winograd_choice (void)
+{
+  static gint choice = -1;
+  if (choice < 0) {
+    const gchar *e = g_getenv ("DLIC_WINOGRAD");
+    choice = e && g_str_equal (e, "2") ? 2 : e && g_str_equal (e, "0") ? 0 : 4;
+  }
+  return choice;
+}
 
 static gboolean
 get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
@@ -140,8 +158,14 @@ get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
   l->k = k;
   g_free (wn);
   g_free (bn);
+  l->wino = 0;
   if (l->w && l->b && !transposed && k == 3 && cin >= WINOGRAD_MIN_CHANNELS &&
-      cout >= WINOGRAD_MIN_CHANNELS) {
+      cout >= WINOGRAD_MIN_CHANNELS)
+    l->wino = winograd_choice ();
+  if (l->wino == 4) {
+    l->u = g_new (gfloat, (gsize) 36 * cin * cout);
+    dlic_winograd4_weights (l->w, cin, cout, l->u);
+  } else if (l->wino == 2) {
     l->u = g_new (gfloat, (gsize) 16 * cin * cout);
     dlic_winograd_weights (l->w, cin, cout, l->u);
   }

@@ -16,6 +16,16 @@ dlic_nn_set_chunk_floats (gsize n)
   chunk_floats = MAX (n, 16);
 }
 
+/* F(4x4, 3x3) keeps its transformed input and products of one chunk in
+ * about 1 MB, so that they are still in the core's L2 cache when the
+ * products and the output transform read them (fast model at 1280x720, one
+ * thread: 38 ms with 16 MB chunks, 25 ms with 1 MB) */
+gsize
+dlic_nn_get_wino_chunk_floats (void)
+{
+  return MIN ((gsize) 1 << 18, 4 * chunk_floats);
+}
+
 void
 dlic_nn_init (void)
 {
