@@ -14,6 +14,7 @@ the end: PSNR on a fixed bsds500/val subset (full size, Q10 and Q40), DIR/best.p
 Always single-threaded (torch.set_num_threads(1)) unless --threads says otherwise.
 """
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -25,6 +26,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jpegdata  # noqa: E402
+from ema import EMA  # noqa: E402
 from models import MODELS  # noqa: E402
 
 
@@ -97,6 +99,9 @@ def main():
     ap.add_argument("--val-q", default="10,40")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="keep an exponential moving average of the weights with this decay per iteration "
+                         "(e.g. 0.998; 0 = off); validation scores both, best.pt gets the better")
     ap.add_argument("--fast-ch", type=int, default=64, help="fast model: channels at 1/8 resolution")
     ap.add_argument("--fast-mid", type=int, default=2, help="fast model: middle convs")
     ap.add_argument("--fast-body-k", type=int, default=3, choices=[1, 3],
@@ -134,11 +139,13 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     st = {"iter": 0, "elapsed": 0.0, "best_gain": -1e9, "seed": args.seed}
     ck = {"auto": os.path.join(args.out, "last.pt"), "no": ""}.get(args.resume, args.resume)
+    ema_sd = None
     if ck and os.path.exists(ck):
         d = torch.load(ck, map_location="cpu")
         model.load_state_dict(d["model"])
         opt.load_state_dict(d["opt"])
         st.update(d["state"])
+        ema_sd = d.get("ema")
         if d["args"].get("phase") != args.phase:
             log(f"warning: checkpoint phase {d['args'].get('phase')} != --phase {args.phase}")
         log(f"resumed {ck} at iter {st['iter']} elapsed {st['elapsed'] / 60:.1f} min")
@@ -150,6 +157,9 @@ def main():
         else:
             model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
         log(f"initialised weights from {args.init}")
+    ema = EMA(model, args.ema) if args.ema > 0 else None
+    if ema is not None and ema_sd is not None:
+        ema.load_state_dict(ema_sd)
     sampler = jpegdata.CropSampler(clean, deg, args.crop, seed=args.seed * 100003 + st["iter"])
     nparam = sum(p.numel() for p in model.parameters())
     log(f"start {vars(args)} | {args.model} {nparam / 1e6:.3f} M params | train {clean.shape} "
@@ -166,20 +176,30 @@ def main():
 
     def checkpoint(do_val):
         msg = ""
+        best_sd = None
         if do_val:
-            r = validate(model, vclean, vdeg, vidx, val_q)
-            gain = float(np.mean([o - j for j, o in r.values()]))
-            msg = " | val " + " ".join(f"Q{q}: jpeg {j:.3f} out {o:.3f} ({o - j:+.3f} dB)"
-                                       for q, (j, o) in r.items()) + f" | mean gain {gain:+.3f} dB"
-            if gain > st["best_gain"]:
-                st["best_gain"] = gain
-                st["best_val"] = {str(q): v for q, v in r.items()}
-                msg += " (best)"
+            cands = [("raw", None)] + ([("ema", ema)] if ema is not None else [])
+            for name, e in cands:
+                with (e.applied(model) if e is not None else contextlib.nullcontext()):
+                    r = validate(model, vclean, vdeg, vidx, val_q)
+                gain = float(np.mean([o - j for j, o in r.values()]))
+                msg += f" | val{'' if e is None else ' ema'} " + \
+                    " ".join(f"Q{q}: jpeg {j:.3f} out {o:.3f} ({o - j:+.3f} dB)" for q, (j, o) in r.items()) + \
+                    f" | mean gain {gain:+.3f} dB"
+                if gain > st["best_gain"]:
+                    st["best_gain"] = gain
+                    st["best_val"] = {str(q): v for q, v in r.items()}
+                    st["best_kind"] = name
+                    best_sd = model.state_dict() if e is None else e.full_state_dict(model)
+                    msg += " (best)"
         d = {"model": model.state_dict(), "opt": opt.state_dict(), "state": dict(st),
              "args": vars(args), "arch": args.model, "meta": model.meta()}
+        if ema is not None:
+            d["ema"] = ema.state_dict()
         save_atomic(d, os.path.join(args.out, "last.pt"))
-        if msg.endswith("(best)"):
-            save_atomic(d, os.path.join(args.out, "best.pt"))
+        if best_sd is not None:
+            # best.pt holds the better of the raw and the averaged weights as "model" (what export reads)
+            save_atomic(dict(d, model=best_sd), os.path.join(args.out, "best.pt"))
         log(f"checkpoint iter {st['iter']} elapsed {st['elapsed'] / 60:.1f} min{msg}")
 
     # ---- loop
@@ -197,6 +217,8 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if ema is not None:
+            ema.update(model)
         st["iter"] += 1
         now = time.time()
         st["elapsed"] += now - t_last

@@ -19,6 +19,7 @@ in log-bpp. DIR/best.pt keeps the best mean gain.
 Single-threaded (torch.set_num_threads(1)) unless --threads says otherwise.
 """
 import argparse
+import contextlib
 import io
 import math
 import os
@@ -32,6 +33,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dlic_data  # noqa: E402
 from dlic_model import DLIC, count_macs, lerp, model_from_meta  # noqa: E402
+from ema import EMA  # noqa: E402
 
 DEFAULT_LAMBDAS = "0.0018,0.0035,0.0067,0.013,0.025,0.0483,0.0932"
 
@@ -138,6 +140,9 @@ def main():
                          "the ladder ends are validated and logged too")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--ema", type=float, default=0.0,
+                    help="keep an exponential moving average of the weights with this decay per iteration "
+                         "(e.g. 0.9995; 0 = off); validation scores both, best.pt gets the better")
     ap.add_argument("--train-rows", default="",
                     help="train only these rate points' tables (e.g. '0,1,9' after --init with an extended "
                          "--lambdas): the networks and every other row stay exactly as they are, and t is "
@@ -169,6 +174,7 @@ def main():
     opt = make_opt(model, args)
     st = {"iter": 0, "elapsed": 0.0, "best_gain": -1e9, "seed": args.seed}
     ck = {"auto": os.path.join(args.out, "last.pt"), "no": ""}.get(args.resume, args.resume)
+    ema_sd = None
     if ck and os.path.exists(ck):
         d = torch.load(ck, map_location="cpu")
         model = model_from_meta(d["meta"])
@@ -176,6 +182,7 @@ def main():
         opt = make_opt(model, args)
         opt.load_state_dict(d["opt"])
         st.update(d["state"])
+        ema_sd = d.get("ema")
         if model.meta() != DLIC(**cfg).meta():
             log(f"warning: checkpoint model {model.meta()} differs from the command line; using the checkpoint's")
         log(f"resumed {ck} at iter {st['iter']} elapsed {st['elapsed'] / 60:.1f} min")
@@ -251,6 +258,10 @@ def main():
             return torch.from_numpy(rng.uniform(0, R - 1, n).astype(np.float32))
         return torch.zeros(n)
 
+    ema = EMA(model, args.ema) if args.ema > 0 else None
+    if ema is not None and ema_sd is not None:
+        ema.load_state_dict(ema_sd)
+
     # ---- data
     t0 = time.time()
     scales = tuple(float(s) for s in args.scales.split(","))
@@ -278,25 +289,33 @@ def main():
 
     def checkpoint(do_val):
         msg = ""
+        best_sd = None
         if do_val:
-            tv = time.time()
-            r = validate(model, vimgs, vcurves, ts_val)
-            gain = float(np.mean([r[t][2] for t in ts_sel]))
-            msg = " | val " + " ".join(f"t={t:g}: {p:.2f} dB {b:.3f} bpp ({g:+.2f} vs JPEG)"
-                                       for t, (p, b, g) in r.items()) + \
-                f" | mean gain {gain:+.3f} dB ({time.time() - tv:.0f} s)"
-            st.setdefault("val_history", []).append(
-                {"iter": st["iter"], "elapsed": st["elapsed"], "gain": gain,
-                 "points": {str(t): v for t, v in r.items()}})
-            if gain > st["best_gain"]:
-                st["best_gain"] = gain
-                st["best_val"] = {str(t): v for t, v in r.items()}
-                msg += " (best)"
+            for name, e in [("raw", None)] + ([("ema", ema)] if ema is not None else []):
+                tv = time.time()
+                with (e.applied(model) if e is not None else contextlib.nullcontext()):
+                    r = validate(model, vimgs, vcurves, ts_val)
+                gain = float(np.mean([r[t][2] for t in ts_sel]))
+                msg += f" | val{'' if e is None else ' ema'} " + \
+                    " ".join(f"t={t:g}: {p:.2f} dB {b:.3f} bpp ({g:+.2f} vs JPEG)" for t, (p, b, g) in r.items()) + \
+                    f" | mean gain {gain:+.3f} dB ({time.time() - tv:.0f} s)"
+                st.setdefault("val_history", []).append(
+                    {"iter": st["iter"], "elapsed": st["elapsed"], "gain": gain, "kind": name,
+                     "points": {str(t): v for t, v in r.items()}})
+                if gain > st["best_gain"]:
+                    st["best_gain"] = gain
+                    st["best_val"] = {str(t): v for t, v in r.items()}
+                    st["best_kind"] = name
+                    best_sd = model.state_dict() if e is None else e.full_state_dict(model)
+                    msg += " (best)"
         d = {"model": model.state_dict(), "opt": opt.state_dict(), "state": dict(st),
              "args": vars(args), "arch": "dlic", "meta": model.meta(), "lambdas": lambdas}
+        if ema is not None:
+            d["ema"] = ema.state_dict()
         save_atomic(d, os.path.join(args.out, "last.pt"))
-        if msg.endswith("(best)"):
-            save_atomic(d, os.path.join(args.out, "best.pt"))
+        if best_sd is not None:
+            # best.pt holds the better of the raw and the averaged weights as "model" (what export reads)
+            save_atomic(dict(d, model=best_sd), os.path.join(args.out, "best.pt"))
         log(f"checkpoint iter {st['iter']} elapsed {st['elapsed'] / 60:.1f} min{msg}")
 
     # ---- loop
@@ -321,6 +340,8 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if ema is not None:
+            ema.update(model)
         st["iter"] += 1
         now = time.time()
         st["elapsed"] += now - t_last
