@@ -14,6 +14,9 @@ typedef struct
 {
   const gfloat *w, *b;
   gint cin, cout, k, s;
+  /* encoder 3x3 stride-1 layers: Winograd F(4x4, 3x3) weights (36, cout,
+   * cin), made at the first encode (the decoder's arithmetic is exact) */
+  gfloat *u4;
 } CLayer;
 
 typedef struct
@@ -42,6 +45,8 @@ struct _DlicCodec
   /* the rate proxy's categoricals (logits): (R, C, L) symbols, (R, C+1)
    * importance levels; they seed the coder's adaptive contexts */
   const gfloat *sym_logits, *imp_logits;
+  GMutex wino_lock;             /* guards making the encoder's u4 */
+  gboolean wino_ready;
 };
 
 /* lerp of a table row set (R, n) at t -> out (n) */

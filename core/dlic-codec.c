@@ -123,6 +123,7 @@ dlic_codec_new_from_bytes_hashed (GBytes * bytes, const gchar * source,
   gint ch[3], bl[3];
   const gchar *q;
 
+  g_mutex_init (&c->wino_lock);
   w = c->weights = dlic_weights_load_bytes (bytes, source, error);
   if (w == NULL)
     goto fail;
@@ -263,11 +264,72 @@ dlic_codec_new_from_file (const gchar * path, GError ** error)
   return c;
 }
 
+/* the encoder layers that run as Winograd F(4x4, 3x3) */
+static GPtrArray *
+encoder_wino_layers (DlicCodec * c)
+{
+  GPtrArray *a = g_ptr_array_new ();
+  gint i;
+
+  g_ptr_array_add (a, &c->e1);
+  for (i = 0; i < c->b1; i++) {
+    g_ptr_array_add (a, &c->eb1[i].c1);
+    g_ptr_array_add (a, &c->eb1[i].c2);
+  }
+  for (i = 0; i < c->b2; i++) {
+    g_ptr_array_add (a, &c->eb2[i].c1);
+    g_ptr_array_add (a, &c->eb2[i].c2);
+  }
+  for (i = 0; i < c->b3; i++) {
+    g_ptr_array_add (a, &c->eb3[i].c1);
+    g_ptr_array_add (a, &c->eb3[i].c2);
+  }
+  g_ptr_array_add (a, &c->e4);
+  return a;
+}
+
+/* The encoder is not normative (only decoding must be bit-exact), so its
+ * 3x3 stride-1 convolutions with >= 8 channels on both sides run as
+ * Winograd F(4x4, 3x3) on OpenBLAS: 4x fewer multiplications than the
+ * exact kernels.  Their transformed weights are made once, at the first
+ * encode, so that a decoder never holds them. */
+static void
+ensure_encoder_wino (DlicCodec * c)
+{
+  GPtrArray *a;
+  guint i;
+
+  g_mutex_lock (&c->wino_lock);
+  /* DLIC_WINOGRAD=0 or 2 (as for the artifact models): the exact kernels */
+  if (!c->wino_ready && g_strcmp0 (g_getenv ("DLIC_WINOGRAD"), "0") != 0 &&
+      g_strcmp0 (g_getenv ("DLIC_WINOGRAD"), "2") != 0) {
+    a = encoder_wino_layers (c);
+    for (i = 0; i < a->len; i++) {
+      CLayer *l = g_ptr_array_index (a, i);
+      if (l->k == 3 && l->s == 1 && l->cin >= 8 && l->cout >= 8 && !l->u4) {
+        l->u4 = g_new (gfloat, (gsize) 36 * l->cin * l->cout);
+        dlic_winograd4_weights (l->w, l->cin, l->cout, l->u4);
+      }
+    }
+    g_ptr_array_free (a, TRUE);
+  }
+  c->wino_ready = TRUE;
+  g_mutex_unlock (&c->wino_lock);
+}
+
 void
 dlic_codec_free (DlicCodec * c)
 {
+  GPtrArray *a;
+  guint i;
+
   if (c == NULL)
     return;
+  a = encoder_wino_layers (c);
+  for (i = 0; i < a->len; i++)
+    g_free (((CLayer *) g_ptr_array_index (a, i))->u4);
+  g_ptr_array_free (a, TRUE);
+  g_mutex_clear (&c->wino_lock);
   dlic_weights_free (c->weights);
   g_free (c);
 }
@@ -325,7 +387,8 @@ typedef struct
 {
   DlicPool *pool;
   gboolean ref;
-  gboolean exact;               /* decoder: bit-exact convolutions */
+  gboolean exact;               /* bit-exact convolutions */
+  gboolean wino;                /* encoder: Winograd where a layer has u4 */
 } Ops;
 
 /* in (cin, h, w) -> out (cout, h/s, w/s) */
@@ -333,7 +396,10 @@ static void
 run_conv (const Ops * o, const CLayer * l, const gfloat * in, gint h, gint w,
     gboolean relu, gfloat * out)
 {
-  if (o->exact && o->ref)
+  if (o->wino && !o->ref && l->u4)
+    dlic_conv2d_winograd4 (o->pool, in, l->cin, h, w, l->u4, l->b, l->cout,
+        relu, out);
+  else if (o->exact && o->ref)
     dlic_conv2d_exact_ref (in, l->cin, h, w, l->w, l->b, l->cout, l->k, l->s,
         l->k / 2, relu, out);
   else if (o->exact)
@@ -395,7 +461,7 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
     const guint8 * rgb, gint stride, gint width, gint height,
     DlicFeatures * out, GError ** error)
 {
-  const Ops o = { pool, ref, TRUE };
+  const Ops o = { pool, ref, TRUE, !ref };
   const gint hp = (height + 7) / 8 * 8, wp = (width + 7) / 8 * 8;
   const gint h2 = hp / 2, w2 = wp / 2, h4 = hp / 4, w4 = wp / 4;
   const gint hl = hp / 8, wl = wp / 8;
@@ -407,6 +473,8 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
 
   if (!dlic_codec_check_size (width, height, error))
     return FALSE;
+  if (!ref)
+    ensure_encoder_wino (c);
   x = g_try_new (gfloat, (gsize) 3 * hp * wp);
   u = g_try_new (gfloat, (gsize) 12 * n2);
   a = g_try_new (gfloat, big);
@@ -511,7 +579,7 @@ synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
     gint height, GError ** error)
 {
-  const Ops o = { pool, ref, TRUE };
+  const Ops o = { pool, ref, TRUE, FALSE };
   const gint hl = s->hl, wl = s->wl, h4 = hl * 2, w4 = wl * 2;
   const gint h2 = hl * 4, w2 = wl * 4, hp = hl * 8, wp = wl * 8;
   const gsize nl = (gsize) hl * wl, n4 = (gsize) h4 * w4, n2 = (gsize) h2 * w2;

@@ -12,7 +12,8 @@ if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=unde
     -I"$SRC/core" -I"$SRC/tests/fuzz" \
     "$SRC/tests/fuzz/fuzz-dlic-decode.c" "$SRC/core/dlic-codec.c" "$SRC/core/dlic-bitstream.c" \
     "$SRC/core/dlic-rangecoder.c" "$SRC/core/dlic-weights.c" "$SRC/core/dlic-nn.c" \
-    "$SRC/core/dlic-parallel.c" "$SRC/core/dlic-exact.c" "$SRC/core/dlic-resample.c" "$SRC/core/dlic-blas.c" -ffp-contract=off \
+    "$SRC/core/dlic-parallel.c" "$SRC/core/dlic-exact.c" "$SRC/core/dlic-resample.c" "$SRC/core/dlic-blas.c" \
+    "$SRC/core/dlic-winograd4.c" -ffp-contract=off \
     $(pkg-config --cflags --libs glib-2.0 gmodule-2.0 json-glib-1.0) -lm \
     -o "$OUT/fuzz-dlic-decode" 2> "$OUT/build.log"; then
   if grep -q "fuzzer" "$OUT/build.log"; then
