@@ -226,16 +226,26 @@ def main():
             opt.load_state_dict(d["opt"])    # moments only: the LR is set from the new schedule every step
             log(f"Adam moments taken from {args.init}")
         if args.imp_scale == "fixed" and not torch.allclose(model.rate_imp_scale, torch.ones(R)):
-            # a -> 1 with the same k at the mean importance logit: b' = b + (a - 1) mean(h)
+            # a(t) -> 1 without changing the importance map at the start: the importance logit h is
+            # rescaled by the mean scale a_bar (the last encoder conv's output row C), and the
+            # offsets keep every rate point's heat at the mean logit:
+            #   a(t) h + b(t)  ~  a_bar h + b'(t),  b'(t) = b(t) + (a(t) - a_bar) mean(h)
+            # (equal at h = mean(h); the spread over locations becomes a_bar's, which is what the
+            # learned scales gave on average). Session 3's conversion kept b' = b + (a - 1) mean(h)
+            # and so multiplied the spread by 1 / a (about 60x): -1.07 -> -1.22 dB at 10 minutes.
             with torch.no_grad():
                 xs = torch.from_numpy(dlic_data.RGBCropSampler(dlic_data.load_set("train", (0.5,)),
                                                                args.crop, seed=12345).batch(32))
                 mh = float(model.enc(xs)[:, model.C].mean())
                 a_old = model.rate_imp_scale.clone()
-                model.rate_imp_offset += (a_old - 1.0) * mh
+                a_bar = float(a_old.mean())
+                model.enc.e4.weight[model.C] *= a_bar
+                model.enc.e4.bias[model.C] *= a_bar
+                model.rate_imp_offset += (a_old - a_bar) * mh
                 model.rate_imp_scale.fill_(1.0)
-            log(f"importance scale fixed at 1 (was {a_old.numpy().round(4).tolist()}; mean h {mh:.3f}): "
-                f"offsets now {model.rate_imp_offset.detach().numpy().round(3).tolist()}")
+            log(f"importance scale fixed at 1 (was {a_old.numpy().round(4).tolist()}; logit rescaled by "
+                f"{a_bar:.4f}; mean h {mh:.3f}): offsets now "
+                f"{model.rate_imp_offset.detach().numpy().round(3).tolist()}")
 
     train_rows = sorted({int(v) for v in args.train_rows.split(",")}) if args.train_rows else []
     if train_rows:
