@@ -268,21 +268,17 @@ dlic_codec_new_from_file (const gchar * path, GError ** error)
 static GPtrArray *
 encoder_wino_layers (DlicCodec * c)
 {
+  ResBlock *const blocks[3] = { c->eb1, c->eb2, c->eb3 };
+  const gint n[3] = { c->b1, c->b2, c->b3 };
   GPtrArray *a = g_ptr_array_new ();
-  gint i;
+  gint i, j;
 
   g_ptr_array_add (a, &c->e1);
-  for (i = 0; i < c->b1; i++) {
-    g_ptr_array_add (a, &c->eb1[i].c1);
-    g_ptr_array_add (a, &c->eb1[i].c2);
-  }
-  for (i = 0; i < c->b2; i++) {
-    g_ptr_array_add (a, &c->eb2[i].c1);
-    g_ptr_array_add (a, &c->eb2[i].c2);
-  }
-  for (i = 0; i < c->b3; i++) {
-    g_ptr_array_add (a, &c->eb3[i].c1);
-    g_ptr_array_add (a, &c->eb3[i].c2);
+  for (j = 0; j < 3; j++) {
+    for (i = 0; i < n[j]; i++) {
+      g_ptr_array_add (a, &blocks[j][i].c1);
+      g_ptr_array_add (a, &blocks[j][i].c2);
+    }
   }
   g_ptr_array_add (a, &c->e4);
   return a;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dlic-blas.h"
+#include "dlic-winograd.h"
 
 /* im2col / col2im / Winograd scratch per job and chunk: about this many
  * floats (tests lower it to exercise the chunked paths) */
@@ -248,23 +249,13 @@ dlic_winograd_weights (const gfloat * weight, gint cin, gint cout, gfloat * u)
   }
 }
 
-typedef struct
-{
-  const gfloat *in, *u, *bias;
-  gfloat *out;
-  gint cin, h, w, cout;
-  gboolean relu;
-  gint tw, th;                  /* tiles per row / column */
-  gint band;                    /* tile rows per chunk */
-} WinoArgs;
-
 /* One job: tile rows [ty0, ty1), in chunks of a->band tile rows:
  * v (16, cin, P) = B^T d B per 4x4 input patch, m (16, cout, P) = u v,
  * out 2x2 = A^T m A. */
 static void
 winograd_job (gpointer data, guint job, guint n_jobs)
 {
-  const WinoArgs *a = data;
+  const DlicWinoArgs *a = data;
   const gint cin = a->cin, cout = a->cout, h = a->h, w = a->w, tw = a->tw;
   guint ty0, ty1;
   gint t0;
@@ -414,7 +405,7 @@ dlic_conv2d_winograd (DlicPool * pool, const gfloat * in, gint cin, gint h,
     gint w, const gfloat * u, const gfloat * bias, gint cout, gboolean relu,
     gfloat * out)
 {
-  WinoArgs a = { in, u, bias, out, cin, h, w, cout, relu,
+  DlicWinoArgs a = { in, u, bias, out, cin, h, w, cout, relu,
     (w + 1) / 2, (h + 1) / 2, 1
   };
   guint threads = dlic_pool_get_n_threads (pool);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "dlic-blas.h"
+#include "dlic-winograd.h"
 
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__)) && \
     defined(__ELF__) && !defined(__clang__)
@@ -169,16 +170,6 @@ store_tile_row (const gfloat * const *y, gfloat b, gboolean relu, gint tw,
   }
 }
 
-typedef struct
-{
-  const gfloat *in, *u, *bias;
-  gfloat *out;
-  gint cin, h, w, cout;
-  gboolean relu;
-  gint tw, th;                  /* tiles per row / column */
-  gint band;                    /* tile rows per chunk */
-} Wino4Args;
-
 /* One job: tile rows [ty0, ty1), in chunks of nb <= a->band tile rows.
  * Positions p = ty * pl + tx with pl = tw + 1 (one unused column per tile
  * row, so that the 1-D transforms run over the whole chunk at once):
@@ -187,7 +178,7 @@ typedef struct
 static void
 winograd4_job (gpointer data, guint job, guint n_jobs)
 {
-  const Wino4Args *a = data;
+  const DlicWinoArgs *a = data;
   const gint cin = a->cin, cout = a->cout, h = a->h, w = a->w, tw = a->tw;
   const gsize pl = (gsize) tw + 1;
   const gsize rl = 4 * pl;              /* padded row: 1 zero column in front */
@@ -310,7 +301,7 @@ dlic_conv2d_winograd4 (DlicPool * pool, const gfloat * in, gint cin, gint h,
     gint w, const gfloat * u, const gfloat * bias, gint cout, gboolean relu,
     gfloat * out)
 {
-  Wino4Args a = { in, u, bias, out, cin, h, w, cout, relu,
+  DlicWinoArgs a = { in, u, bias, out, cin, h, w, cout, relu,
     (w + 3) / 4, (h + 3) / 4, 1
   };
   guint threads = dlic_pool_get_n_threads (pool);

@@ -54,3 +54,21 @@ class EMA:
             yield model
         finally:
             model.load_state_dict(raw)
+
+
+def candidates(model, ema):
+    """The weights a validation scores: [("raw", no-op context), ("ema", averaged weights applied)]
+    (the second only with an EMA). Use: for name, ctx in candidates(m, e): with ctx: validate(m)."""
+    out = [("raw", contextlib.nullcontext())]
+    if ema is not None:
+        out.append(("ema", ema.applied(model)))
+    return out
+
+
+def note_best(st, name, gain, val, model, ema):
+    """Record a new best validation in the trainer state st; -> the state dict best.pt should hold
+    (the raw weights, or the averaged ones when name is "ema")."""
+    st["best_gain"] = gain
+    st["best_val"] = val
+    st["best_kind"] = name
+    return model.state_dict() if name == "raw" else ema.full_state_dict(model)

@@ -14,7 +14,6 @@ the end: PSNR on a fixed bsds500/val subset (full size, Q10 and Q40), DIR/best.p
 Always single-threaded (torch.set_num_threads(1)) unless --threads says otherwise.
 """
 import argparse
-import contextlib
 import math
 import os
 import sys
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jpegdata  # noqa: E402
-from ema import EMA  # noqa: E402
+from ema import EMA, candidates, note_best  # noqa: E402
 from models import MODELS  # noqa: E402
 
 
@@ -178,19 +177,15 @@ def main():
         msg = ""
         best_sd = None
         if do_val:
-            cands = [("raw", None)] + ([("ema", ema)] if ema is not None else [])
-            for name, e in cands:
-                with (e.applied(model) if e is not None else contextlib.nullcontext()):
+            for name, ctx in candidates(model, ema):
+                with ctx:
                     r = validate(model, vclean, vdeg, vidx, val_q)
                 gain = float(np.mean([o - j for j, o in r.values()]))
-                msg += f" | val{'' if e is None else ' ema'} " + \
+                msg += f" | val{'' if name == 'raw' else ' ema'} " + \
                     " ".join(f"Q{q}: jpeg {j:.3f} out {o:.3f} ({o - j:+.3f} dB)" for q, (j, o) in r.items()) + \
                     f" | mean gain {gain:+.3f} dB"
                 if gain > st["best_gain"]:
-                    st["best_gain"] = gain
-                    st["best_val"] = {str(q): v for q, v in r.items()}
-                    st["best_kind"] = name
-                    best_sd = model.state_dict() if e is None else e.full_state_dict(model)
+                    best_sd = note_best(st, name, gain, {str(q): v for q, v in r.items()}, model, ema)
                     msg += " (best)"
         d = {"model": model.state_dict(), "opt": opt.state_dict(), "state": dict(st),
              "args": vars(args), "arch": args.model, "meta": model.meta()}

@@ -19,7 +19,6 @@ in log-bpp. DIR/best.pt keeps the best mean gain.
 Single-threaded (torch.set_num_threads(1)) unless --threads says otherwise.
 """
 import argparse
-import contextlib
 import io
 import math
 import os
@@ -33,7 +32,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dlic_data  # noqa: E402
 from dlic_model import DLIC, count_macs, lerp, model_from_meta  # noqa: E402
-from ema import EMA  # noqa: E402
+from ema import EMA, candidates, note_best  # noqa: E402
 
 DEFAULT_LAMBDAS = "0.0018,0.0035,0.0067,0.013,0.025,0.0483,0.0932"
 
@@ -301,22 +300,19 @@ def main():
         msg = ""
         best_sd = None
         if do_val:
-            for name, e in [("raw", None)] + ([("ema", ema)] if ema is not None else []):
+            for name, ctx in candidates(model, ema):
                 tv = time.time()
-                with (e.applied(model) if e is not None else contextlib.nullcontext()):
+                with ctx:
                     r = validate(model, vimgs, vcurves, ts_val)
                 gain = float(np.mean([r[t][2] for t in ts_sel]))
-                msg += f" | val{'' if e is None else ' ema'} " + \
+                msg += f" | val{'' if name == 'raw' else ' ema'} " + \
                     " ".join(f"t={t:g}: {p:.2f} dB {b:.3f} bpp ({g:+.2f} vs JPEG)" for t, (p, b, g) in r.items()) + \
                     f" | mean gain {gain:+.3f} dB ({time.time() - tv:.0f} s)"
                 st.setdefault("val_history", []).append(
                     {"iter": st["iter"], "elapsed": st["elapsed"], "gain": gain, "kind": name,
                      "points": {str(t): v for t, v in r.items()}})
                 if gain > st["best_gain"]:
-                    st["best_gain"] = gain
-                    st["best_val"] = {str(t): v for t, v in r.items()}
-                    st["best_kind"] = name
-                    best_sd = model.state_dict() if e is None else e.full_state_dict(model)
+                    best_sd = note_best(st, name, gain, {str(t): v for t, v in r.items()}, model, ema)
                     msg += " (best)"
         d = {"model": model.state_dict(), "opt": opt.state_dict(), "state": dict(st),
              "args": vars(args), "arch": "dlic", "meta": model.meta(), "lambdas": lambdas}
