@@ -138,34 +138,43 @@ at6 (const gfloat * const *in, gfloat * const *out, gint n)
       out[2], out[3], n);
 }
 
-/* Output rows of one tile row: out[r][4 x + c] = max?(y[r][c][x] + b, 0)
- * for the rows r < nr and columns 4 x + c < w; y[r][c] (tw values) */
+/* out[4 x + c] = max (y_c[x] + b, lo), x < n (lo = 0 for a ReLU, else
+ * -FLT_MAX): a 4-way interleave the vectoriser turns into permutes (the loop
+ * bound is the only condition) */
 SIMD_CLONES static void
+interleave4 (const gfloat * restrict y0, const gfloat * restrict y1,
+    const gfloat * restrict y2, const gfloat * restrict y3, gfloat b,
+    gfloat lo, gint n, gfloat * restrict out)
+{
+  gint x;
+
+  for (x = 0; x < n; x++) {
+    const gfloat v0 = y0[x] + b, v1 = y1[x] + b;
+    const gfloat v2 = y2[x] + b, v3 = y3[x] + b;
+    out[4 * x] = v0 > lo ? v0 : lo;
+    out[4 * x + 1] = v1 > lo ? v1 : lo;
+    out[4 * x + 2] = v2 > lo ? v2 : lo;
+    out[4 * x + 3] = v3 > lo ? v3 : lo;
+  }
+}
+
+/* Output rows of one tile row: out[r][4 x + c] = max?(y[4 r + c][x] + b, 0)
+ * for the rows r < nr and columns 4 x + c < w; y[k] (tw values) */
+static void
 store_tile_row (const gfloat * const *y, gfloat b, gboolean relu, gint tw,
     gint w, gint nr, gfloat * out)
 {
-  gint r, x, c;
+  const gint full = MIN (tw, w / 4);
+  const gfloat lo = relu ? 0.f : -G_MAXFLOAT;
+  gint r, c;
 
   for (r = 0; r < nr; r++) {
-    const gfloat *y0 = y[4 * r], *y1 = y[4 * r + 1];
-    const gfloat *y2 = y[4 * r + 2], *y3 = y[4 * r + 3];
+    const gfloat *const *yr = y + 4 * r;
     gfloat *o = out + (gsize) r * w;
-    for (x = 0; x < tw && 4 * x + 3 < w; x++) {
-      gfloat v0 = y0[x] + b, v1 = y1[x] + b, v2 = y2[x] + b, v3 = y3[x] + b;
-      if (relu) {
-        v0 = v0 > 0.f ? v0 : 0.f;
-        v1 = v1 > 0.f ? v1 : 0.f;
-        v2 = v2 > 0.f ? v2 : 0.f;
-        v3 = v3 > 0.f ? v3 : 0.f;
-      }
-      o[4 * x] = v0;
-      o[4 * x + 1] = v1;
-      o[4 * x + 2] = v2;
-      o[4 * x + 3] = v3;
-    }
-    for (c = 0; x < tw && 4 * x + c < w; c++) {
-      gfloat v = y[4 * r + c][x] + b;
-      o[4 * x + c] = relu && v < 0.f ? 0.f : v;
+    interleave4 (yr[0], yr[1], yr[2], yr[3], b, lo, full, o);
+    for (c = 0; 4 * full + c < w; c++) {
+      const gfloat v = yr[c][full] + b;
+      o[4 * full + c] = v > lo ? v : lo;
     }
   }
 }
