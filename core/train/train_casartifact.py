@@ -71,6 +71,22 @@ def loss_fn(model, x, y, phase):
     return sum(losses) / len(losses), losses[0]
 
 
+def deepen_body(model, sd):
+    """A fast model with more middle convs than the state dict sd: add the missing body.i to sd
+    as identity convolutions (centre tap = I, bias 0). After a ReLU, relu(I h) = h, so the deeper
+    model starts as exactly the shallower one and training continues from there. -> added i."""
+    added = []
+    for i, m in enumerate(model.body):
+        if f"body.{i}.weight" in sd:
+            continue
+        w = torch.zeros_like(m.weight)
+        k = w.shape[-1] // 2
+        w[:, :, k, k] = torch.eye(w.shape[0], w.shape[1])
+        sd[f"body.{i}.weight"], sd[f"body.{i}.bias"] = w, torch.zeros_like(m.bias)
+        added.append(i)
+    return added
+
+
 def save_atomic(obj, path):
     tmp = path + ".tmp"
     torch.save(obj, tmp)
@@ -152,10 +168,13 @@ def main():
         if args.init.endswith(".safetensors"):      # e.g. the shipped core/models weights
             from export import read_safetensors
             w, _ = read_safetensors(args.init)
-            model.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in w.items()})
+            sd = {k: torch.from_numpy(v.copy()) for k, v in w.items()}
         else:
-            model.load_state_dict(torch.load(args.init, map_location="cpu")["model"])
-        log(f"initialised weights from {args.init}")
+            sd = torch.load(args.init, map_location="cpu")["model"]
+        deepen = deepen_body(model, sd) if args.model == "fast" else []
+        model.load_state_dict(sd)
+        log(f"initialised weights from {args.init}" +
+            (f"; body layers {deepen} added as identities (the same function)" if deepen else ""))
     ema = EMA(model, args.ema) if args.ema > 0 else None
     if ema is not None and ema_sd is not None:
         ema.load_state_dict(ema_sd)
