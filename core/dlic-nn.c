@@ -401,24 +401,30 @@ winograd_job (gpointer data, guint job, guint n_jobs)
 }
 
 void
+dlic_winograd_run (DlicPool * pool, DlicWinoArgs * a, gint m, gint planes,
+    gint pad_positions, gsize chunk, DlicJobFunc job)
+{
+  if (a->h <= 0 || a->w <= 0 || a->cin <= 0 || a->cout <= 0)
+    return;
+  dlic_nn_init ();
+  a->tw = (a->w + m - 1) / m;
+  a->th = (a->h + m - 1) / m;
+  a->band = MAX (1, (gint) (chunk / ((gsize) planes * (a->cin + a->cout) *
+              (a->tw + pad_positions))));
+  dlic_pool_run (pool, MAX (1u, MIN ((guint) a->th,
+              dlic_pool_get_n_threads (pool))), job, a);
+}
+
+void
 dlic_conv2d_winograd (DlicPool * pool, const gfloat * in, gint cin, gint h,
     gint w, const gfloat * u, const gfloat * bias, gint cout, gboolean relu,
     gfloat * out)
 {
-  DlicWinoArgs a = { in, u, bias, out, cin, h, w, cout, relu,
-    (w + 1) / 2, (h + 1) / 2, 1
-  };
-  guint threads = dlic_pool_get_n_threads (pool);
-  guint jobs;
+  DlicWinoArgs a = { in, u, bias, out, cin, h, w, cout, relu, 0, 0, 1 };
 
-  if (h <= 0 || w <= 0)
-    return;
-  dlic_nn_init ();
   /* chunk: v and m together at most ~4 CHUNK_FLOATS */
-  a.band = MAX (1, (gint) ((4 * (gsize) CHUNK_FLOATS) /
-          (16 * (gsize) (cin + cout) * a.tw)));
-  jobs = MIN ((guint) a.th, threads);
-  dlic_pool_run (pool, MAX (1u, jobs), winograd_job, &a);
+  dlic_winograd_run (pool, &a, 2, 16, 0, 4 * (gsize) CHUNK_FLOATS,
+      winograd_job);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -310,18 +310,9 @@ dlic_conv2d_winograd4 (DlicPool * pool, const gfloat * in, gint cin, gint h,
     gint w, const gfloat * u, const gfloat * bias, gint cout, gboolean relu,
     gfloat * out)
 {
-  DlicWinoArgs a = { in, u, bias, out, cin, h, w, cout, relu,
-    (w + 3) / 4, (h + 3) / 4, 1
-  };
-  guint threads = dlic_pool_get_n_threads (pool);
-  guint jobs;
+  DlicWinoArgs a = { in, u, bias, out, cin, h, w, cout, relu, 0, 0, 1 };
 
-  if (h <= 0 || w <= 0 || cin <= 0 || cout <= 0)
-    return;
-  dlic_nn_init ();
   /* chunk: v and m together at most ~dlic_nn_get_wino_chunk_floats () */
-  a.band = MAX (1, (gint) (dlic_nn_get_wino_chunk_floats () /
-          (36 * (gsize) (cin + cout) * (a.tw + 1))));
-  jobs = MIN ((guint) a.th, threads);
-  dlic_pool_run (pool, MAX (1u, jobs), winograd4_job, &a);
+  dlic_winograd_run (pool, &a, 4, 36, 1, dlic_nn_get_wino_chunk_floats (),
+      winograd4_job);
 }
