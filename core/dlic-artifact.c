@@ -124,24 +124,6 @@ up (const Ops * o, const Layer * l, const gfloat * in, gint h, gint w,
         2, 1, relu, out);
 }
 
-/* Layers used with stride 1 whose both sides have enough channels for
- * the Winograd products to pay */
-#define WINOGRAD_MIN_CHANNELS 8
-
-/* Which Winograd form 3x3 stride-1 layers use: F(4x4, 3x3) unless the
- * environment says DLIC_WINOGRAD=2 (F(2x2, 3x3)) or 0 (im2col + sgemm),
- * for comparisons; the results agree to ~1e-6 of full scale. */
-static gint
-winograd_choice (void)
-{
-  static gint choice = -1;
-  if (choice < 0) {
-    const gchar *e = g_getenv ("DLIC_WINOGRAD");
-    choice = e && g_str_equal (e, "2") ? 2 : e && g_str_equal (e, "0") ? 0 : 4;
-  }
-  return choice;
-}
-
 static gboolean
 get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
     gboolean transposed, Layer * l, GError ** error)
@@ -158,10 +140,8 @@ get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
   l->k = k;
   g_free (wn);
   g_free (bn);
-  l->wino = 0;
-  if (l->w && l->b && !transposed && k == 3 && cin >= WINOGRAD_MIN_CHANNELS &&
-      cout >= WINOGRAD_MIN_CHANNELS)
-    l->wino = winograd_choice ();
+  l->wino = l->w && l->b && !transposed && k == 3 ?
+      dlic_nn_winograd_form (cin, cout) : 0;
   if (l->wino == 4) {
     l->u = g_new (gfloat, (gsize) 36 * cin * cout);
     dlic_winograd4_weights (l->w, cin, cout, l->u);

@@ -285,10 +285,11 @@ encoder_wino_layers (DlicCodec * c)
 }
 
 /* The encoder is not normative (only decoding must be bit-exact), so its
- * 3x3 stride-1 convolutions with >= 8 channels on both sides run as
- * Winograd F(4x4, 3x3) on OpenBLAS: 4x fewer multiplications than the
- * exact kernels.  Their transformed weights are made once, at the first
- * encode, so that a decoder never holds them. */
+ * 3x3 stride-1 convolutions run as Winograd F(4x4, 3x3) on OpenBLAS where
+ * dlic_nn_winograd_form() says so (4x fewer multiplications than the exact
+ * kernels; its other answers keep the exact kernels).  Their transformed
+ * weights are made once, at the first encode, so that a decoder never
+ * holds them. */
 static void
 ensure_encoder_wino (DlicCodec * c)
 {
@@ -296,13 +297,12 @@ ensure_encoder_wino (DlicCodec * c)
   guint i;
 
   g_mutex_lock (&c->wino_lock);
-  /* DLIC_WINOGRAD=0 or 2 (as for the artifact models): the exact kernels */
-  if (!c->wino_ready && g_strcmp0 (g_getenv ("DLIC_WINOGRAD"), "0") != 0 &&
-      g_strcmp0 (g_getenv ("DLIC_WINOGRAD"), "2") != 0) {
+  if (!c->wino_ready) {
     a = encoder_wino_layers (c);
     for (i = 0; i < a->len; i++) {
       CLayer *l = g_ptr_array_index (a, i);
-      if (l->k == 3 && l->s == 1 && l->cin >= 8 && l->cout >= 8 && !l->u4) {
+      if (l->k == 3 && l->s == 1 &&
+          dlic_nn_winograd_form (l->cin, l->cout) == 4) {
         l->u4 = g_new (gfloat, (gsize) 36 * l->cin * l->cout);
         dlic_winograd4_weights (l->w, l->cin, l->cout, l->u4);
       }

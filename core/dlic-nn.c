@@ -27,6 +27,19 @@ dlic_nn_get_wino_chunk_floats (void)
   return MIN ((gsize) 1 << 18, 4 * chunk_floats);
 }
 
+gint
+dlic_nn_winograd_form (gint cin, gint cout)
+{
+  static gint choice = -1;
+
+  if (choice < 0) {
+    const gchar *e = g_getenv ("DLIC_WINOGRAD");
+    choice = g_strcmp0 (e, "2") == 0 ? 2 : g_strcmp0 (e, "0") == 0 ? 0 : 4;
+  }
+  return cin >= DLIC_WINOGRAD_MIN_CHANNELS &&
+      cout >= DLIC_WINOGRAD_MIN_CHANNELS ? choice : 0;
+}
+
 void
 dlic_nn_init (void)
 {

@@ -81,6 +81,13 @@ void dlic_winograd4_weights (const gfloat * weight, gint cin, gint cout,
 void dlic_conv2d_winograd4 (DlicPool * pool, const gfloat * in, gint cin,
     gint h, gint w, const gfloat * u, const gfloat * bias, gint cout,
     gboolean relu, gfloat * out);
+/* The Winograd form a 3x3 stride-1 layer with cin -> cout channels uses:
+ * 4 (F(4x4, 3x3), the default), 2 (F(2x2, 3x3)) or 0 (none: fewer than
+ * DLIC_WINOGRAD_MIN_CHANNELS on a side, where the products do not pay).
+ * DLIC_WINOGRAD=2 or 0 in the environment (read once) selects the older
+ * form or none, for comparisons. */
+#define DLIC_WINOGRAD_MIN_CHANNELS 8
+gint dlic_nn_winograd_form (gint cin, gint cout);
 /* floats of transformed input and products a Winograd job holds at once */
 gsize dlic_nn_get_wino_chunk_floats (void);
 

@@ -10,9 +10,9 @@
  * Gray 2016); the float error is about 10x that of F(2x2, 3x3), still
  * ~1e-6 of the signal.
  *
- * The transforms run along a row of tiles (index tx), in two 1-D passes
- * (rows, then columns), so the compiler vectorises them; they are built
- * for AVX-512 and AVX2 too and the CPU picks at load time.
+ * The transforms run over all tiles of a chunk of tile rows at once, in
+ * two 1-D passes (rows, then columns), so the compiler vectorises them;
+ * they are built for AVX-512 and AVX2 too and the CPU picks at load time.
  */
 #include "dlic-nn.h"
 
