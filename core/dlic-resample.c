@@ -166,8 +166,9 @@ dlic_encoder_resample_rgb (const guint8 * src, gint src_stride, gint width,
   gint dw, dh;
   const DlicScale *sc;
   Contrib *cx, *cy;
-  gfloat *tmp;
-  gint y, x, c, i;
+  gfloat *tmp, *acc;
+  gint *idx;
+  gint y, x, i, n;
 
   g_return_val_if_fail (scale < DLIC_N_SCALES, FALSE);
   if (scale == 0) {
@@ -183,29 +184,63 @@ dlic_encoder_resample_rgb (const guint8 * src, gint src_stride, gint width,
     return FALSE;
   cx = contribs (dw, sc->num, sc->den);
   cy = contribs (dh, sc->num, sc->den);
+  /* the byte offsets of every tap of every output column, clamped once */
+  for (x = 0, n = 0; x < dw; x++)
+    n += cx[x].n;
+  idx = g_try_new (gint, n);
+  acc = g_try_new (gfloat, (gsize) dw * 3);
+  if (acc == NULL || idx == NULL) {
+    g_free (acc);
+    g_free (idx);
+    g_free (tmp);
+    contribs_free (cx, dw);
+    contribs_free (cy, dh);
+    return FALSE;
+  }
+  for (x = 0, n = 0; x < dw; x++)
+    for (i = 0; i < cx[x].n; i++)
+      idx[n++] = CLAMP (cx[x].first + i, 0, width - 1) * 3;
+  /* horizontal pass; taps summed in index order */
   for (y = 0; y < height; y++) {
     const guint8 *row = src + (gsize) y * src_stride;
     gfloat *out = tmp + (gsize) y * dw * 3;
-    for (x = 0; x < dw; x++)
-      for (c = 0; c < 3; c++) {
-        gfloat acc = 0;
-        for (i = 0; i < cx[x].n; i++)
-          acc += cx[x].w[i] * row[CLAMP (cx[x].first + i, 0, width - 1) * 3 +
-              c];
-        out[x * 3 + c] = acc;
+    const gint *ix = idx;
+    for (x = 0; x < dw; x++) {
+      gfloat a0 = 0, a1 = 0, a2 = 0;
+      for (i = 0; i < cx[x].n; i++) {
+        const gfloat wt = cx[x].w[i];
+        const guint8 *px = row + ix[i];
+        a0 += wt * px[0];
+        a1 += wt * px[1];
+        a2 += wt * px[2];
       }
-  }
-  for (y = 0; y < dh; y++) {
-    guint8 *out = dst + (gsize) y * dst_stride;
-    for (x = 0; x < dw * 3; x++) {
-      gfloat acc = 0;
-      for (i = 0; i < cy[y].n; i++)
-        acc += cy[y].w[i] * tmp[(gsize) CLAMP (cy[y].first + i, 0,
-                height - 1) * dw * 3 + x];
-      acc = roundf (acc);
-      out[x] = acc <= 0 ? 0 : acc >= 255 ? 255 : (guint8) acc;
+      ix += cx[x].n;
+      out[x * 3] = a0;
+      out[x * 3 + 1] = a1;
+      out[x * 3 + 2] = a2;
     }
   }
+  /* vertical pass: one tap row at a time over the whole output row (the
+   * same order of additions per value as tap by tap, so the same floats),
+   * which vectorises */
+  for (y = 0; y < dh; y++) {
+    guint8 *out = dst + (gsize) y * dst_stride;
+    for (x = 0; x < dw * 3; x++)
+      acc[x] = 0;
+    for (i = 0; i < cy[y].n; i++) {
+      const gfloat wt = cy[y].w[i];
+      const gfloat *t = tmp + (gsize) CLAMP (cy[y].first + i, 0,
+          height - 1) * dw * 3;
+      for (x = 0; x < dw * 3; x++)
+        acc[x] += wt * t[x];
+    }
+    for (x = 0; x < dw * 3; x++) {
+      gfloat v = roundf (acc[x]);
+      out[x] = v <= 0 ? 0 : v >= 255 ? 255 : (guint8) v;
+    }
+  }
+  g_free (acc);
+  g_free (idx);
   g_free (tmp);
   contribs_free (cx, dw);
   contribs_free (cy, dh);
