@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blascheck  # noqa: E402
 import jpegdata  # noqa: E402
 from ema import EMA, candidates, note_best  # noqa: E402
 from models import MODELS  # noqa: E402
@@ -126,6 +127,7 @@ def main():
     ap.add_argument("--fast-scale", type=int, default=8, help="fast model: space-to-depth factor")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
+    blascheck.require_fast_blas()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)

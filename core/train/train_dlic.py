@@ -30,6 +30,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import blascheck  # noqa: E402
 import dlic_data  # noqa: E402
 from dlic_model import DLIC, count_macs, lerp, model_from_meta  # noqa: E402
 from ema import EMA, candidates, note_best  # noqa: E402
@@ -149,6 +150,7 @@ def main():
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
     assert args.crop % 8 == 0
+    blascheck.require_fast_blas()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.out, exist_ok=True)
