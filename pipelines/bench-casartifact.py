@@ -328,7 +328,7 @@ def process_dataset(name, paths, args, tmp, env, store):
             if not args.no_spp:
                 times.setdefault("spp", []).append(run(spp_cmd(f"{tmp}/d.pgm", f"{tmp}/s.pgm", spp_qp(q))))
                 outs["spp"] = read_pgm(f"{tmp}/s.pgm")
-            for m in args.models:
+            for m in ([] if args.no_blind else args.models):
                 times.setdefault(m, []).append(
                     run(gst_decode_cmd(jpg, f"{tmp}/o.gray", element_args(m, args) + ["quality=0"]),
                         env))   # blind: quality unknown (the element's default, -1, estimates it)
@@ -517,7 +517,7 @@ def targets(all_res, rows, args):
     for m, tgt, who in (("cascnn", TARGET_CASCNN, "DnCNN-3"), ("fast", TARGET_FAST, "ARCNN"),
                         ("cascnn+q", TARGET_CASCNN, "DnCNN-3"), ("fast+q", TARGET_FAST, "ARCNN"),
                         ("cascnn+qe", TARGET_CASCNN, "DnCNN-3")):
-        if not live or m not in args.models + args.qmodels:
+        if not live or m not in args.models + args.qmodels or m not in live[args.qualities[0]]:
             continue
         for q in args.qualities:
             if q not in tgt:
@@ -588,6 +588,7 @@ def parse_args():
     ap.add_argument("--no-speed", action="store_true", help="skip the bench-artifact / PyTorch timing")
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch timing and agreement check")
     ap.add_argument("--no-check", action="store_true", help="skip the element-vs-PyTorch agreement check")
+    ap.add_argument("--no-blind", action="store_true", help="skip the blind (quality=0) runs: only the quality=Q (--quality-set) and ensemble runs, e.g. to re-measure a retrained per-quality model")
     ap.add_argument("--speed-threads", default="2,1")
     ap.add_argument("--speed-runs", type=int, default=3)
     ap.add_argument("--bench", default=os.path.join(REPO, "build", "tests", "bench-artifact"))
@@ -623,8 +624,10 @@ def parse_args():
         a.picture = ("/tmp/casartifact-q10-quick.png" if a.quick
                      else os.path.join(REPO, "docs", "img", "casartifact-q10.png"))
     a.sweep_dir = a.sweep_dir or os.path.join(a.data, "bsds500", "val")
-    if a.no_torch:
+    if a.no_torch or a.no_blind:
         a.no_check = True
+    if a.no_blind and not a.qmodels:
+        ap.error("--no-blind needs --quality-set or --ensemble")
     return a
 
 
