@@ -215,6 +215,9 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_data_func ("/parity/casartifact-fast", "fast", check_parity);
   g_test_add_data_func ("/parity/casartifact-cascnn", "cascnn", check_parity);
+  /* a per-quality file with more middle convolutions (n_mid 4) */
+  g_test_add_data_func ("/parity/casartifact-fast-q10", "fast-q10",
+      check_parity);
   g_test_add_func ("/parity/dlic-codec", check_codec_parity);
   return g_test_run ();
 }
