@@ -16,8 +16,11 @@
  *
  * Two models are built in (property #GstCasArtifact:model): `fast`, a
  * block-grid network for live video, and `cascnn`, CAS-CNN (Cavigelli et
- * al. 2017), slower and stronger.  Both are blind: one network covers JPEG
- * qualities 10 to 60.  The correction is scaled to what was measured to
+ * al. 2017), slower and stronger.  Each comes as a blind network that
+ * covers JPEG qualities 10 to 60 and as networks trained for one quality
+ * (CAS-CNN: 10, 20 and 40; fast: 10, 20, 30, 40, 50 and 60), which are
+ * used for frames within 2 of their quality (known or found, see
+ * below); other frames get the blind one.  The correction is scaled to what was measured to
  * help at the input's JPEG quality (high-quality JPEG is left almost or
  * entirely untouched instead of being harmed).  By default
  * (#GstCasArtifact:quality -1) the element finds that quality itself: the
@@ -692,8 +695,9 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * (10..60), less above it, where the full correction would do harm, and
    * a strength of 0 passes frames through without running the network.
    * Where the plugin carries a model trained for one quality (built in:
-   * CAS-CNN for quality 10, `casartifact-cascnn-q10.safetensors`), a
-   * quality within 2 of it selects that model instead of the blind one.
+   * `casartifact-cascnn-q10`, `-q20` and `-q40`, `casartifact-fast-q10`
+   * to `-q60` in steps of 10), a quality within 2 of it selects that model
+   * instead of the blind one (not with #GstCasArtifact:model-file).
    */
   g_object_class_install_property (gobject_class, PROP_QUALITY,
       g_param_spec_int ("quality", "JPEG quality",
