@@ -3,8 +3,8 @@
  * decodebin reads; PNG or any format by extension on output).
  *
  *   dlic encode IN OUT.dlic [--quality N | --target-bpp B] [--refine N]
- *       [--model FILE] [--progress] [-v]
- *   dlic decode IN.dlic OUT.png [--model FILE]
+ *       [--size S] [--model FILE] [--threads N] [--progress] [-v]
+ *   dlic decode IN.dlic OUT.png [--model FILE] [--threads N]
  *   dlic info IN.dlic
  *
  * Exit status: 0 success, 1 failure (message on stderr), 2 usage error.
