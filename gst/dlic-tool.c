@@ -386,7 +386,7 @@ main (int argc, char **argv)
   if (quality) {
     gchar *end;
     glong q = strtol (quality, &end, 10);
-    if (*end || q < 0 || q > 100) {
+    if (*end || end == quality || q < 0 || q > 100) {
       fprintf (stderr, "dlic: --quality needs an integer 0..100\n");
       return EXIT_USAGE;
     }
@@ -396,6 +396,15 @@ main (int argc, char **argv)
     gdouble b = g_ascii_strtod (bpp, &end);
     if (*end || !(b > 0 && b <= 24)) {
       fprintf (stderr, "dlic: --target-bpp needs a number in (0, 24]\n");
+      return EXIT_USAGE;
+    }
+  }
+  if (threads) {
+    gchar *end;
+    glong n = strtol (threads, &end, 10);
+    if (*end || end == threads || n < 0 || n > 256) {
+      fprintf (stderr, "dlic: --threads needs an integer 0..256 (0: one per "
+          "core)\n");
       return EXIT_USAGE;
     }
   }

@@ -42,6 +42,11 @@ check "missing input" 1 "no such file" -- "$DLIC" encode "$T/none.png" "$T/x.dli
 check "missing model" 1 "cannot read model" -- "$DLIC" encode "$IMG" "$T/x.dlic" --model "$T/none.safetensors"
 check "no partial output" 1 "" -- test -e "$T/x.dlic"
 check "bad quality" 2 "quality" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 101
+check "empty quality" 2 "quality" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality ""
+check "bad threads" 2 "threads needs" -- "$DLIC" encode "$IMG" "$T/x.dlic" --threads x
+check "bad decode threads" 2 "threads needs" -- "$DLIC" decode "$T/a.dlic" "$T/x.png" --threads 300
+check "threads 1" 0 "" -- "$DLIC" decode "$T/a.dlic" "$T/t1.png" --model "$T/m.safetensors" --threads 1
+check "same bytes on 1 thread" 0 "" -- cmp "$T/a.png" "$T/t1.png"
 check "refine" 0 "" -- "$DLIC" encode "$IMG" "$T/r.dlic" --model "$T/m.safetensors" --quality 50 --refine 2
 check "refine progress" 0 "frame 0: refinement step 2/2, cost [0-9.]+ \(best [0-9.]+\)" -- "$DLIC" encode "$IMG" "$T/r2.dlic" --model "$T/m.safetensors" --refine 2 --progress
 check "verbose summary" 0 "r3.dlic: 768x512, 1 frame, [0-9]+ bytes \([0-9.]+ bpp\), rate [0-9.]+, model " -- "$DLIC" encode "$IMG" "$T/r3.dlic" --model "$T/m.safetensors" -v
