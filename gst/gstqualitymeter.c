@@ -372,7 +372,11 @@ gst_quality_meter_sink_query (GstAggregator * agg, GstAggregatorPad * bpad,
   }
 }
 
-/* Refuse caps that differ in format or size from another pad's. */
+/* Refuse a pad's first caps when they differ in format or size from
+ * another pad's.  Later caps on a pad are a renegotiation: when every input
+ * changes size at once, the first new caps would be compared with the other
+ * pads' old ones, so they are let through and aggregate_frames compares the
+ * frames themselves. */
 static gboolean
 check_caps_match (GstQualityMeter * self, GstPad * pad, GstCaps * caps)
 {
@@ -386,6 +390,8 @@ check_caps_match (GstQualityMeter * self, GstPad * pad, GstCaps * caps)
         ("caps: %" GST_PTR_FORMAT, caps));
     return FALSE;
   }
+  if (GST_QUALITY_METER_PAD (pad)->had_caps)
+    return TRUE;
 
   GST_OBJECT_LOCK (self);
   for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
@@ -439,6 +445,7 @@ gst_quality_meter_sink_event (GstAggregator * agg, GstAggregatorPad * bpad,
       gst_event_unref (event);
       return FALSE;
     }
+    GST_QUALITY_METER_PAD (bpad)->had_caps = TRUE;
   }
   return GST_AGGREGATOR_CLASS (parent_class)->sink_event (agg, bpad, event);
 }
@@ -891,8 +898,10 @@ gst_quality_meter_start (GstAggregator * agg)
   self->failed = FALSE;
   self->summary_posted = FALSE;
   g_atomic_int_set (&self->not_negotiated, FALSE);
-  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next) {
     pad_reset (GST_QUALITY_METER_PAD (l->data));
+    GST_QUALITY_METER_PAD (l->data)->had_caps = FALSE;
+  }
   GST_OBJECT_UNLOCK (self);
 
   if (path && *path) {
@@ -908,6 +917,26 @@ gst_quality_meter_start (GstAggregator * agg)
   g_free (path);
 
   return GST_AGGREGATOR_CLASS (parent_class)->start (agg);
+}
+
+/* A flushing seek starts a new measurement: per-pad totals, the repeat
+ * detection and the end-of-stream summary start again (caps stay). */
+static GstFlowReturn
+gst_quality_meter_flush (GstAggregator * agg)
+{
+  GstQualityMeter *self = GST_QUALITY_METER (agg);
+  GList *l;
+
+  GST_OBJECT_LOCK (self);
+  self->ref_frames = 0;
+  self->last_ref_pts = GST_CLOCK_TIME_NONE;
+  self->warned_no_ref = FALSE;
+  self->summary_posted = FALSE;
+  for (l = GST_ELEMENT (self)->sinkpads; l; l = l->next)
+    pad_reset (GST_QUALITY_METER_PAD (l->data));
+  GST_OBJECT_UNLOCK (self);
+
+  return GST_AGGREGATOR_CLASS (parent_class)->flush (agg);
 }
 
 static gboolean
@@ -1110,6 +1139,7 @@ gst_quality_meter_class_init (GstQualityMeterClass * klass)
 
   agg_class->start = GST_DEBUG_FUNCPTR (gst_quality_meter_start);
   agg_class->stop = GST_DEBUG_FUNCPTR (gst_quality_meter_stop);
+  agg_class->flush = GST_DEBUG_FUNCPTR (gst_quality_meter_flush);
   agg_class->sink_event = GST_DEBUG_FUNCPTR (gst_quality_meter_sink_event);
   agg_class->sink_query = GST_DEBUG_FUNCPTR (gst_quality_meter_sink_query);
   agg_class->src_event = GST_DEBUG_FUNCPTR (gst_quality_meter_src_event);

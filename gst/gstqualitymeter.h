@@ -49,6 +49,9 @@ struct _GstQualityMeterPad
    * repeats the same two frames (live timing, EOS), they are not measured
    * twice */
   GstClockTime last_ref_pts, last_pts;
+  /* its caps were checked against the other pads' once: later caps are a
+   * renegotiation (aggregate thread only) */
+  gboolean had_caps;
 };
 
 struct _GstQualityMeter

@@ -565,6 +565,131 @@ GST_START_TEST (test_bad_stats_file)
 
 GST_END_TEST;
 
+/* Every input changes size at once (a source renegotiating in front of a
+ * tee): the first new caps must not be compared with the other pad's old
+ * ones; the new frames are measured. */
+GST_START_TEST (test_renegotiate_all_inputs)
+{
+  static const gchar *caps1 =
+      "video/x-raw,format=GRAY8,width=64,height=48,framerate=25/1";
+  static const gchar *caps2 =
+      "video/x-raw,format=GRAY8,width=32,height=24,framerate=25/1";
+  Meter m;
+  GstVideoInfo i1, i2;
+  GstBuffer *r, *d, *out;
+  GstStructure *s;
+  GstMessage *msg;
+  GstCaps *c;
+  gdouble psnr;
+
+  meter_setup (&m, caps1, caps1, NULL);
+  c = gst_caps_from_string (caps1);
+  gst_video_info_from_caps (&i1, c);
+  gst_caps_unref (c);
+  c = gst_caps_from_string (caps2);
+  gst_video_info_from_caps (&i2, c);
+  gst_caps_unref (c);
+
+  push_pair (&m, make_frame (&i1, 1, 0, 0), make_frame (&i1, 1, 0, 5));
+  out = gst_harness_pull (m.ref);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  s = pop_element_message (m.bus, "qualitymeter");
+  fail_unless (s != NULL);
+  gst_structure_free (s);
+
+  gst_harness_set_src_caps_str (m.ref, caps2);
+  gst_harness_set_src_caps_str (m.dist, caps2);
+  r = make_frame (&i2, 2, 1, 0);
+  d = make_frame (&i2, 2, 1, 9);
+  push_pair (&m, gst_buffer_ref (r), gst_buffer_ref (d));
+  /* the aggregator renegotiates its output when it takes the new frames
+   * and then waits for the next ones before it produces */
+  push_pair (&m, make_frame (&i2, 3, 2, 0), make_frame (&i2, 3, 2, 9));
+  out = gst_harness_pull (m.ref);
+  fail_unless (out != NULL);
+  fail_unless_equals_uint64 (gst_buffer_get_size (out), i2.size);
+  gst_buffer_unref (out);
+  s = pop_element_message (m.bus, "qualitymeter");
+  fail_unless (s != NULL);
+  fail_unless (gst_structure_get_double (s, "psnr", &psnr));
+  fail_unless (fabs (psnr - naive_psnr (r, d, &i2)) < 1e-9);
+  gst_structure_free (s);
+  msg = gst_bus_pop_filtered (m.bus, GST_MESSAGE_ERROR);
+  fail_unless (msg == NULL, "unexpected error message");
+
+  gst_buffer_unref (r);
+  gst_buffer_unref (d);
+  meter_teardown (&m);
+}
+
+GST_END_TEST;
+
+static void
+flush_both (Meter * m)
+{
+  guint32 seqnum = gst_util_seqnum_next ();
+  GstHarness *hs[2] = { m->ref, m->dist };
+  GstSegment seg;
+  GstEvent *ev;
+  guint i;
+
+  for (i = 0; i < 2; i++) {
+    ev = gst_event_new_flush_start ();
+    gst_event_set_seqnum (ev, seqnum);
+    fail_unless (gst_harness_push_event (hs[i], ev));
+  }
+  for (i = 0; i < 2; i++) {
+    ev = gst_event_new_flush_stop (TRUE);
+    gst_event_set_seqnum (ev, seqnum);
+    fail_unless (gst_harness_push_event (hs[i], ev));
+  }
+  gst_segment_init (&seg, GST_FORMAT_TIME);
+  for (i = 0; i < 2; i++)
+    fail_unless (gst_harness_push_event (hs[i], gst_event_new_segment (&seg)));
+}
+
+/* A flush (a flushing seek) starts the measurement again: the pair measured
+ * last before it is measured again after it (a seek back to the same
+ * frame), counted from frame 0. */
+GST_START_TEST (test_flush_restarts)
+{
+  Meter m;
+  GstVideoInfo info;
+  GstBuffer *out;
+  GstStructure *s;
+  guint64 u64;
+  guint n;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_GRAY8, W, H);
+  meter_setup (&m, "video/x-raw,format=GRAY8,width=64,height=48,"
+      "framerate=25/1", "video/x-raw,format=GRAY8,width=64,height=48,"
+      "framerate=25/1", NULL);
+  for (n = 0; n < 2; n++) {
+    push_pair (&m, make_frame (&info, 1, n, 0), make_frame (&info, 1, n, 4));
+    out = gst_harness_pull (m.ref);
+    fail_unless (out != NULL);
+    gst_buffer_unref (out);
+    s = pop_element_message (m.bus, "qualitymeter");
+    fail_unless (s != NULL);
+    gst_structure_free (s);
+  }
+
+  flush_both (&m);
+  push_pair (&m, make_frame (&info, 1, 1, 0), make_frame (&info, 1, 1, 4));
+  out = gst_harness_pull (m.ref);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  s = pop_element_message (m.bus, "qualitymeter");
+  fail_unless (s != NULL, "the pair after the flush was not measured");
+  fail_unless (gst_structure_get_uint64 (s, "frame", &u64));
+  fail_unless_equals_uint64 (u64, 0);
+  gst_structure_free (s);
+  meter_teardown (&m);
+}
+
+GST_END_TEST;
+
 static Suite *
 qualitymeter_suite (void)
 {
@@ -580,6 +705,8 @@ qualitymeter_suite (void)
   tcase_add_test (tc, test_two_distorted_pads_and_tiny_frames);
   tcase_add_test (tc, test_reference_shorter);
   tcase_add_test (tc, test_bad_stats_file);
+  tcase_add_test (tc, test_renegotiate_all_inputs);
+  tcase_add_test (tc, test_flush_restarts);
   return s;
 }
 
