@@ -129,6 +129,9 @@ gst_dlic_dec_set_format (GstVideoDecoder * dec, GstVideoCodecState * state)
 
   g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
   self->input_state = gst_video_codec_state_ref (state);
+  /* new input caps (framerate, pixel aspect ratio) reach the output with
+   * the next frame */
+  g_clear_pointer (&self->output_state, gst_video_codec_state_unref);
   /* packets from dlicenc (parsed=true) arrive whole; bytes from a file are
    * split into packets by parse () */
   gst_structure_get_boolean (s, "parsed", &parsed);
@@ -263,6 +266,11 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
     if (!gst_video_decoder_negotiate (dec)) {
       dlic_symbols_clear (&s);
       gst_video_decoder_release_frame (dec, frame);
+      /* try again with the next frame */
+      g_clear_pointer (&self->output_state, gst_video_codec_state_unref);
+      /* a seek flushed the caps event away: not an error */
+      if (GST_PAD_IS_FLUSHING (GST_VIDEO_DECODER_SRC_PAD (dec)))
+        return GST_FLOW_FLUSHING;
       GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
           ("Could not negotiate RGB %ux%u output", h.width, h.height),
           (NULL));
