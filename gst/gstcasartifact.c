@@ -234,10 +234,9 @@ set_active_model (GstCasArtifact * self, const DlicArModel * model)
   if (model == NULL) {
     name = g_strdup ("none");
   } else if (model == self->model) {
-    GST_OBJECT_LOCK (self);
+    /* the file in use, not the property, which may have changed since */
     name = self->use_special ? g_strdup (kind_name (self->special_kind)) :
-        g_strdup (self->model_file);
-    GST_OBJECT_UNLOCK (self);
+        g_strdup (self->loaded_file);
   } else {
     for (i = 0; i < G_N_ELEMENTS (special_qualities); i++)
       if (model == self->special[i])
@@ -279,7 +278,8 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   free_special_models (self);
   self->special_kind = kind;
   self->use_special = (file == NULL || *file == '\0');
-  g_free (file);
+  g_free (self->loaded_file);
+  self->loaded_file = file;
   if (self->model == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not load the artifact-removal model: %s", err->message),
@@ -601,6 +601,7 @@ gst_cas_artifact_finalize (GObject * object)
   GstCasArtifact *self = GST_CAS_ARTIFACT (object);
 
   g_free (self->model_file);
+  g_free (self->loaded_file);
   g_free (self->active_model);
   dlic_ar_model_free (self->model);
   free_special_models (self);

@@ -54,6 +54,7 @@ struct _GstCasArtifact
   guint special_tried;          /* loaded on first use (bit i: tried) */
   GstCasArtifactModel special_kind;
   gboolean use_special;         /* FALSE with a model-file */
+  gchar *loaded_file;           /* the model-file start () loaded, or NULL */
   DlicPool *pool;
   GstClockTime max_proc_time;   /* slowest frame so far, reported as latency */
   GstClockTime reported_latency;
