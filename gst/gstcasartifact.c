@@ -20,9 +20,10 @@
  * covers JPEG qualities 10 to 60 and as networks trained for one quality
  * (CAS-CNN: 10, 20 and 40; fast: 10, 20, 30, 40, 50 and 60), which are
  * used for frames within 2 of their quality (known or found, see
- * below); other frames get the blind one.  The correction is scaled to what was measured to
- * help at the input's JPEG quality (high-quality JPEG is left almost or
- * entirely untouched instead of being harmed).  By default
+ * below); other frames get the blind one.  The correction is scaled to
+ * what was measured to help at the input's JPEG quality (high-quality
+ * JPEG is left almost or entirely untouched instead of being harmed).  By
+ * default
  * (#GstCasArtifact:quality -1) the element finds that quality itself: the
  * decoded luma's 8×8 DCT coefficients sit on the multiples of the JPEG
  * quantisation steps, and the libjpeg quality whose table fits them is
