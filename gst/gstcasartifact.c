@@ -22,9 +22,9 @@
  * used for frames within 2 of their quality (known or found, see
  * below); other frames get the blind one.  The correction is scaled to
  * what was measured to help at the input's JPEG quality (high-quality
- * JPEG is left almost or entirely untouched instead of being harmed).  By
- * default
- * (#GstCasArtifact:quality -1) the element finds that quality itself: the
+ * JPEG is left almost or entirely untouched instead of being harmed).
+ * By default (#GstCasArtifact:quality -1) the element finds that quality
+ * itself: the
  * decoded luma's 8×8 DCT coefficients sit on the multiples of the JPEG
  * quantisation steps, and the libjpeg quality whose table fits them is
  * read back as #GstCasArtifact:estimated-quality (exact on bsds500/val
