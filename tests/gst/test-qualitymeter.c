@@ -565,6 +565,19 @@ GST_START_TEST (test_bad_stats_file)
 
 GST_END_TEST;
 
+/* Pushes a pair, pulls the output and returns the frame's message. */
+static GstStructure *
+measure_pair (Meter * m, GstBuffer * r, GstBuffer * d)
+{
+  GstBuffer *out;
+
+  push_pair (m, r, d);
+  out = gst_harness_pull (m->ref);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  return pop_element_message (m->bus, "qualitymeter");
+}
+
 /* Every input changes size at once (a source renegotiating in front of a
  * tee): the first new caps must not be compared with the other pad's old
  * ones; the new frames are measured. */
@@ -590,11 +603,7 @@ GST_START_TEST (test_renegotiate_all_inputs)
   gst_video_info_from_caps (&i2, c);
   gst_caps_unref (c);
 
-  push_pair (&m, make_frame (&i1, 1, 0, 0), make_frame (&i1, 1, 0, 5));
-  out = gst_harness_pull (m.ref);
-  fail_unless (out != NULL);
-  gst_buffer_unref (out);
-  s = pop_element_message (m.bus, "qualitymeter");
+  s = measure_pair (&m, make_frame (&i1, 1, 0, 0), make_frame (&i1, 1, 0, 5));
   fail_unless (s != NULL);
   gst_structure_free (s);
 
@@ -656,7 +665,6 @@ GST_START_TEST (test_flush_restarts)
 {
   Meter m;
   GstVideoInfo info;
-  GstBuffer *out;
   GstStructure *s;
   guint64 u64;
   guint n;
@@ -666,21 +674,15 @@ GST_START_TEST (test_flush_restarts)
       "framerate=25/1", "video/x-raw,format=GRAY8,width=64,height=48,"
       "framerate=25/1", NULL);
   for (n = 0; n < 2; n++) {
-    push_pair (&m, make_frame (&info, 1, n, 0), make_frame (&info, 1, n, 4));
-    out = gst_harness_pull (m.ref);
-    fail_unless (out != NULL);
-    gst_buffer_unref (out);
-    s = pop_element_message (m.bus, "qualitymeter");
+    s = measure_pair (&m, make_frame (&info, 1, n, 0),
+        make_frame (&info, 1, n, 4));
     fail_unless (s != NULL);
     gst_structure_free (s);
   }
 
   flush_both (&m);
-  push_pair (&m, make_frame (&info, 1, 1, 0), make_frame (&info, 1, 1, 4));
-  out = gst_harness_pull (m.ref);
-  fail_unless (out != NULL);
-  gst_buffer_unref (out);
-  s = pop_element_message (m.bus, "qualitymeter");
+  s = measure_pair (&m, make_frame (&info, 1, 1, 0),
+      make_frame (&info, 1, 1, 4));
   fail_unless (s != NULL, "the pair after the flush was not measured");
   fail_unless (gst_structure_get_uint64 (s, "frame", &u64));
   fail_unless_equals_uint64 (u64, 0);
