@@ -577,7 +577,8 @@ def parse_args():
     ap.add_argument("--quick", action="store_true", help="3 LIVE1 + 2 classic5 images (smoke run); "
                     "unless given, --out/--picture then go to /tmp, not docs/")
     ap.add_argument("--out", default="", help="markdown report (default docs/casartifact-bench.md)")
-    ap.add_argument("--picture", default="", help="PNG (default docs/img/casartifact-q10.png)")
+    ap.add_argument("--picture", default="", help="PNG (default docs/img/casartifact-q10.png; "
+                    "with --out elsewhere, OUT-q10.png beside the report)")
     ap.add_argument("--picture-image", default="monarch.png", help="LIVE1 image for the picture")
     ap.add_argument("--picture-q", type=int, default=10)
     ap.add_argument("--crop", default="", help="X,Y of the crop (default: where JPEG is worst)")
@@ -618,11 +619,14 @@ def parse_args():
                     "cascnn": os.path.abspath(a.cascnn_weights) if a.cascnn_weights else ""}
     a.weights = {m: a.model_file[m] or os.path.join(REPO, "core", "models", f"casartifact-{m}.safetensors")
                  for m in ("fast", "cascnn")}
-    if not a.out:
-        a.out = "/tmp/casartifact-bench-quick.md" if a.quick else os.path.join(REPO, "docs", "casartifact-bench.md")
+    # the docs' picture is written only by a run that writes the docs' report: a partial run with
+    # --out elsewhere puts its picture beside its report
     if not a.picture:
         a.picture = ("/tmp/casartifact-q10-quick.png" if a.quick
+                     else os.path.splitext(a.out)[0] + "-q10.png" if a.out
                      else os.path.join(REPO, "docs", "img", "casartifact-q10.png"))
+    if not a.out:
+        a.out = "/tmp/casartifact-bench-quick.md" if a.quick else os.path.join(REPO, "docs", "casartifact-bench.md")
     a.sweep_dir = a.sweep_dir or os.path.join(a.data, "bsds500", "val")
     if a.no_torch or a.no_blind:
         a.no_check = True
