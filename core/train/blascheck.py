@@ -21,7 +21,8 @@ def loaded_blas():
     try:
         with open("/proc/self/maps") as f:
             for line in f:
-                p = line.split()[-1] if len(line.split()) >= 6 else ""
+                fields = line.split()   # address perms offset dev inode [path]
+                p = fields[5] if len(fields) >= 6 else ""
                 name = os.path.basename(p)
                 if name.startswith(("libblas.so", "libopenblas", "libblis", "libmkl_rt")):
                     paths.add(p)
