@@ -224,6 +224,44 @@ pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
   }
 }
 
+/* Ask for the input that pack_panel (a, n0, ...) will read, so that it is
+ * in L2 by then.  A panel reads a short run of cin * k rows, hundreds of
+ * streams, more than the hardware prefetchers follow; without this the
+ * packing waits on memory (about 16% of a decode's CPU time).  It only
+ * moves data into the cache: the arithmetic is the same. */
+static void
+prefetch_panel (const ExactArgs * a, gsize n0)
+{
+  gsize nv;
+  gint j0;
+
+  if (n0 >= a->N)
+    return;
+  nv = MIN ((gsize) a->nr, a->N - n0);
+  for (j0 = 0; (gsize) j0 < nv;) {
+    gint oy = (gint) ((n0 + j0) / a->wo), ox0 = (gint) ((n0 + j0) % a->wo);
+    gint len = MIN ((gint) nv - j0, a->wo - ox0);
+    gint x0 = MAX (0, ox0 * a->s - a->p);
+    gint x1 = MIN (a->w - 1, (ox0 + len - 1) * a->s - a->p + a->k - 1);
+    gint ci, ky;
+
+    for (ci = 0; ci < a->cin && x1 >= x0; ci++) {
+      const gfloat *plane = a->in + (gsize) ci * a->h * a->w;
+      for (ky = 0; ky < a->k; ky++) {
+        gint iy = oy * a->s - a->p + ky, x;
+        const gfloat *row;
+        if (iy < 0 || iy >= a->h)
+          continue;
+        row = plane + (gsize) iy * a->w;
+        for (x = x0; x <= x1; x += 16)
+          __builtin_prefetch (row + x, 0, 2);
+        __builtin_prefetch (row + x1, 0, 2);
+      }
+    }
+    j0 += len;
+  }
+}
+
 /* c (MR, NR) = bias, then c[i][j] = fmaf (ap[k][i], bp[k][j], c[i][j]) for
  * k = 0 .. K-1; relu; rows >= mv and columns >= nv are not stored. */
 static void
@@ -385,6 +423,8 @@ exact_job (gpointer data, guint job, guint n_jobs)
     gint nv = (gint) MIN ((gsize) NR_, a->N - n0);
 
     pack_panel (a, n0, bp);
+    if (pi + 1 < p1)
+      prefetch_panel (a, n0 + NR_);
     for (mb = 0; mb < mblocks; mb++) {
       const gfloat *ap = a->apack + (gsize) mb * a->K * MR_;
       const gfloat *bias = a->bias ? a->bias + mb * MR_ : NULL;
