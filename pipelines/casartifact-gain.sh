@@ -4,8 +4,9 @@
 # restored decode (sink_2) with the original (sink_0), luma only.
 # Usage: pipelines/casartifact-gain.sh [IMAGE.png] [QUALITY] [fast|cascnn]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-IMG=${1:-tests/data/kodim23.png} Q=${2:-10} MODEL=${3:-fast}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+IMG=$(realpath "${1:-$REPO/tests/data/kodim23.png}") Q=${2:-10} MODEL=${3:-fast}
+cd "$REPO"
 export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 
 gst-launch-1.0 -m \
@@ -18,7 +19,8 @@ gst-launch-1.0 -m \
   qualitymeter name=q ssim=true ! fakesink \
   | awk -v q="$Q" -v m="$MODEL" '/qualitymeter-summary/ {
       match($0, /pad=\(string\)sink_[0-9]/); pad = substr($0, RSTART + 12, 6)
-      match($0, /psnr-average=\(double\)[0-9.]+/); psnr = substr($0, RSTART + 21, RLENGTH - 21)
+      match($0, /psnr-average=\(double\)([0-9.]+|inf)/); psnr = substr($0, RSTART + 21, RLENGTH - 21)
       match($0, /ssim-mean=\(double\)[0-9.]+/); ssim = substr($0, RSTART + 18, RLENGTH - 18)
       name = (pad == "sink_1") ? "JPEG q" q : "JPEG q" q " + casartifact " m
-      printf "%-32s PSNR %.2f dB  SSIM %.4f\n", name, psnr, ssim }'
+      if (psnr != "inf") psnr = sprintf ("%.2f", psnr)
+      printf "%-32s PSNR %s dB  SSIM %.4f\n", name, psnr, ssim }'

@@ -3,9 +3,9 @@
 #   ffmpeg -s WxH -pix_fmt yuv420p -i DIST -s WxH -pix_fmt yuv420p -i REF -lavfi psnr -f null -
 # Usage: pipelines/compare-yuv.sh REF DIST WIDTH HEIGHT [GST_FORMAT (i420)] [STATS_FILE]
 set -euo pipefail
-cd "$(dirname "$0")/.."
 [ $# -ge 4 ] || { echo "usage: $0 REF DIST WIDTH HEIGHT [FORMAT] [STATS_FILE]" >&2; exit 2; }
-REF=$1 DIST=$2 W=$3 H=$4 FMT=${5:-i420} STATS=${6:-/dev/stdout}
+REF=$(realpath "$1") DIST=$(realpath "$2") W=$3 H=$4 FMT=${5:-i420} STATS=$(realpath -m "${6:-/dev/stdout}")
+cd "$(dirname "$0")/.."
 export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 
 gst-launch-1.0 -q qualitymeter name=q ssim=true stats-file="$STATS" ! fakesink \

@@ -4,12 +4,13 @@
 # (MODEL defaults to the built-in model; REFINE=N in the environment sets
 # dlicenc refine=N, the slower encoder-side refinement)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-IN=$(realpath "${1:-tests/data/kodim23.png}") Q=${2:-50} MODEL=${3:-}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+IN=$(realpath "${1:-$REPO/tests/data/kodim23.png}") Q=${2:-50} MODEL=${3:+$(realpath "$3")}
+cd "$REPO"
 export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 OUT=${OUT:-/tmp/dlic-image}
 mkdir -p "$OUT"
-M=${MODEL:+model-file=$(realpath "$MODEL")}
+M=${MODEL:+model-file=$MODEL}
 REFINE=${REFINE:-0}
 
 gst-launch-1.0 -q filesrc location="$IN" ! pngdec ! videoconvert ! video/x-raw,format=RGB \

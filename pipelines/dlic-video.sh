@@ -4,10 +4,10 @@
 # compares it with the untouched branch frame by frame.
 # Usage: pipelines/dlic-video.sh [FRAMES] [TARGET_BPP] [MODEL.safetensors]
 set -euo pipefail
+N=${1:-30} BPP=${2:-0.5} MODEL=${3:+$(realpath "$3")}
 cd "$(dirname "$0")/.."
-N=${1:-30} BPP=${2:-0.5} MODEL=${3:-}
 export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
-M=${MODEL:+model-file=$(realpath "$MODEL")}
+M=${MODEL:+model-file=$MODEL}
 
 gst-launch-1.0 -m videotestsrc num-buffers="$N" pattern=ball \
   ! video/x-raw,format=RGB,width=320,height=240,framerate=30/1 ! tee name=t \

@@ -2,9 +2,10 @@
 # JPEG at quality Q (default 30) against its reference, one image.
 # Usage: pipelines/jpeg-vs-reference.sh [IMAGE.png] [QUALITY]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-IMG=${1:-tests/data/kodim23.png}
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+IMG=$(realpath "${1:-$REPO/tests/data/kodim23.png}")
 Q=${2:-30}
+cd "$REPO"
 export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 
 gst-launch-1.0 -m \
