@@ -20,10 +20,12 @@ G_BEGIN_DECLS
 #define DLIC_MAX_PAYLOAD (256u << 20)
 
 /* header flags: bits 0-2 the coded-size scale (dlic-resample.h: 0 full
- * size, 1 half, 2 three quarters, 3 five eighths), other bits 0 */
+ * size, 1 half, 2 three quarters, 3 five eighths), bit 3 a flat-block
+ * layer follows the latent symbols (docs/bitstream.md), other bits 0 */
 #define DLIC_FLAGS_SCALE 0x0007
 #define DLIC_FLAG_HALF 0x0001   /* scale 1: half size */
-#define DLIC_FLAGS_KNOWN DLIC_FLAGS_SCALE
+#define DLIC_FLAG_FLAT 0x0008
+#define DLIC_FLAGS_KNOWN (DLIC_FLAGS_SCALE | DLIC_FLAG_FLAT)
 
 typedef enum
 {

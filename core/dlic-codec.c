@@ -31,6 +31,8 @@ dlic_symbols_init (DlicSymbols * s, gint C, gint L, gint hl, gint wl)
   s->wl = wl;
   s->k = g_malloc0 ((gsize) hl * wl);
   s->idx = g_malloc0 ((gsize) C * hl * wl);
+  s->flat = NULL;
+  s->fbw = s->fbh = 0;
 }
 
 void
@@ -38,7 +40,165 @@ dlic_symbols_clear (DlicSymbols * s)
 {
   g_free (s->k);
   g_free (s->idx);
+  g_free (s->flat);
   s->k = s->idx = NULL;
+  s->flat = NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* flat blocks                                                             */
+
+guint32 *
+dlic_codec_flat_blocks (const guint8 * rgb, gint stride, gint width,
+    gint height, gint * fbw, gint * fbh)
+{
+  const gint bw = (width + 7) / 8, bh = (height + 7) / 8;
+  guint32 *map = g_new0 (guint32, (gsize) bw * bh);
+  gboolean any = FALSE;
+  gint by, bx, y, x;
+
+  for (by = 0; by < bh; by++) {
+    for (bx = 0; bx < bw; bx++) {
+      const gint y1 = MIN (height, by * 8 + 8), x1 = MIN (width, bx * 8 + 8);
+      const guint8 *p0 = rgb + (gsize) by * 8 * stride + bx * 8 * 3;
+      gboolean flat = TRUE;
+
+      for (y = by * 8; y < y1 && flat; y++) {
+        const guint8 *row = rgb + (gsize) y * stride;
+        for (x = bx * 8; x < x1; x++) {
+          if (row[3 * x] != p0[0] || row[3 * x + 1] != p0[1] ||
+              row[3 * x + 2] != p0[2]) {
+            flat = FALSE;
+            break;
+          }
+        }
+      }
+      if (flat) {
+        map[by * bw + bx] = DLIC_FLAT_BLOCK | (guint32) p0[0] << 16 |
+            (guint32) p0[1] << 8 | p0[2];
+        any = TRUE;
+      }
+    }
+  }
+  if (!any) {
+    g_free (map);
+    return NULL;
+  }
+  *fbw = bw;
+  *fbh = bh;
+  return map;
+}
+
+/* Adaptive contexts of the flat-block layer; every probability starts at
+ * 1/2. */
+typedef struct
+{
+  DlicProb flag[3];             /* by the number of flat neighbours (left, above) */
+  DlicProb same_left, same_above;
+  DlicProb colour[3][256];      /* 8-level trees, one per channel */
+} FlatContexts;
+
+static void
+flat_contexts_init (FlatContexts * f)
+{
+  dlic_prob_init (f->flag, 3);
+  dlic_prob_init (&f->same_left, 1);
+  dlic_prob_init (&f->same_above, 1);
+  dlic_prob_init (&f->colour[0][0], 3 * 256);
+}
+
+/* The layer, block by block in raster order: is it flat; if so, is it the
+ * colour of the left block (asked when that one is flat), of the block
+ * above (asked when that one is flat and not the left one's colour), or
+ * else R, G, B as 8-bit trees. */
+static void
+flat_encode (DlicRangeEncoder * e, const guint32 * map, gint bw, gint bh)
+{
+  FlatContexts f;
+  gint by, bx, ci;
+
+  flat_contexts_init (&f);
+  for (by = 0; by < bh; by++) {
+    for (bx = 0; bx < bw; bx++) {
+      const guint32 v = map[by * bw + bx];
+      const guint32 left = bx > 0 ? map[by * bw + bx - 1] : 0;
+      const guint32 above = by > 0 ? map[(by - 1) * bw + bx] : 0;
+
+      dlic_rc_encode_bit (e, &f.flag[(left != 0) + (above != 0)], v != 0);
+      if (v == 0)
+        continue;
+      if (left) {
+        dlic_rc_encode_bit (e, &f.same_left, v == left);
+        if (v == left)
+          continue;
+      }
+      if (above && above != left) {
+        dlic_rc_encode_bit (e, &f.same_above, v == above);
+        if (v == above)
+          continue;
+      }
+      for (ci = 0; ci < 3; ci++)
+        dlic_rc_encode_tree (e, f.colour[ci], 8, (v >> (16 - 8 * ci)) & 0xff);
+    }
+  }
+}
+
+/* the mirror of flat_encode (); FALSE if the data ended early */
+static gboolean
+flat_decode (DlicRangeDecoder * d, guint32 * map, gint bw, gint bh)
+{
+  FlatContexts f;
+  gint by, bx, ci;
+
+  flat_contexts_init (&f);
+  for (by = 0; by < bh && !d->overrun; by++) {
+    for (bx = 0; bx < bw; bx++) {
+      const guint32 left = bx > 0 ? map[by * bw + bx - 1] : 0;
+      const guint32 above = by > 0 ? map[(by - 1) * bw + bx] : 0;
+      guint32 v = DLIC_FLAT_BLOCK;
+
+      map[by * bw + bx] = 0;
+      if (!dlic_rc_decode_bit (d, &f.flag[(left != 0) + (above != 0)]))
+        continue;
+      if (left && dlic_rc_decode_bit (d, &f.same_left)) {
+        map[by * bw + bx] = left;
+        continue;
+      }
+      if (above && above != left && dlic_rc_decode_bit (d, &f.same_above)) {
+        map[by * bw + bx] = above;
+        continue;
+      }
+      for (ci = 0; ci < 3; ci++)
+        v |= (guint32) dlic_rc_decode_tree (d, f.colour[ci], 8) <<
+            (16 - 8 * ci);
+      map[by * bw + bx] = v;
+    }
+  }
+  return !d->overrun;
+}
+
+/* rgb (width x height) = the colour of every flat block */
+static void
+flat_paint (const guint32 * map, gint bw, gint bh, guint8 * rgb, gint stride,
+    gint width, gint height)
+{
+  gint by, bx, y, x;
+
+  for (by = 0; by < bh; by++) {
+    for (bx = 0; bx < bw; bx++) {
+      const guint32 v = map[by * bw + bx];
+      if (v == 0)
+        continue;
+      for (y = by * 8; y < MIN (height, by * 8 + 8); y++) {
+        guint8 *row = rgb + (gsize) y * stride;
+        for (x = bx * 8; x < MIN (width, bx * 8 + 8); x++) {
+          row[3 * x] = (v >> 16) & 0xff;
+          row[3 * x + 1] = (v >> 8) & 0xff;
+          row[3 * x + 2] = v & 0xff;
+        }
+      }
+    }
+  }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -517,6 +677,8 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
   out->hl = hl;
   out->wl = wl;
   out->z = g_memdup2 (tmp, sizeof (gfloat) * (c->C + 1) * nl);
+  out->flat = NULL;
+  out->fbw = out->fbh = 0;
   g_free (x);
   g_free (u);
   g_free (a);
@@ -553,6 +715,11 @@ dlic_codec_quantize (DlicCodec * c, const DlicFeatures * f, gdouble t,
     }
   }
   g_free (g);
+  if (f->flat) {
+    out->flat = g_memdup2 (f->flat, sizeof (guint32) * f->fbw * f->fbh);
+    out->fbw = f->fbw;
+    out->fbh = f->fbh;
+  }
 }
 
 gboolean
@@ -786,10 +953,14 @@ dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
   const gsize nl = (gsize) s->hl * s->wl;
   gint y, x, ci, cw, ch;
 
-  /* only packets a decoder accepts */
-  g_return_val_if_fail ((flags & ~DLIC_FLAGS_KNOWN) == 0 &&
+  /* only packets a decoder accepts; the flat flag follows s->flat */
+  g_return_val_if_fail ((flags & ~DLIC_FLAGS_SCALE) == 0 &&
       (flags & DLIC_FLAGS_SCALE) < DLIC_N_SCALES, NULL);
   g_return_val_if_fail (size_ok (width, height), NULL);
+  g_return_val_if_fail (s->flat == NULL || (s->fbw == (width + 7) / 8 &&
+          s->fbh == (height + 7) / 8), NULL);
+  if (s->flat)
+    flags |= DLIC_FLAG_FLAT;
   h.width = width;
   h.height = height;
   h.flags = flags;
@@ -809,6 +980,8 @@ dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
                     x)), IDX_DEPTH, s->idx[ci * nl + y * s->wl + x]);
     }
   }
+  if (s->flat)
+    flat_encode (&e, s->flat, s->fbw, s->fbh);
   dlic_rc_encoder_finish (&e);
   g_free (ctx.idx);
 
@@ -886,6 +1059,13 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
   }
   if (d.overrun)
     goto corrupt;
+  if (h->flags & DLIC_FLAG_FLAT) {
+    s->fbw = (h->width + 7) / 8;
+    s->fbh = (h->height + 7) / 8;
+    s->flat = g_try_new (guint32, (gsize) s->fbw * s->fbh);
+    if (s->flat == NULL || !flat_decode (&d, s->flat, s->fbw, s->fbh))
+      goto corrupt;
+  }
   g_free (ctx.idx);
   return TRUE;
 
@@ -967,6 +1147,8 @@ dlic_codec_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   if (!dlic_codec_analyse (c, pool, FALSE, rgb, stride, width, height, t, &s,
           error))
     return NULL;
+  s.flat = dlic_codec_flat_blocks (rgb, stride, width, height, &s.fbw,
+      &s.fbh);
   pkt = dlic_codec_pack (c, &s, width, height, t);
   dlic_symbols_clear (&s);
   return pkt;
@@ -988,8 +1170,27 @@ dlic_codec_decode (DlicCodec * c, DlicPool * pool, const guint8 * data,
   return ok;
 }
 
+static gboolean synthesise_picture (DlicCodec * c, DlicPool * pool,
+    gboolean ref, const DlicSymbols * s, const DlicHeader * header,
+    guint8 * rgb, gint stride, GError ** error);
+
 gboolean
 dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool, gboolean ref,
+    const DlicSymbols * s, const DlicHeader * header, guint8 * rgb,
+    gint stride, GError ** error)
+{
+  if (!synthesise_picture (c, pool, ref, s, header, rgb, stride, error))
+    return FALSE;
+  /* the flat blocks: their colour, exactly */
+  if (s->flat && s->fbw == (gint) (header->width + 7) / 8 &&
+      s->fbh == (gint) (header->height + 7) / 8)
+    flat_paint (s->flat, s->fbw, s->fbh, rgb, stride, header->width,
+        header->height);
+  return TRUE;
+}
+
+static gboolean
+synthesise_picture (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, const DlicHeader * header, guint8 * rgb,
     gint stride, GError ** error)
 {

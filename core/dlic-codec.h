@@ -33,7 +33,13 @@ typedef struct
   gint hl, wl;                  /* latent size: padded size / 8 */
   guint8 *k;                    /* (hl, wl): channels coded at each location, 0..C */
   guint8 *idx;                  /* (C, hl, wl): index 0..L-1 where c < k, else 0 */
+  /* the flat-block layer, or NULL: (fbh, fbw) 8x8 blocks of the true-size
+   * picture, 0 or DLIC_FLAT_BLOCK | 0xRRGGBB (the block is that colour) */
+  guint32 *flat;
+  gint fbw, fbh;
 } DlicSymbols;
+
+#define DLIC_FLAT_BLOCK 0x01000000u
 
 void dlic_symbols_init (DlicSymbols * s, gint C, gint L, gint hl, gint wl);
 void dlic_symbols_clear (DlicSymbols * s);
@@ -70,7 +76,17 @@ typedef struct
 {
   gint C, hl, wl;
   gfloat *z;
+  /* borrowed, may be NULL: the flat-block map dlic_codec_quantize () puts
+   * in the symbols (dlic_codec_flat_blocks ()) */
+  const guint32 *flat;
+  gint fbw, fbh;
 } DlicFeatures;
+
+/* The 8x8 blocks (the last row and column may be partial) of an RGB
+ * picture whose pixels all have one colour: NULL when there is none, else
+ * a (*fbh, *fbw) map in the layout of DlicSymbols.flat (g_free it). */
+guint32 *dlic_codec_flat_blocks (const guint8 * rgb, gint stride, gint width,
+    gint height, gint * fbw, gint * fbh);
 
 void dlic_features_clear (DlicFeatures * f);
 

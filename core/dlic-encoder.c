@@ -79,6 +79,7 @@ typedef struct
 {
   gint w, h;
   DlicFeatures f;
+  guint32 *flat;                /* the true-size picture's flat blocks, f.flat */
   gboolean ready;
 } Scaled;
 
@@ -108,6 +109,12 @@ scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   ok = dlic_codec_features (c, pool, FALSE, scale ? small : rgb,
       scale ? s->w * 3 : stride, s->w, s->h, &s->f, error);
   g_free (small);
+  if (ok) {
+    /* flat blocks are found in, and painted at, the true size */
+    s->flat = dlic_codec_flat_blocks (rgb, stride, width, height, &s->f.fbw,
+        &s->f.fbh);
+    s->f.flat = s->flat;
+  }
   s->ready = ok;
   return ok;
 }
@@ -117,6 +124,7 @@ scaled_clear (Scaled * s)
 {
   if (s->ready)
     dlic_features_clear (&s->f);
+  g_free (s->flat);
   memset (s, 0, sizeof (*s));
 }
 

@@ -322,10 +322,11 @@ cmd_info (const gchar * in)
       g_free (data);
       return EXIT_FAILURE;
     }
-    printf ("packet %u: %ux%u RGB%s, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
+    printf ("packet %u: %ux%u RGB%s%s, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
         "rate %.4f, model %s (%02x%02x%02x%02x%02x%02x%02x%02x), crc %08x "
         "ok\n", n, h.width, h.height,
         size_note (&h, note),
+        (h.flags & DLIC_FLAG_FLAT) ? ", flat-block layer" : "",
         dlic_packet_size (&h),
         dlic_packet_size (&h) * 8.0 / ((gdouble) h.width * h.height),
         h.rate + h.rate_offset / 4096.0, h.model_id, h.model_hash[0],

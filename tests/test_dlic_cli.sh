@@ -25,7 +25,7 @@ check() {  # check NAME EXPECTED_RC GREP_PATTERN -- command...
 IMG=$DATA/kodim23.png
 
 check "encode" 0 "" -- "$DLIC" encode "$IMG" "$T/a.dlic" --model "$T/m.safetensors" --quality 80
-check "info" 0 "768x512 RGB, [0-9]+ bytes .* crc [0-9a-f]+ ok" -- "$DLIC" info "$T/a.dlic"
+check "info" 0 "768x512 RGB(, flat-block layer)?, [0-9]+ bytes .* crc [0-9a-f]+ ok" -- "$DLIC" info "$T/a.dlic"
 check "decode" 0 "" -- "$DLIC" decode "$T/a.dlic" "$T/a.png" --model "$T/m.safetensors"
 check "decoded png" 0 "" -- test -s "$T/a.png"
 check "target-bpp" 0 "" -- "$DLIC" encode "$IMG" "$T/b.dlic" --model "$T/m.safetensors" --target-bpp 0.05

@@ -6,9 +6,11 @@
  * whose first byte is 0xD1 (0xD2, 0xD3): the rest becomes the payload of a
  * packet with a valid header and checksum (of a packet coded at half size,
  * whose picture goes through the up-sampler; at 11/8, through the
- * down-sampler), so the symbol parser is fuzzed directly.
+ * down-sampler), so the symbol parser is fuzzed directly; 0xD4 and 0xD5
+ * do the same with the flat-block layer flag (at full and at half size).
  *
  *   FUZZ_WRITE_SEED=seed.dlic ./fuzz-dlic-decode   writes a valid packet
+ *   (FUZZ_WRITE_SEED_FLAT=flat.dlic: one of a picture with flat blocks)
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +42,18 @@ init (void)
     g_file_set_contents (g_getenv ("FUZZ_WRITE_SEED"), (const gchar *) d, n,
         NULL);
   g_bytes_unref (pkt);
+  if (g_getenv ("FUZZ_WRITE_SEED_FLAT")) {
+    /* two flat blocks of different colours, the rest textured */
+    memset (rgb, 0, 8 * 24 * 3);
+    memset (rgb + 8 * 3, 200, 8 * 3);
+    for (i = 1; i < 8; i++)
+      memcpy (rgb + i * 24 * 3, rgb, 24 * 3);
+    pkt = dlic_codec_encode (codec, NULL, rgb, 24 * 3, 24, 16, 1.0, NULL);
+    d = g_bytes_get_data (pkt, &n);
+    g_file_set_contents (g_getenv ("FUZZ_WRITE_SEED_FLAT"),
+        (const gchar *) d, n, NULL);
+    g_bytes_unref (pkt);
+  }
 }
 
 static void
@@ -64,13 +78,17 @@ LLVMFuzzerTestOneInput (const guint8 * data, size_t size)
 {
   if (codec == NULL)
     init ();
-  if (size > 0 && (data[0] == 0xD1 || data[0] == 0xD2 || data[0] == 0xD3)) {
+  if (size > 0 && data[0] >= 0xD1 && data[0] <= 0xD5) {
     DlicHeader h = valid;
     GBytes *pkt;
     if (data[0] == 0xD2)
       h.flags = DLIC_FLAG_HALF;
     if (data[0] == 0xD3)
       h.flags = 6;              /* 11/8: the decoder down-samples */
+    if (data[0] == 0xD4)
+      h.flags = DLIC_FLAG_FLAT;
+    if (data[0] == 0xD5)
+      h.flags = DLIC_FLAG_HALF | DLIC_FLAG_FLAT;
     pkt = dlic_packet_build (&h, data + 1, size - 1);
     gsize n;
     const guint8 *d = g_bytes_get_data (pkt, &n);

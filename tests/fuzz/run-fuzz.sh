@@ -21,13 +21,16 @@ if ! clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=unde
   fi
   cat "$OUT/build.log"; exit 1
 fi
-FUZZ_WRITE_SEED="$OUT/corpus/seed.dlic" "$OUT/fuzz-dlic-decode" -runs=1 "$OUT/corpus" > /dev/null 2>&1
+FUZZ_WRITE_SEED="$OUT/corpus/seed.dlic" FUZZ_WRITE_SEED_FLAT="$OUT/corpus/seed-flat.dlic" \
+  "$OUT/fuzz-dlic-decode" -runs=1 "$OUT/corpus" > /dev/null 2>&1
 printf '\xd1' > "$OUT/corpus/payload-seed"
 tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed"
 printf '\xd2' > "$OUT/corpus/payload-seed-half"
 tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed-half"
 printf '\xd3' > "$OUT/corpus/payload-seed-enlarged"
 tail -c +53 "$OUT/corpus/seed.dlic" >> "$OUT/corpus/payload-seed-enlarged"
+printf '\xd4' > "$OUT/corpus/payload-seed-flat"
+tail -c +53 "$OUT/corpus/seed-flat.dlic" >> "$OUT/corpus/payload-seed-flat"
 cd "$OUT" || exit 1
 ./fuzz-dlic-decode -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 corpus > fuzz.log 2>&1
