@@ -143,6 +143,10 @@ def main():
     ap.add_argument("--ema", type=float, default=0.0,
                     help="keep an exponential moving average of the weights with this decay per iteration "
                          "(e.g. 0.9995; 0 = off); validation scores both, best.pt gets the better")
+    ap.add_argument("--flat", type=float, default=0.0,
+                    help="share of training crops given synthetic flat content (dlic_data.add_flat)")
+    ap.add_argument("--flat-val", action="store_true",
+                    help="also report PSNR on dlic_data.flat_set() at each validation (not used to pick best.pt)")
     ap.add_argument("--train-rows", default="",
                     help="train only these rate points' tables (e.g. '0,1,9' after --init with an extended "
                          "--lambdas): the networks and every other row stay exactly as they are, and t is "
@@ -281,7 +285,8 @@ def main():
     vidx = np.linspace(0, len(vall) - 1, args.val_n).round().astype(int)
     vimgs = [vall[i] for i in vidx]
     vcurves = [jpeg_curve(im) for im in vimgs]
-    sampler = dlic_data.RGBCropSampler(train, args.crop, seed=args.seed * 100003 + st["iter"])
+    sampler = dlic_data.RGBCropSampler(train, args.crop, seed=args.seed * 100003 + st["iter"], flat=args.flat)
+    fset = dlic_data.flat_set() if args.flat_val else []
     rng = np.random.default_rng(args.seed * 7919 + st["iter"] + 1)
     nparam = sum(p.numel() for p in model.parameters())
     me, md = count_macs(model)
@@ -306,10 +311,15 @@ def main():
                 tv = time.time()
                 with ctx:
                     r = validate(model, vimgs, vcurves, ts_val)
+                    model.eval()
+                    fl = [dlic_data.psnr_rgb(code_image(model, im, t)[0], im) for _, im, _ in fset
+                          for t in ts_sel]
+                    model.train()
                 gain = float(np.mean([r[t][2] for t in ts_sel]))
                 msg += f" | val{'' if name == 'raw' else ' ema'} " + \
                     " ".join(f"t={t:g}: {p:.2f} dB {b:.3f} bpp ({g:+.2f} vs JPEG)" for t, (p, b, g) in r.items()) + \
-                    f" | mean gain {gain:+.3f} dB ({time.time() - tv:.0f} s)"
+                    f" | mean gain {gain:+.3f} dB" + (f" | flat set {np.mean(fl):.2f} dB" if fl else "") + \
+                    f" ({time.time() - tv:.0f} s)"
                 st.setdefault("val_history", []).append(
                     {"iter": st["iter"], "elapsed": st["elapsed"], "gain": gain, "kind": name,
                      "points": {str(t): v for t, v in r.items()}})
