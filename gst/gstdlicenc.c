@@ -33,6 +33,12 @@
  * lower the rate-distortion cost of each frame (see docs/dlic.md,
  * "Encoder-side refinement").  The stream format does not change.
  *
+ * The 8x8 blocks of a frame that are a single colour (graphics, black
+ * bars, synthetic test patterns) are sent as that colour and decode
+ * exactly: the networks, trained on photographs, would code them with a
+ * colour cast (docs/bitstream.md, "Flat blocks").  Frames without such a
+ * block are coded as before.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=in.png ! pngdec ! videoconvert ! dlicenc quality=60 ! \
