@@ -79,14 +79,21 @@ typedef struct
 {
   gint w, h;
   DlicFeatures f;
-  guint32 *flat;                /* the true-size picture's flat blocks, f.flat */
   gboolean ready;
 } Scaled;
 
+/* The true-size picture's flat blocks, found once and shared by every
+ * coded size tried (they are painted at the true size) */
+typedef struct
+{
+  guint32 *map;
+  gint bw, bh;
+} Flat;
+
 static gboolean
 scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
-    gint stride, gint width, gint height, guint scale, Scaled * s,
-    GError ** error)
+    gint stride, gint width, gint height, guint scale, const Flat * flat,
+    Scaled * s, GError ** error)
 {
   guint8 *small = NULL;
   gboolean ok;
@@ -110,10 +117,9 @@ scaled_prepare (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       scale ? s->w * 3 : stride, s->w, s->h, &s->f, error);
   g_free (small);
   if (ok) {
-    /* flat blocks are found in, and painted at, the true size */
-    s->flat = dlic_codec_flat_blocks (rgb, stride, width, height, &s->f.fbw,
-        &s->f.fbh);
-    s->f.flat = s->flat;
+    s->f.flat = flat->map;
+    s->f.fbw = flat->bw;
+    s->f.fbh = flat->bh;
   }
   s->ready = ok;
   return ok;
@@ -124,7 +130,6 @@ scaled_clear (Scaled * s)
 {
   if (s->ready)
     dlic_features_clear (&s->f);
-  g_free (s->flat);
   memset (s, 0, sizeof (*s));
 }
 
@@ -232,6 +237,7 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   const gdouble r1 = dlic_codec_rate_points (c) - 1;
   DlicEncodeResult r = { 0 };
   Scaled sc[DLIC_N_SCALES] = { {0} };
+  Flat flat = { NULL, 0, 0 };
   GBytes *pkt = NULL;
   guint seg, i;
   gdouble t_lo = 0, t_hi = r1;
@@ -240,6 +246,8 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   if (!dlic_codec_check_size (width, height, error))
     return NULL;
   g_assert (ladder[FULL_SEGMENT].scale == 0);
+  flat.map = dlic_codec_flat_blocks (rgb, stride, width, height, &flat.bw,
+      &flat.bh);
 
   if (p->target_bpp <= 0 || p->size != DLIC_ENCODE_SIZE_AUTO) {
     /* quality: the ladder (or the forced size) gives scale and t; a target
@@ -280,8 +288,8 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     guint s;
     plain.refine = 0;
     seg = FULL_SEGMENT;
-    if (!scaled_prepare (c, pool, rgb, stride, width, height, 0, &sc[0],
-            error))
+    if (!scaled_prepare (c, pool, rgb, stride, width, height, 0, &flat,
+            &sc[0], error))
       goto out;
     lo = point_bpp (c, &sc[0], width, height, 0, seg_t_lo (c, seg));
     if (p->target_bpp < 0.975 * lo) {
@@ -289,8 +297,8 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       while (seg-- > 0) {
         above_bpp = lo;
         s = ladder[seg].scale;
-        if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &sc[s],
-                error))
+        if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &flat,
+                &sc[s], error))
           goto out;
         if (seg == 0)
           break;
@@ -306,8 +314,8 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
         s = ladder[seg + 1].scale;
         if (!scale_fits (width, height, s))
           break;                /* enlarged beyond the codec's limit */
-        if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &sc[s],
-                error))
+        if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &flat,
+                &sc[s], error))
           goto out;
         lo = point_bpp (c, &sc[s], width, height, s, seg_t_lo (c, seg + 1));
         if (p->target_bpp < 0.975 * lo) {
@@ -342,7 +350,7 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     if (r.scale != ladder[seg].scale)
       t_lo = t_hi = r.t;        /* the point above, as it is */
   }
-  if (!scaled_prepare (c, pool, rgb, stride, width, height, r.scale,
+  if (!scaled_prepare (c, pool, rgb, stride, width, height, r.scale, &flat,
           &sc[r.scale], error))
     goto out;
   pkt = encode_scaled (c, pool, rgb, stride, width, height, r.scale,
@@ -351,6 +359,7 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
 out:
   for (i = 0; i < DLIC_N_SCALES; i++)
     scaled_clear (&sc[i]);
+  g_free (flat.map);
   if (res)
     *res = r;
   return pkt;

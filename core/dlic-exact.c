@@ -226,9 +226,10 @@ pack_panel (const ExactArgs * a, gsize n0, gfloat * bp)
 
 /* Ask for the input that pack_panel (a, n0, ...) will read, so that it is
  * in L2 by then.  A panel reads a short run of cin * k rows, hundreds of
- * streams, more than the hardware prefetchers follow; without this the
- * packing waits on memory (about 16% of a decode's CPU time).  It only
- * moves data into the cache: the arithmetic is the same. */
+ * streams, more than the hardware prefetchers follow.  It pays on the
+ * thin, wide layers (48->12 at 432x288: 36 -> 26 ms on one thread) and is
+ * neutral elsewhere.  It only moves data into the cache: the arithmetic is
+ * the same. */
 static void
 prefetch_panel (const ExactArgs * a, gsize n0)
 {
