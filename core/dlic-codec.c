@@ -366,11 +366,39 @@ dlic_codec_new_from_bytes_hashed (GBytes * bytes, const gchar * source,
     }
   }
 
-  /* identity: SHA-256 of the file; id from metadata or the hash */
+  /* identity: the hash streams carry is the first 8 bytes of the SHA-256
+   * of the file, unless the metadata's "decoder_hash" names another one: a
+   * file whose decoder side (decoder convolutions, inverse gains,
+   * probability tables, centres) is bit for bit that of an earlier file and
+   * only the encoder side was retrained answers to the earlier file's hash,
+   * so streams decode across both (docs/weights.md).  id from metadata or
+   * the hash. */
   {
     const gchar *id = dlic_weights_meta (w, "model_id");
+    const gchar *dh = dlic_weights_meta (w, "decoder_hash");
 
-    if (hash8 != NULL) {
+    if (dh != NULL) {
+      gint i;
+
+      if (strlen (dh) != 16) {
+        g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+            "%s: metadata \"decoder_hash\" must be 16 hex digits, not "
+            "\"%s\"", w->source, dh);
+        goto fail;
+      }
+      for (i = 0; i < 8; i++) {
+        gint hi = g_ascii_xdigit_value (dh[2 * i]);
+        gint lo = g_ascii_xdigit_value (dh[2 * i + 1]);
+
+        if (hi < 0 || lo < 0) {
+          g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
+              "%s: metadata \"decoder_hash\" must be 16 hex digits, not "
+              "\"%s\"", w->source, dh);
+          goto fail;
+        }
+        c->hash[i] = (guint8) (hi << 4 | lo);
+      }
+    } else if (hash8 != NULL) {
       memcpy (c->hash, hash8, 8);
     } else {
       gsize len;

@@ -45,12 +45,15 @@ void dlic_symbols_init (DlicSymbols * s, gint C, gint L, gint hl, gint wl);
 void dlic_symbols_clear (DlicSymbols * s);
 
 /* Load from safetensors bytes (format gst-dlic-codec); 'source' names the
- * file in errors.  The model hash is the SHA-256 of the bytes. */
+ * file in errors.  The model hash is the first 8 bytes of the SHA-256 of
+ * the bytes, or the metadata's "decoder_hash" where the file has one (an
+ * encoder-side retrain that keeps an earlier file's decoder). */
 DlicCodec *dlic_codec_new_from_bytes (GBytes * bytes, const gchar * source,
     GError ** error);
 /* The same, with the first 8 bytes of the SHA-256 of the bytes already
  * known (an embedded model, hashed at build time): hashing 8 MB costs
- * 30-40 ms, a tenth of a Kodak decode.  NULL computes it. */
+ * 30-40 ms, a tenth of a Kodak decode.  NULL computes it; "decoder_hash"
+ * in the metadata overrides both. */
 DlicCodec *dlic_codec_new_from_bytes_hashed (GBytes * bytes,
     const gchar * source, const guint8 * hash8, GError ** error);
 DlicCodec *dlic_codec_new_from_file (const gchar * path, GError ** error);

@@ -10,6 +10,7 @@ then three derived tables for the C side:
 All F32 (or all F16 with --fp16). See core/train/README.md, section "dlic", for the exact inference rules.
 """
 import argparse
+import hashlib
 import os
 import sys
 
@@ -47,6 +48,11 @@ def main():
     ap.add_argument("ckpt", help="training checkpoint (.pt)")
     ap.add_argument("out", help="output .safetensors")
     ap.add_argument("--fp16", action="store_true", help="store every tensor as F16")
+    ap.add_argument("--decoder-from", default="",
+                    help="an earlier .safetensors whose decoder side this checkpoint kept (trained with "
+                         "train_dlic.py --encoder-only): its decoder-side tensors are copied byte for byte "
+                         "and the file answers to its hash (metadata decoder_hash), so streams decode "
+                         "across both files")
     args = ap.parse_args()
     torch.set_num_threads(1)
     d = torch.load(args.ckpt, map_location="cpu")
@@ -73,6 +79,31 @@ def main():
         "train_args": " ".join(f"{k}={v}" for k, v in targs.items() if k in
                                ("crop", "batch", "lr", "scales", "lambdas", "minutes", "iters")),
     })
+    if args.decoder_from:
+        # everything but the encoder side comes from the earlier file, exactly as stored there (its
+        # derived tables were computed from the unrounded logits, so they are copied, not re-derived)
+        from train_dlic import ENCODER_SIDE
+        old, ometa = read_safetensors(args.decoder_from)
+        for key in ("arch", "channels", "blocks", "latent_channels", "levels", "quant", "rate_points"):
+            assert ometa.get(key) == meta.get(key), f"--decoder-from: {key} {ometa.get(key)} != {meta.get(key)}"
+        dtype = {v.dtype for v in old.values()}
+        assert dtype == {np.float16 if args.fp16 else np.float32}, \
+            f"--decoder-from: {args.decoder_from} holds {dtype}, not what --fp16 asks for"
+        moved = 0
+        for k in tensors:
+            if not k.startswith(ENCODER_SIDE):
+                drift = float(np.abs(old[k].astype(np.float32) - tensors[k]).max())
+                assert drift < 1e-3, f"--decoder-from: {k} moved by {drift:g}: not an encoder-only checkpoint"
+                tensors[k] = old[k]
+                moved += 1
+        raw = open(args.decoder_from, "rb").read()
+        meta["decoder_hash"] = ometa.get("decoder_hash") or hashlib.sha256(raw).hexdigest()[:16]
+        for key in ("model_id",):
+            if key in ometa:
+                meta[key] = ometa[key]
+        meta["encoder_train_iter"] = meta.pop("train_iter")
+        meta["train_iter"] = ometa.get("train_iter", "")
+        print(f"decoder side ({moved} tensors) from {args.decoder_from}; decoder_hash {meta['decoder_hash']}")
     write_safetensors(args.out, tensors, meta, "F16" if args.fp16 else "F32")
     back, _ = read_safetensors(args.out)
     err = max(float(np.abs(back[k] - v).max()) for k, v in tensors.items())

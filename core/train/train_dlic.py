@@ -93,11 +93,16 @@ def validate(model, vimgs, vcurves, ts):
     return res
 
 
+# the parameters only the encoder uses (everything else is read by the decoder)
+ENCODER_SIDE = ("enc.", "rate_log_gain", "rate_imp_scale", "rate_imp_offset")
+
+
 def make_opt(model, args):
     """Adam; the rate-point tables (gains, importance scale/offset, proxy logits) get --table-lr-mult x LR:
     they are small, must track the symbol statistics, and are the only way rate points differ."""
-    tab = [p for n, p in model.named_parameters() if n.startswith(("rate_", "prob_"))]
-    net = [p for n, p in model.named_parameters() if not n.startswith(("rate_", "prob_"))]
+    ps = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    tab = [p for n, p in ps if n.startswith(("rate_", "prob_"))]
+    net = [p for n, p in ps if not n.startswith(("rate_", "prob_"))]
     return torch.optim.Adam([{"params": net, "mult": 1.0}, {"params": tab, "mult": args.table_lr_mult}], lr=args.lr)
 
 
@@ -151,6 +156,10 @@ def main():
                     help="train only these rate points' tables (e.g. '0,1,9' after --init with an extended "
                          "--lambdas): the networks and every other row stay exactly as they are, and t is "
                          "drawn within 1 of the rows trained")
+    ap.add_argument("--encoder-only", action="store_true",
+                    help="train only the encoder side (enc.*, the gains g(t), the importance scale and offset): "
+                         "the decoder, the inverse gains and the probability tables stay bit-identical, so "
+                         "the new weights decode every stream the old ones wrote and the other way round")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
     assert args.crop % 8 == 0
@@ -264,6 +273,15 @@ def main():
             else:
                 p.requires_grad_(False)
         log(f"training only the tables of rate points {train_rows}; networks and other rows frozen")
+
+    if args.encoder_only:
+        assert not train_rows, "--encoder-only and --train-rows exclude each other"
+        for n, p in model.named_parameters():
+            if not n.startswith(ENCODER_SIDE):
+                p.requires_grad_(False)
+        nt = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        log(f"encoder side only: {nt / 1e6:.3f} M parameters train, decoder and tables frozen")
+        opt = make_opt(model, args)
 
     def draw_t(n):
         if train_rows:

@@ -41,6 +41,110 @@ picture (gint w, gint h, gint stride)
 
 static gboolean symbols_equal (const DlicSymbols * a, const DlicSymbols * b);
 
+/* the tiny model of 'seed' with metadata decoder_hash = dh */
+static DlicCodec *
+codec_dh (guint seed, const gchar * dh, GError ** err)
+{
+  const TinyArch a = { TN1, TN2, TN3, 0, 1, 1, TC, TL, TR, FALSE, NULL,
+    "0.01,0.03,0.1", "decoder_hash", dh
+  };
+  GBytes *b = tiny_codec_arch (seed, &a);
+  DlicCodec *c = dlic_codec_new_from_bytes (b, "tiny-dh.safetensors", err);
+
+  g_bytes_unref (b);
+  return c;
+}
+
+/* "decoder_hash" (an encoder-side retrain keeps the decoder of an earlier
+ * file and answers to its hash): a file without it names its own SHA-256;
+ * one with it writes and accepts that hash instead, so streams go both
+ * ways between the two files and decode to the same pixels; a different
+ * decoder_hash is refused as another model; a malformed one is an error
+ * that names the key. */
+static void
+test_decoder_hash (void)
+{
+  const gint w = 40, h = 24, stride = 3 * w;
+  GBytes *plain_bytes = tiny_codec (3);
+  gsize n;
+  const guint8 *raw = g_bytes_get_data (plain_bytes, &n);
+  guint8 digest[32], *rgb = picture (w, h, stride);
+  guint8 *out1 = g_malloc (stride * h), *out2 = g_malloc (stride * h);
+  gsize dlen = sizeof (digest);
+  GChecksum *cs = g_checksum_new (G_CHECKSUM_SHA256);
+  gchar hex[17], *other;
+  DlicCodec *a, *b, *x;
+  GBytes *pa, *pb;
+  DlicHeader hd;
+  GError *err = NULL;
+  const guint8 *d;
+  gsize m;
+  gint i;
+  static const gchar *bad[] = { "", "0123", "0123456789abcdeg",
+    "0123456789abcdef0", " 123456789abcdef"
+  };
+
+  g_checksum_update (cs, raw, n);
+  g_checksum_get_digest (cs, digest, &dlen);
+  g_checksum_free (cs);
+  for (i = 0; i < 8; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", digest[i]);
+
+  a = dlic_codec_new_from_bytes (plain_bytes, "tiny.safetensors", &err);
+  g_assert_no_error (err);
+  b = codec_dh (3, hex, &err);
+  g_assert_no_error (err);
+
+  pa = dlic_codec_encode (a, NULL, rgb, stride, w, h, 1.0, &err);
+  g_assert_no_error (err);
+  d = g_bytes_get_data (pa, &m);
+  g_assert_cmpmem (d + 36, 8, digest, 8);
+  pb = dlic_codec_encode (b, NULL, rgb, stride, w, h, 1.0, &err);
+  g_assert_no_error (err);
+  d = g_bytes_get_data (pb, &m);
+  g_assert_cmpmem (d + 36, 8, digest, 8);
+
+  /* b decodes a's stream, a decodes b's, the same pixels */
+  d = g_bytes_get_data (pa, &m);
+  g_assert_true (dlic_codec_decode (b, NULL, d, m, out1, stride, &hd, &err));
+  g_assert_no_error (err);
+  g_assert_true (dlic_codec_decode (a, NULL, d, m, out2, stride, &hd, &err));
+  g_assert_cmpmem (out1, stride * h, out2, stride * h);
+  d = g_bytes_get_data (pb, &m);
+  g_assert_true (dlic_codec_decode (a, NULL, d, m, out1, stride, &hd, &err));
+  g_assert_no_error (err);
+
+  /* another decoder_hash: another model */
+  other = g_strdup (hex);
+  other[0] = other[0] == '0' ? '1' : '0';
+  x = codec_dh (3, other, &err);
+  g_assert_no_error (err);
+  d = g_bytes_get_data (pa, &m);
+  g_assert_false (dlic_codec_decode (x, NULL, d, m, out1, stride, &hd, &err));
+  g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
+  g_clear_error (&err);
+  dlic_codec_free (x);
+  g_free (other);
+
+  for (i = 0; i < (gint) G_N_ELEMENTS (bad); i++) {
+    x = codec_dh (3, bad[i], &err);
+    g_assert_null (x);
+    g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
+    g_assert_nonnull (strstr (err->message, "decoder_hash"));
+    g_assert_nonnull (strstr (err->message, "tiny-dh.safetensors"));
+    g_clear_error (&err);
+  }
+
+  g_bytes_unref (pa);
+  g_bytes_unref (pb);
+  dlic_codec_free (a);
+  dlic_codec_free (b);
+  g_bytes_unref (plain_bytes);
+  g_free (rgb);
+  g_free (out1);
+  g_free (out2);
+}
+
 /* The flat-block layer: a picture with areas of one colour (a black bar,
  * two panels of one grey, a red one, across partial edge blocks) and
  * texture elsewhere.  The map finds exactly the blocks of one colour; the
@@ -937,5 +1041,6 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/half-packet", test_half_packet);
   g_test_add_func ("/codec/encoder-modes", test_encoder_modes);
   g_test_add_func ("/codec/flat-blocks", test_flat_blocks);
+  g_test_add_func ("/codec/decoder-hash", test_decoder_hash);
   return g_test_run ();
 }

@@ -61,6 +61,7 @@ typedef struct
   gboolean centres;             /* learned reconstruction values, else uniform */
   const gchar *sigma;           /* metadata, NULL: "1.0" */
   const gchar *lambdas;         /* metadata (R values), or NULL */
+  const gchar *extra_key, *extra_val;   /* one more metadata pair, or NULL */
 } TinyArch;
 
 static inline void
@@ -123,7 +124,9 @@ tiny_codec_arch (guint seed, const TinyArch * a)
       "arch", "dlic", "channels", ch, "blocks", bl, "latent_channels", cs,
       "levels", ls, "quant", a->centres ? "centres" : "uniform",
       "rate_points", rs, "sigma", a->sigma ? a->sigma : "1.0",
-      a->lambdas ? "lambdas" : NULL, a->lambdas, NULL);
+      a->extra_key ? a->extra_key : a->lambdas ? "lambdas" : NULL,
+      a->extra_key ? a->extra_val : a->lambdas,
+      a->extra_key && a->lambdas ? "lambdas" : NULL, a->lambdas, NULL);
   g_free (ch);
   g_free (bl);
   g_free (cs);

@@ -640,8 +640,9 @@ GST_START_TEST (test_refine_flush_stops)
 GST_END_TEST;
 
 /* The built-in model's hash is computed at build time (gst/model-hash.py);
- * the streams must still name the shipped file's SHA-256, or no decoder
- * with that file as model-file would take them. */
+ * the streams must still name the shipped file's hash (its SHA-256, or the
+ * "decoder_hash" of its metadata where it has one), or no decoder with that
+ * file as model-file would take them. */
 GST_START_TEST (test_builtin_model_hash)
 {
   const gchar *dir = g_getenv ("DLIC_MODELS_DIR");
@@ -671,6 +672,31 @@ GST_START_TEST (test_builtin_model_hash)
   g_checksum_update (cs, (const guchar *) weights, wsize);
   g_checksum_get_digest (cs, digest, &dlen);
   g_checksum_free (cs);
+  {
+    /* "decoder_hash":"<16 hex>" in the JSON header, if there */
+    guint64 hn = 0;
+    gchar *hdr;
+
+    if (wsize >= 8)
+      memcpy (&hn, weights, 8);
+    hn = GUINT64_FROM_LE (hn);
+    hdr = g_strndup (weights + 8, MIN (hn, wsize >= 8 ? wsize - 8 : 0));
+    const gchar *key = "\"decoder_hash\":\"", *p;
+
+    p = strstr (hdr, key);
+    if (p != NULL) {
+      gint i;
+
+      p += strlen (key);
+      for (i = 0; i < 8; i++) {
+        fail_unless (g_ascii_isxdigit (p[2 * i]) &&
+            g_ascii_isxdigit (p[2 * i + 1]));
+        digest[i] = (guint8) (g_ascii_xdigit_value (p[2 * i]) << 4 |
+            g_ascii_xdigit_value (p[2 * i + 1]));
+      }
+    }
+    g_free (hdr);
+  }
   want = g_strdup_printf ("%02x%02x%02x%02x", digest[0], digest[1],
       digest[2], digest[3]);
   fail_unless (memcmp (data + 36, digest, 8) == 0,
