@@ -33,7 +33,7 @@ from models import MODELS  # noqa: E402
 def psnr(a, b):
     """PSNR in dB of two uint8 arrays (peak 255)."""
     mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
+    return 99.0 if mse == 0 else min(99.0, 10 * math.log10(255.0 ** 2 / mse))   # capped: a mean stays finite
 
 
 @torch.no_grad()
@@ -125,6 +125,12 @@ def main():
     ap.add_argument("--fast-fine", type=int, default=0,
                     help="fast model: channels of a final stage at 2/scale resolution (0: none)")
     ap.add_argument("--fast-scale", type=int, default=8, help="fast model: space-to-depth factor")
+    ap.add_argument("--graphics", type=float, default=0.0,
+                    help="share of training crops that are synthetic graphics (jpegdata.graphic(): flat "
+                         "areas, sharp edges, strokes), JPEG-compressed on the fly at the crop's quality")
+    ap.add_argument("--graphics-weight", type=float, default=0.0,
+                    help="validation also scores jpegdata.graphics_set() at the --val-q qualities, and "
+                         "best.pt is chosen by photo gain + W x graphics gain (0: scored, not weighed)")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
     blascheck.require_fast_blas()
@@ -180,7 +186,11 @@ def main():
     ema = EMA(model, args.ema) if args.ema > 0 else None
     if ema is not None and ema_sd is not None:
         ema.load_state_dict(ema_sd)
-    sampler = jpegdata.CropSampler(clean, deg, args.crop, seed=args.seed * 100003 + st["iter"])
+    sampler = jpegdata.CropSampler(clean, deg, args.crop, seed=args.seed * 100003 + st["iter"],
+                                   graphics=args.graphics)
+    gset = jpegdata.graphics_set() if args.graphics > 0 or args.graphics_weight > 0 else []
+    gclean = np.stack(gset) if gset else None
+    gdeg = {q: np.stack([jpegdata.jpeg_gray(g, q) for g in gset]) for q in val_q} if gset else None
     nparam = sum(p.numel() for p in model.parameters())
     log(f"start {vars(args)} | {args.model} {nparam / 1e6:.3f} M params | train {clean.shape} "
         f"Q {qs} | val idx {vidx.tolist()} Q {val_q}")
@@ -201,10 +211,16 @@ def main():
             for name, ctx in candidates(model, ema):
                 with ctx:
                     r = validate(model, vclean, vdeg, vidx, val_q)
+                    rg = validate(model, gclean, gdeg, range(len(gset)), val_q) if gset else {}
                 gain = float(np.mean([o - j for j, o in r.values()]))
                 msg += f" | val{'' if name == 'raw' else ' ema'} " + \
                     " ".join(f"Q{q}: jpeg {j:.3f} out {o:.3f} ({o - j:+.3f} dB)" for q, (j, o) in r.items()) + \
                     f" | mean gain {gain:+.3f} dB"
+                if rg:
+                    ggain = float(np.mean([o - j for j, o in rg.values()]))
+                    msg += " | graphics " + " ".join(f"Q{q}: {j:.2f} -> {o:.2f}" for q, (j, o) in rg.items()) + \
+                        f" ({ggain:+.3f} dB)"
+                    gain += args.graphics_weight * ggain
                 if gain > st["best_gain"]:
                     best_sd = note_best(st, name, gain, {str(q): v for q, v in r.items()}, model, ema)
                     msg += " (best)"
