@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 #include "dlic-nn.h"
+#include "dlic-jpegq.h"
 
 typedef enum
 {
@@ -869,4 +870,92 @@ dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
       memcpy (dst + (gsize) yy * dst_stride, out + (gsize) yy * wp, width);
   }
   return ok;
+}
+
+/* ---- flat edges (dlic-artifact.h) */
+
+/* the level of block (bx, by) if its 64 pixels are equal, else -1 */
+static gint
+flat_level (const guint8 * y, gint stride, gint bx, gint by)
+{
+  const guint8 *p = y + (gsize) (8 * by) * stride + 8 * bx;
+  guint8 v = p[0];
+  gint i, j;
+
+  for (j = 0; j < 8; j++, p += stride)
+    for (i = 0; i < 8; i++)
+      if (p[i] != v)
+        return -1;
+  return v;
+}
+
+guint16 *
+dlic_ar_flat_edges (const guint8 * y, gint stride, gint width, gint height,
+    gint quality, guint * n_kept)
+{
+  gint bw = width / 8, bh = height / 8, bx, by;
+  guint16 table[64];
+  gdouble step;
+  gint *lev;
+  guint16 *map = NULL;
+  guint n = 0;
+
+  if (n_kept)
+    *n_kept = 0;
+  if (bw < 1 || bh < 1)
+    return NULL;
+  dlic_jpeg_luma_table (quality > 0 ? MIN (quality, 100) : 10, table);
+  step = 3.0 * table[0] / 8.0;
+  lev = g_new (gint, (gsize) bw * bh);
+  for (by = 0; by < bh; by++)
+    for (bx = 0; bx < bw; bx++)
+      lev[by * bw + bx] = flat_level (y, stride, bx, by);
+  for (by = 0; by < bh; by++) {
+    for (bx = 0; bx < bw; bx++) {
+      gint a = lev[by * bw + bx], b;
+
+      if (a < 0)
+        continue;
+      /* right and lower neighbour: mark both ends of an edge */
+      if (bx + 1 < bw && (b = lev[by * bw + bx + 1]) >= 0 &&
+          fabs ((gdouble) (a - b)) > step) {
+        if (map == NULL)
+          map = g_new0 (guint16, (gsize) bw * bh);
+        map[by * bw + bx] = 0x100 | a;
+        map[by * bw + bx + 1] = 0x100 | b;
+      }
+      if (by + 1 < bh && (b = lev[(by + 1) * bw + bx]) >= 0 &&
+          fabs ((gdouble) (a - b)) > step) {
+        if (map == NULL)
+          map = g_new0 (guint16, (gsize) bw * bh);
+        map[by * bw + bx] = 0x100 | a;
+        map[(by + 1) * bw + bx] = 0x100 | b;
+      }
+    }
+  }
+  g_free (lev);
+  if (map != NULL) {
+    gsize i;
+    for (i = 0; i < (gsize) bw * bh; i++)
+      n += map[i] != 0;
+  }
+  if (n_kept)
+    *n_kept = n;
+  return map;
+}
+
+void
+dlic_ar_flat_edges_restore (const guint16 * map, guint8 * dst, gint stride,
+    gint width, gint height)
+{
+  gint bw = width / 8, bh = height / 8, bx, by, j;
+
+  if (map == NULL)
+    return;
+  for (by = 0; by < bh; by++)
+    for (bx = 0; bx < bw; bx++)
+      if (map[by * bw + bx])
+        for (j = 0; j < 8; j++)
+          memset (dst + (gsize) (8 * by + j) * stride + 8 * bx,
+              map[by * bw + bx] & 0xff, 8);
 }

@@ -72,6 +72,26 @@ gboolean dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
     gint width, gint height, gint max_tile, gdouble strength,
     guint n_transforms, const gint * cancel, GError ** error);
 
+/* Flat edges.  Two neighbouring 8x8 blocks that a JPEG decoded as exactly
+ * flat and whose levels differ by more than three DC quantisation steps
+ * (3 Q_DC / 8 levels, the luma table's DC step at 'quality'; quality <= 0,
+ * unknown, takes quality 10's, the coarsest the models cover) meet at a
+ * true edge: a blocking artifact between flat blocks is one or two DC
+ * steps.  The networks, trained to smooth block boundaries, smooth such an
+ * edge too (graphics, letterbox bars, slides: docs/casartifact.md,
+ * "Graphics and flat areas"); casartifact keeps both blocks as decoded.
+ *
+ * dlic_ar_flat_edges() scans the full 8x8 blocks of plane 'y' (grid at the
+ * origin) and returns a map of (width / 8) x (height / 8) entries, row
+ * major: 0, or 0x100 | level for a block to keep; NULL when no block
+ * qualifies (or the plane has no full block).  *n_kept (may be NULL) gets
+ * the number of blocks marked.  dlic_ar_flat_edges_restore() paints the
+ * marked blocks of 'dst' (the same size) with their levels. */
+guint16 *dlic_ar_flat_edges (const guint8 * y, gint stride, gint width,
+    gint height, gint quality, guint * n_kept);
+void dlic_ar_flat_edges_restore (const guint16 * map, guint8 * dst,
+    gint stride, gint width, gint height);
+
 G_END_DECLS
 
 #endif /* DLIC_ARTIFACT_H */

@@ -44,6 +44,7 @@ struct _GstCasArtifact
   gint tile_size;
   gint quality;
   guint ensemble;               /* self-ensemble transforms, 1 = off */
+  gboolean keep_flat_edges;     /* keep flat blocks across strong edges */
   gint estimated_quality;       /* read-only: the latest estimate */
   gchar *active_model;          /* read-only: network of the latest frame */
   gboolean estimate_dirty;      /* caps or quality changed: estimate again */

@@ -986,6 +986,94 @@ test_blas_sgemm (void)
   g_rand_free (r);
 }
 
+/* Flat edges: on a 43x29 plane (5 x 3 full blocks and partial ones) with
+ * flat blocks at 30 and 200 meeting on the grid, flat blocks one DC step
+ * apart (a blocking artifact: not marked), a textured block, and a flat
+ * pair split inside a block: exactly the flat pairs across the big step
+ * are marked, with their levels; the step threshold follows the quality;
+ * restoring paints those blocks and nothing else. */
+static void
+test_flat_edges (void)
+{
+  const gint w = 43, h = 29, bw = 5, bh = 3;
+  guint8 *y = g_malloc ((gsize) w * h), *d = g_malloc ((gsize) w * h);
+  guint16 *map;
+  guint n = 0;
+  gint i, j, bx, by;
+
+  /* blocks, row 0: 30 30 | 200 200 | 40 (40 vs 30: 10 levels, one DC
+   * step at quality 10 where 3 steps are 30 levels);
+   * row 1: texture | 30 | 30 | 200 | 200;  row 2: all 30 */
+  for (j = 0; j < h; j++) {
+    for (i = 0; i < w; i++) {
+      gint v = 30;
+      bx = i / 8;
+      by = j / 8;
+      if (by == 0 && (bx == 2 || bx == 3))
+        v = 200;
+      if (by == 0 && bx == 4)
+        v = 40;
+      if (by == 1 && bx == 0)
+        v = (i * 37 + j * 11) % 256;
+      if (by == 1 && (bx == 3 || bx == 4))
+        v = 200;
+      y[j * w + i] = (guint8) v;
+    }
+  }
+  map = dlic_ar_flat_edges (y, w, w, h, 10, &n);
+  g_assert_nonnull (map);
+  {
+    /* row 0: 1|2 (30/200), 3|4 (200/40); row 1: 2|3; vertical: (2,0)/(2,1)
+     * 200/30, (3,1)/(3,2) and (4,1)/(4,2) 200/30; (4,0)/(4,1) 40/200 */
+    const guint16 want[3][5] = {
+      {0, 0x100 | 30, 0x100 | 200, 0x100 | 200, 0x100 | 40},
+      {0, 0, 0x100 | 30, 0x100 | 200, 0x100 | 200},
+      {0, 0, 0, 0x100 | 30, 0x100 | 30}
+    };
+    for (by = 0; by < bh; by++)
+      for (bx = 0; bx < bw; bx++)
+        g_assert_cmphex (map[by * bw + bx], ==, want[by][bx]);
+    g_assert_cmpuint (n, ==, 9);
+  }
+  /* restore paints exactly the marked blocks */
+  memset (d, 7, (gsize) w * h);
+  dlic_ar_flat_edges_restore (map, d, w, w, h);
+  for (j = 0; j < h; j++)
+    for (i = 0; i < w; i++) {
+      bx = i / 8;
+      by = j / 8;
+      if (bx < bw && by < bh && map[by * bw + bx])
+        g_assert_cmpuint (d[j * w + i], ==, y[j * w + i]);
+      else
+        g_assert_cmpuint (d[j * w + i], ==, 7);
+    }
+  g_free (map);
+
+  /* at quality 90 the DC step is 3 levels: 40 against 30 is an edge now */
+  map = dlic_ar_flat_edges (y, w, w, h, 90, &n);
+  g_assert_cmphex (map[0 * bw + 4], ==, 0x100 | 40);
+  g_free (map);
+  /* left half 30, right half 100 (on the grid): 70 levels is more than
+   * three DC steps at quality 10 (30 levels), less at quality 2 (the
+   * baseline DC step 255: 95.6 levels) */
+  for (j = 0; j < h; j++)
+    for (i = 0; i < w; i++)
+      y[j * w + i] = i < 16 ? 30 : 100;
+  map = dlic_ar_flat_edges (y, w, w, h, 10, &n);
+  g_assert_nonnull (map);
+  g_assert_cmpuint (n, ==, 2 * bh);
+  g_assert_cmphex (map[1], ==, 0x100 | 30);
+  g_assert_cmphex (map[2], ==, 0x100 | 100);
+  g_free (map);
+  map = dlic_ar_flat_edges (y, w, w, h, 2, &n);
+  g_assert_null (map);
+  g_assert_cmpuint (n, ==, 0);
+  /* no full block */
+  g_assert_null (dlic_ar_flat_edges (y, w, 7, 7, 10, &n));
+  g_free (y);
+  g_free (d);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1011,6 +1099,7 @@ main (int argc, char **argv)
   g_test_add_func ("/artifact/tiles-equal-whole", test_tiles_equal_whole);
   g_test_add_func ("/artifact/quality-strength", test_quality_strength);
   g_test_add_func ("/artifact/ensemble", test_ensemble);
+  g_test_add_func ("/artifact/flat-edges", test_flat_edges);
   g_test_add_func ("/artifact/model-mismatch-errors",
       test_model_mismatch_errors);
   return g_test_run ();
