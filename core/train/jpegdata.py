@@ -196,6 +196,7 @@ class CropSampler:
         c, r = self.crop, self.rng
         x = np.empty((n, 1, c, c), np.float32)
         y = np.empty((n, 1, c, c), np.float32)
+        self.last_graphic = np.zeros(n, bool)      # which crops of this batch are graphic()
         for i in range(n):
             k = r.integers(N)
             q = self.qs[r.integers(len(self.qs))]
@@ -206,6 +207,7 @@ class CropSampler:
             if self.graphics > 0 and r.random() < self.graphics:
                 b = graphic(r, c, b if r.random() < 0.3 else None)
                 a = jpeg_gray(b, q)     # the crop's origin is a block corner: the grid holds
+                self.last_graphic[i] = True
             rot, flip = r.integers(4), r.integers(2)
             a, b = np.rot90(a, rot), np.rot90(b, rot)
             if flip:

@@ -61,14 +61,19 @@ def validate(model, clean, deg, idx, qs):
     return res
 
 
-def loss_fn(model, x, y, phase):
+def loss_fn(model, x, y, phase, w=None):
     """x, y: (N, 1, c, c) -> scalar loss. multiscale: mean MSE over final + side outputs,
-    each against the target area-down-scaled to the output's size."""
+    each against the target area-down-scaled to the output's size. w: optional (N,) weights of
+    the crops (the mean over the batch of w_i * MSE_i)."""
+    def mse(a, b):
+        if w is None:
+            return F.mse_loss(a, b)
+        return (w * ((a - b) ** 2).flatten(1).mean(1)).mean()
     out, sides = model(x, side=True)
-    losses = [F.mse_loss(out, y)]
+    losses = [mse(out, y)]
     if phase == "multiscale":
         for o in sides:
-            losses.append(F.mse_loss(o, F.avg_pool2d(y, y.shape[-1] // o.shape[-1])))
+            losses.append(mse(o, F.avg_pool2d(y, y.shape[-1] // o.shape[-1])))
     return sum(losses) / len(losses), losses[0]
 
 
@@ -128,6 +133,9 @@ def main():
     ap.add_argument("--graphics", type=float, default=0.0,
                     help="share of training crops that are synthetic graphics (jpegdata.graphic(): flat "
                          "areas, sharp edges, strokes), JPEG-compressed on the fly at the crop's quality")
+    ap.add_argument("--graphics-loss-weight", type=float, default=1.0,
+                    help="weight of the graphic crops' MSE in the loss: their JPEG errors are a few "
+                         "levels where a photograph's are ten, so at weight 1 they hardly move the network")
     ap.add_argument("--graphics-weight", type=float, default=0.0,
                     help="validation also scores jpegdata.graphics_set() at the --val-q qualities, and "
                          "best.pt is chosen by photo gain + W x graphics gain (0: scored, not weighed)")
@@ -244,7 +252,10 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_now()
         x, y = sampler.batch(args.batch)
-        loss, full = loss_fn(model, torch.from_numpy(x), torch.from_numpy(y), args.phase)
+        w = None
+        if args.graphics_loss_weight != 1.0 and sampler.last_graphic.any():
+            w = torch.from_numpy(np.where(sampler.last_graphic, args.graphics_loss_weight, 1.0).astype(np.float32))
+        loss, full = loss_fn(model, torch.from_numpy(x), torch.from_numpy(y), args.phase, w)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
