@@ -793,9 +793,9 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * (graphics, letterbox bars, slides), never a blocking artifact, and the
    * networks, trained on photographs to smooth block boundaries, would
    * smooth it too.  It changes 0.03% of the blocks of bsds500/val
-   * photographs at quality 10 and none at 20 or 40, and keeps graphics
-   * from coming out worse than the JPEG (docs/casartifact.md, "Graphics and
-   * flat areas").
+   * photographs at quality 10 and 0.01% or fewer at 20 and 40 (no PSNR
+   * change there), and takes most of what the networks lost on graphics
+   * (docs/casartifact.md, "Graphics and flat areas").
    */
   g_object_class_install_property (gobject_class, PROP_KEEP_FLAT_EDGES,
       g_param_spec_boolean ("keep-flat-edges", "Keep flat edges",
