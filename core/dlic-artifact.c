@@ -893,11 +893,10 @@ guint16 *
 dlic_ar_flat_edges (const guint8 * y, gint stride, gint width, gint height,
     gint quality, guint * n_kept)
 {
-  gint bw = width / 8, bh = height / 8, bx, by;
-  guint16 table[64];
+  gint bw = width / 8, bh = height / 8, bx, by, i;
+  guint16 table[64], *map;
   gdouble step;
   gint *lev;
-  guint16 *map = NULL;
   guint n = 0;
 
   if (n_kept)
@@ -907,37 +906,31 @@ dlic_ar_flat_edges (const guint8 * y, gint stride, gint width, gint height,
   dlic_jpeg_luma_table (quality > 0 ? MIN (quality, 100) : 10, table);
   step = 3.0 * table[0] / 8.0;
   lev = g_new (gint, (gsize) bw * bh);
+  map = g_new0 (guint16, (gsize) bw * bh);
   for (by = 0; by < bh; by++)
     for (bx = 0; bx < bw; bx++)
       lev[by * bw + bx] = flat_level (y, stride, bx, by);
-  for (by = 0; by < bh; by++) {
-    for (bx = 0; bx < bw; bx++) {
-      gint a = lev[by * bw + bx], b;
+  for (i = 0; i < bw * bh; i++) {
+    /* the right and the lower neighbour: mark both ends of an edge */
+    const gint nb[2] = { i % bw + 1 < bw ? i + 1 : -1, i + bw < bw * bh ?
+      i + bw : -1
+    };
+    gint k;
 
-      if (a < 0)
-        continue;
-      /* right and lower neighbour: mark both ends of an edge */
-      if (bx + 1 < bw && (b = lev[by * bw + bx + 1]) >= 0 &&
-          fabs ((gdouble) (a - b)) > step) {
-        if (map == NULL)
-          map = g_new0 (guint16, (gsize) bw * bh);
-        map[by * bw + bx] = 0x100 | a;
-        map[by * bw + bx + 1] = 0x100 | b;
-      }
-      if (by + 1 < bh && (b = lev[(by + 1) * bw + bx]) >= 0 &&
-          fabs ((gdouble) (a - b)) > step) {
-        if (map == NULL)
-          map = g_new0 (guint16, (gsize) bw * bh);
-        map[by * bw + bx] = 0x100 | a;
-        map[(by + 1) * bw + bx] = 0x100 | b;
+    for (k = 0; k < 2; k++) {
+      gint j = nb[k];
+      if (lev[i] >= 0 && j >= 0 && lev[j] >= 0 &&
+          ABS (lev[i] - lev[j]) > step) {
+        n += (map[i] == 0) + (map[j] == 0);
+        map[i] = 0x100 | lev[i];
+        map[j] = 0x100 | lev[j];
       }
     }
   }
   g_free (lev);
-  if (map != NULL) {
-    gsize i;
-    for (i = 0; i < (gsize) bw * bh; i++)
-      n += map[i] != 0;
+  if (n == 0) {
+    g_free (map);
+    map = NULL;
   }
   if (n_kept)
     *n_kept = n;

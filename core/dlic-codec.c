@@ -378,25 +378,21 @@ dlic_codec_new_from_bytes_hashed (GBytes * bytes, const gchar * source,
     const gchar *dh = dlic_weights_meta (w, "decoder_hash");
 
     if (dh != NULL) {
+      gboolean ok = strlen (dh) == 16;
       gint i;
 
-      if (strlen (dh) != 16) {
+      for (i = 0; ok && i < 8; i++) {
+        gint hi = g_ascii_xdigit_value (dh[2 * i]);
+        gint lo = g_ascii_xdigit_value (dh[2 * i + 1]);
+
+        ok = hi >= 0 && lo >= 0;
+        c->hash[i] = (guint8) (hi << 4 | lo);
+      }
+      if (!ok) {
         g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
             "%s: metadata \"decoder_hash\" must be 16 hex digits, not "
             "\"%s\"", w->source, dh);
         goto fail;
-      }
-      for (i = 0; i < 8; i++) {
-        gint hi = g_ascii_xdigit_value (dh[2 * i]);
-        gint lo = g_ascii_xdigit_value (dh[2 * i + 1]);
-
-        if (hi < 0 || lo < 0) {
-          g_set_error (error, DLIC_ERROR, DLIC_ERROR_MISMATCH,
-              "%s: metadata \"decoder_hash\" must be 16 hex digits, not "
-              "\"%s\"", w->source, dh);
-          goto fail;
-        }
-        c->hash[i] = (guint8) (hi << 4 | lo);
       }
     } else if (hash8 != NULL) {
       memcpy (c->hash, hash8, 8);

@@ -138,6 +138,10 @@ def lerp(P, t):
     return (1 - f) * P[i] + f * P[i + 1]
 
 
+# the parameters only the encoder uses (everything else is read by the decoder)
+ENCODER_SIDE = ("enc.", "rate_log_gain", "rate_imp_scale", "rate_imp_offset")
+
+
 class DLIC(nn.Module):
     arch = "dlic"
 

@@ -21,13 +21,21 @@ class EMA:
         self.decay = decay
         self.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()
                        if v.dtype.is_floating_point}
+        # frozen parameters are copied, not averaged: the float average of a constant drifts
+        # (about 1e-3 on the dlic logits over 7 k steps), which would break an exact freeze
+        self.frozen = {k for k, p in model.named_parameters() if not p.requires_grad}
 
     @torch.no_grad()
     def update(self, model):
-        """shadow <- decay * shadow + (1 - decay) * weights, for every float tensor of the model."""
+        """shadow <- decay * shadow + (1 - decay) * weights, for every float tensor of the model
+        (frozen parameters: shadow <- weights)."""
         for k, v in model.state_dict().items():
             s = self.shadow.get(k)
-            if s is not None:
+            if s is None:
+                continue
+            if k in self.frozen:
+                s.copy_(v)
+            else:
                 s.mul_(self.decay).add_(v.detach(), alpha=1.0 - self.decay)
 
     def state_dict(self):

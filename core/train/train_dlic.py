@@ -32,7 +32,7 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import blascheck  # noqa: E402
 import dlic_data  # noqa: E402
-from dlic_model import DLIC, count_macs, lerp, model_from_meta  # noqa: E402
+from dlic_model import DLIC, ENCODER_SIDE, count_macs, lerp, model_from_meta  # noqa: E402
 from ema import EMA, candidates, note_best  # noqa: E402
 
 DEFAULT_LAMBDAS = "0.0018,0.0035,0.0067,0.013,0.025,0.0483,0.0932"
@@ -91,10 +91,6 @@ def validate(model, vimgs, vcurves, ts):
         res[t] = (float(np.mean(ps)), float(np.mean(bs)), float(np.mean(gs)))
     model.train()
     return res
-
-
-# the parameters only the encoder uses (everything else is read by the decoder)
-ENCODER_SIDE = ("enc.", "rate_log_gain", "rate_imp_scale", "rate_imp_offset")
 
 
 def make_opt(model, args):
