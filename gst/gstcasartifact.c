@@ -29,7 +29,9 @@
  * quantisation steps, and the libjpeg quality whose table fits them is
  * read back as #GstCasArtifact:estimated-quality (exact on bsds500/val
  * pictures at qualities 5 to 95).  Input that was never
- * JPEG-compressed fits no table and gets the blind correction.  Set
+ * JPEG-compressed fits no table and gets the blind correction; a frame
+ * with too little texture to tell (a black frame, a flat graphic) passes
+ * through untouched, since it has next to nothing to restore.  Set
  * #GstCasArtifact:quality when the quality is known.  A custom weights
  * file (safetensors, as written by `core/train/export.py`) can replace the
  * built-in models with #GstCasArtifact:model-file.
@@ -354,6 +356,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   GstClockTime dt;
   GError *err = NULL;
   gboolean post_latency = FALSE;
+  gboolean too_flat = FALSE;
 
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
@@ -376,9 +379,13 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
           GST_VIDEO_FRAME_COMP_WIDTH (frame, 0),
           GST_VIDEO_FRAME_COMP_HEIGHT (frame, 0), 0, &fit);
       if (e < 0) {
-        /* too little texture to tell (a black frame): keep what we had and
-         * look again at the next frame */
-        GST_LOG_OBJECT (self, "frame too flat to estimate the JPEG quality");
+        /* too little texture to tell (a black frame, a flat graphic): such
+         * a frame has next to nothing to restore, and the networks do most
+         * harm on flat content, so pass it through; keep what we had for
+         * the next frames and look again at the next one */
+        GST_LOG_OBJECT (self, "frame too flat to estimate the JPEG quality: "
+            "passed through");
+        too_flat = TRUE;
       } else {
         if (e != self->estimate || !self->estimated)
           GST_INFO_OBJECT (self, "estimated JPEG quality %d (%s, residual "
@@ -397,7 +404,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   }
 
   model = pick_model (self, quality);
-  strength = dlic_ar_model_strength (model, quality);
+  strength = too_flat ? 0.0 : dlic_ar_model_strength (model, quality);
   set_active_model (self, strength > 0.0 ? model : NULL);
   if (strength <= 0.0) {
     GST_LOG_OBJECT (self, "quality %d: strength 0, passing through", quality);
@@ -714,7 +721,8 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    *
    * The JPEG quality (1..100, libjpeg scale) the input was compressed
    * with; 0 means unknown, -1 (the default) estimates it from the frames
-   * (see #GstCasArtifact:estimated-quality).  The blind models apply their
+   * (see #GstCasArtifact:estimated-quality; with -1 a frame too flat to
+   * estimate passes through).  The blind models apply their
    * full correction when it is unknown.  With a quality set, the correction is
    * scaled by the strength the model file stores for that quality
    * (metadata `quality_strength`, measured on bsds500/val by

@@ -399,6 +399,14 @@ GST_START_TEST (test_quality_estimate)
     gst_message_unref (msg);
     g_object_get (c, "estimated-quality", &q, NULL);
     fail_unless_equals_int (q, 0);
+    /* ... and such a frame is passed through, not given the blind
+     * correction */
+    {
+      gchar *active = NULL;
+      g_object_get (c, "active-model", &active, NULL);
+      fail_unless_equals_string (active, "none");
+      g_free (active);
+    }
     gst_element_set_state (pipe, GST_STATE_NULL);
     gst_object_unref (c);
     gst_object_unref (bus);
