@@ -222,6 +222,24 @@ print_summary (const gchar * in, const gchar * out, gdouble seconds)
       first.rate + first.rate_offset / 4096.0, first.model_id, seconds);
 }
 
+/* size of a regular file in bytes, -1 if it cannot be read */
+static goffset
+file_size (const gchar * path)
+{
+  GStatBuf st;
+
+  return g_stat (path, &st) == 0 ? (goffset) st.st_size : -1;
+}
+
+/* drop what a failed run left at 'out', if it is a plain file (never
+ * /dev/stdout or a pipe) */
+static void
+remove_output (const gchar * out)
+{
+  if (g_file_test (out, G_FILE_TEST_IS_REGULAR))
+    g_unlink (out);
+}
+
 static int
 cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
     const gchar * bpp, const gchar * refine, const gchar * size,
@@ -257,7 +275,7 @@ cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
   ok = run_pipeline (pipe, "encode", progress);
   gst_object_unref (pipe);
   if (!ok)
-    g_unlink (out);
+    remove_output (out);
   else if (verbose)
     print_summary (in, out, (g_get_monotonic_time () - t0) / 1e6);
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
@@ -281,6 +299,11 @@ cmd_decode (const gchar * in, const gchar * out, const gchar * model,
     fprintf (stderr, "dlic decode: %s: no such file\n", in);
     return EXIT_FAILURE;
   }
+  if (file_size (in) == 0) {
+    /* the pipeline would reach EOS without a frame and write nothing */
+    fprintf (stderr, "dlic decode: %s: empty file\n", in);
+    return EXIT_FAILURE;
+  }
   desc = g_strdup_printf ("filesrc name=src ! dlicdec name=dec ! videoconvert "
       "! %s ! filesink name=sink", enc);
   pipe = make_pipeline (desc);
@@ -295,8 +318,12 @@ cmd_decode (const gchar * in, const gchar * out, const gchar * model,
     set_on (pipe, "dec", "n-threads", threads);
   ok = run_pipeline (pipe, "decode", FALSE);
   gst_object_unref (pipe);
+  if (ok && g_file_test (out, G_FILE_TEST_IS_REGULAR) && file_size (out) == 0) {
+    fprintf (stderr, "dlic decode: %s: no picture decoded\n", in);
+    ok = FALSE;
+  }
   if (!ok)
-    g_unlink (out);
+    remove_output (out);
   return ok ? EXIT_SUCCESS : EXIT_FAILURE;
 }
 

@@ -38,6 +38,11 @@ check "truncated decode" 1 "Truncated" -- "$DLIC" decode "$T/trunc.dlic" "$T/x.p
 cp "$T/a.dlic" "$T/flip.dlic"; printf '\x55' | dd of="$T/flip.dlic" bs=1 seek=70 conv=notrunc 2>/dev/null
 check "corrupt" 1 "checksum" -- "$DLIC" decode "$T/flip.dlic" "$T/x.png" --model "$T/m.safetensors"
 check "not dlic" 1 "bad magic" -- "$DLIC" info "$IMG"
+: > "$T/empty.dlic"
+check "empty decode" 1 "empty file" -- "$DLIC" decode "$T/empty.dlic" "$T/e.png" --model "$T/m.safetensors"
+check "empty decode writes nothing" 1 "" -- test -e "$T/e.png"
+check "empty encode" 1 "no data" -- "$DLIC" encode "$T/empty.dlic" "$T/e.dlic" --model "$T/m.safetensors"
+check "decode to a pipe" 0 "" -- sh -c '"$1" decode "$2" /dev/stdout --model "$3" | cmp - "$4"' _ "$DLIC" "$T/a.dlic" "$T/m.safetensors" "$T/a.png"
 check "missing input" 1 "no such file" -- "$DLIC" encode "$T/none.png" "$T/x.dlic" --model "$T/m.safetensors"
 check "missing model" 1 "cannot read model" -- "$DLIC" encode "$IMG" "$T/x.dlic" --model "$T/none.safetensors"
 check "no partial output" 1 "" -- test -e "$T/x.dlic"
