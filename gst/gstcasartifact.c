@@ -29,9 +29,11 @@
  * quantisation steps, and the libjpeg quality whose table fits them is
  * read back as #GstCasArtifact:estimated-quality (exact on bsds500/val
  * pictures at qualities 5 to 95).  Input that was never
- * JPEG-compressed fits no table and gets the blind correction; a frame
- * with too little texture to tell (a black frame, a flat graphic) passes
- * through untouched, since it has next to nothing to restore.  Set
+ * JPEG-compressed fits no table and passes through untouched (there is
+ * nothing to restore, and a correction could only harm it), and so does a
+ * frame with too little texture to tell (a black frame, a flat graphic),
+ * which has next to nothing to restore; #GstCasArtifact:quality 0 applies
+ * the blind correction to such frames.  Set
  * #GstCasArtifact:quality when the quality is known.  A custom weights
  * file (safetensors, as written by `core/train/export.py`) can replace the
  * built-in models with #GstCasArtifact:model-file.
@@ -356,7 +358,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   GstClockTime dt;
   GError *err = NULL;
   gboolean post_latency = FALSE;
-  gboolean too_flat = FALSE;
+  gboolean pass = FALSE;
 
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
@@ -385,7 +387,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
          * the next frames and look again at the next one */
         GST_LOG_OBJECT (self, "frame too flat to estimate the JPEG quality: "
             "passed through");
-        too_flat = TRUE;
+        pass = TRUE;
       } else {
         if (e != self->estimate || !self->estimated)
           GST_INFO_OBJECT (self, "estimated JPEG quality %d (%s, residual "
@@ -401,10 +403,15 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     if (self->estimate_countdown > 0)
       self->estimate_countdown--;
     quality = self->estimate;
+    /* no JPEG table fits: never compressed (a PNG, a camera's raw frames)
+     * or beyond what the estimator reads (quality 98 and up, a cropped
+     * JPEG): leave it as it is; quality=0 asks for the blind correction */
+    if (self->estimated && quality == 0)
+      pass = TRUE;
   }
 
   model = pick_model (self, quality);
-  strength = too_flat ? 0.0 : dlic_ar_model_strength (model, quality);
+  strength = pass ? 0.0 : dlic_ar_model_strength (model, quality);
   set_active_model (self, strength > 0.0 ? model : NULL);
   if (strength <= 0.0) {
     GST_LOG_OBJECT (self, "quality %d: strength 0, passing through", quality);
@@ -721,8 +728,9 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    *
    * The JPEG quality (1..100, libjpeg scale) the input was compressed
    * with; 0 means unknown, -1 (the default) estimates it from the frames
-   * (see #GstCasArtifact:estimated-quality; with -1 a frame too flat to
-   * estimate passes through).  The blind models apply their
+   * (see #GstCasArtifact:estimated-quality; with -1, frames that fit no
+   * JPEG table or are too flat to tell pass through).  The blind models
+   * apply their
    * full correction when it is unknown.  With a quality set, the correction is
    * scaled by the strength the model file stores for that quality
    * (metadata `quality_strength`, measured on bsds500/val by

@@ -94,7 +94,9 @@ GST_START_TEST (test_formats_and_sizes)
 
       gst_video_info_set_format (&info,
           gst_video_format_from_string (formats[f]), sizes[s][0], sizes[s][1]);
-      out = run_one (formats[f], sizes[s][0], sizes[s][1], NULL, &in);
+      /* quality=0: the blind correction (noise fits no JPEG table, and
+       * with the default quality=-1 such a frame passes through) */
+      out = run_one (formats[f], sizes[s][0], sizes[s][1], "quality=0", &in);
       fail_unless (out != NULL);
       fail_unless_equals_uint64 (gst_buffer_get_size (out), info.size);
       luma = GST_VIDEO_INFO_PLANE_OFFSET (&info, 1);
@@ -113,19 +115,36 @@ GST_START_TEST (test_formats_and_sizes)
 
 GST_END_TEST;
 
+/* A frame that was never JPEG-compressed (noise fits no table) is left
+ * as it is with the default quality=-1: restoring it could only harm it */
+GST_START_TEST (test_not_jpeg_passes_through)
+{
+  GstVideoInfo info;
+  GstBuffer *in, *out;
+
+  gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 96, 64);
+  out = run_one ("I420", 96, 64, NULL, &in);
+  fail_unless (region_equal (in, out, 0, info.size), "frame changed");
+  fail_unless_equals_string (last_active_model, "none");
+  gst_buffer_unref (in);
+  gst_buffer_unref (out);
+}
+
+GST_END_TEST;
+
 GST_START_TEST (test_chroma_option)
 {
   GstVideoInfo info;
   GstBuffer *in, *out;
 
   gst_video_info_set_format (&info, GST_VIDEO_FORMAT_I420, 64, 48);
-  out = run_one ("I420", 64, 48, "chroma=true", &in);
+  out = run_one ("I420", 64, 48, "chroma=true quality=0", &in);
   fail_if (region_equal (in, out, GST_VIDEO_INFO_PLANE_OFFSET (&info, 1),
           GST_VIDEO_INFO_PLANE_OFFSET (&info, 2) -
           GST_VIDEO_INFO_PLANE_OFFSET (&info, 1)));
   gst_buffer_unref (in);
   gst_buffer_unref (out);
-  out = run_one ("NV12", 64, 48, "chroma=true", &in);
+  out = run_one ("NV12", 64, 48, "chroma=true quality=0", &in);
   fail_if (region_equal (in, out, GST_VIDEO_INFO_PLANE_OFFSET (&info, 1),
           64 * 24));
   gst_buffer_unref (in);
@@ -600,6 +619,7 @@ casartifact_suite (void)
   tcase_set_timeout (tc, 300);
   suite_add_tcase (s, tc);
   tcase_add_test (tc, test_formats_and_sizes);
+  tcase_add_test (tc, test_not_jpeg_passes_through);
   tcase_add_test (tc, test_chroma_option);
   tcase_add_test (tc, test_quality_property);
   tcase_add_test (tc, test_quality_estimate);
