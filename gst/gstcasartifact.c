@@ -406,7 +406,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     /* no JPEG table fits: never compressed (a PNG, a camera's raw frames)
      * or beyond what the estimator reads (quality 98 and up, a cropped
      * JPEG): leave it as it is; quality=0 asks for the blind correction */
-    if (self->estimated && quality == 0)
+    if (quality == 0)
       pass = TRUE;
   }
 
