@@ -2,8 +2,10 @@
 #include "dlic-jpegq.h"
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
-#define N_POS 10                /* the first ten zig-zag positions, DC included */
+#define N_POS 10                /* libjpeg fit: the first ten zig-zag positions */
 #define MIN_COEFS 24            /* a table is tested on at least this many */
 #define MIN_SPREAD 4.0          /* a position counts for step T over >= 4 T */
 /* tables below quality 50 must fit COARSE_CONTRAST times better than the
@@ -18,6 +20,16 @@
  * IDCT fits 0.217). */
 #define FIT_MAX 0.23
 #define DEFAULT_MAX_BLOCKS 4096
+/* per-position steps: at most this many non-zero coefficients per position
+ * are scanned, steps 2..255 */
+#define STEP_SAMPLES 512
+#define COARSE_SAMPLES 64
+#define N_CAND 8
+/* a table differs from libjpeg's when at least this share (and 2) of the
+ * measured positions have another step */
+#define MISMATCH_SHARE (1.0 / 3.0)
+/* a table that is not libjpeg's is only believed with this many positions */
+#define MIN_MEASURED 6
 
 /* ITU-T T.81 Annex K.1, luminance, natural order */
 static const guint8 std_luma[64] = {
@@ -31,11 +43,8 @@ static const guint8 std_luma[64] = {
   72, 92, 95, 98, 112, 100, 103, 99
 };
 
-/* (row v, column u) of zig-zag positions 0..9 */
-static const guint8 zz[N_POS][2] = {
-  {0, 0}, {0, 1}, {1, 0}, {2, 0}, {1, 1}, {0, 2}, {0, 3}, {1, 2}, {2, 1},
-  {3, 0}
-};
+/* natural (row-major) index of zig-zag positions 0..9 */
+static const guint8 zz[N_POS] = { 0, 1, 8, 16, 9, 2, 3, 10, 17, 24 };
 
 void
 dlic_jpeg_luma_table (gint quality, guint16 table[64])
@@ -61,103 +70,287 @@ lattice_residual (const gfloat * coef, gsize cs, gsize n, const gdouble * lo,
 
   *m = 0;
   for (i = 0; i < N_POS; i++) {
-    const gfloat *cf = coef + (gsize) i * cs;
-    const gdouble ts = t[zz[i][0] * 8 + zz[i][1]] * f;
+    const gint p = zz[i];
+    const gfloat *cf = coef + (gsize) p * cs;
+    const gdouble ts = t[p] * f, inv = 1.0 / ts;
     gsize j;
-    if (n == 0 || hi[i] - lo[i] < MIN_SPREAD * ts)
+    if (n == 0 || hi[p] - lo[p] < MIN_SPREAD * ts)
       continue;
     for (j = 0; j < n; j++) {
-      gdouble a = fabs (cf[j]) / ts;
+      const gdouble a = fabs (cf[j]) * inv;
       if (a < 0.5)
         continue;               /* quantised to zero: fits every step */
-      acc += fabs (a - floor (a + 0.5));
+      acc += fabs (a - (gdouble) (gint64) (a + 0.5));
       (*m)++;
     }
   }
   return *m ? acc / *m : INFINITY;
 }
 
-gint
-dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
-    gint height, gint max_blocks, gdouble * fit)
+/* mean relative distance of the magnitudes a[0..n) (sorted, largest
+ * first, all >= 1) from the multiples of step ts, over those not quantised
+ * to zero (the first *m) */
+static gdouble
+step_residual (const gfloat * a, gsize n, gdouble ts, gsize * m)
+{
+  const gdouble inv = 1.0 / ts;
+  gdouble acc = 0.0;
+  gsize j;
+
+  for (j = 0; j < n; j++) {
+    const gdouble r = a[j] * inv;
+    if (r < 0.5)
+      break;
+    acc += fabs (r - (gdouble) (gint) (r + 0.5));
+  }
+  *m = j;
+  return j ? acc / j : INFINITY;
+}
+
+static gint
+cmp_desc (gconstpointer a, gconstpointer b)
+{
+  const gfloat x = *(const gfloat *) a, y = *(const gfloat *) b;
+  return (x < y) - (x > y);
+}
+
+/* The step 2..255 whose multiples the magnitudes a[0..k) (sorted, largest
+ * first) fit best, over at least MIN_COEFS non-zero ones: every step on
+ * every magnitude.  The reference for best_step(). */
+static gint
+best_step_naive (const gfloat * a, gsize k, gdouble * r_best, gsize * m_best)
+{
+  gint t, t_best = 0;
+  gsize m;
+
+  *r_best = INFINITY;
+  for (t = 2; t <= 255; t++) {
+    const gdouble r = step_residual (a, k, t, &m);
+    if (m < MIN_COEFS)
+      break;                    /* fewer still for every larger step */
+    if (r < *r_best - 1e-12) {
+      *r_best = r;
+      t_best = t;
+      *m_best = m;
+    }
+  }
+  return t_best;
+}
+
+/* The same, faster: every step on COARSE_SAMPLES of the magnitudes, then
+ * the N_CAND best of them on all.  The true step's residual (rounding noise
+ * over the step) is a fraction of its divisors' and far below the others',
+ * so a coarse look of that many does not miss it (tested against
+ * best_step_naive() in tests/core/test-jpegq.c). */
+static gint
+best_step (const gfloat * a, gsize k, gdouble * r_best, gsize * m_best)
+{
+  const gsize every = MAX (k / COARSE_SAMPLES, 1);
+  gfloat coarse[STEP_SAMPLES];
+  gdouble cand_r[N_CAND];
+  gint cand_t[N_CAND], n_cand = 0, c, t, t_best = 0;
+  gsize j, kc = 0, m;
+
+  *r_best = INFINITY;
+  for (j = 0; j < k; j += every)
+    coarse[kc++] = a[j];
+  for (t = 2; t <= 255; t++) {
+    const gdouble r = step_residual (coarse, kc, t, &m);
+    gint at;
+    if (m * every < MIN_COEFS)
+      break;                    /* fewer still for every larger step */
+    /* insert into the candidates, kept sorted by residual */
+    for (at = n_cand; at > 0 && cand_r[at - 1] > r; at--)
+      if (at < N_CAND) {
+        cand_r[at] = cand_r[at - 1];
+        cand_t[at] = cand_t[at - 1];
+      }
+    if (at < N_CAND) {
+      cand_r[at] = r;
+      cand_t[at] = t;
+      n_cand = MIN (n_cand + 1, N_CAND);
+    }
+  }
+  for (c = 0; c < n_cand; c++) {
+    const gdouble r = step_residual (a, k, cand_t[c], &m);
+    if (m >= MIN_COEFS && (r < *r_best - 1e-12 ||
+            (r <= *r_best + 1e-12 && cand_t[c] < t_best))) {
+      *r_best = r;
+      t_best = cand_t[c];
+      *m_best = m;
+    }
+  }
+  return t_best;
+}
+
+/* The quantisation step of one position from its coefficients cf[0..n)
+ * (spread hi - lo): the step 2..255 whose multiples the non-zero
+ * coefficients fit best, if that fit beats chance by 5 standard deviations,
+ * beats the step scaled by 0.7 and 1.4 COARSE_CONTRAST times and the
+ * coefficients spread over MIN_SPREAD steps; else 0.  Divisors of the true
+ * step fit with a proportionally larger residual and multiples leave odd
+ * multiples half a step away, so the true step is the minimum.  The search
+ * runs past the spread limit on purpose: where the coefficients only reach
+ * a step or two (high frequencies at low qualities), a search bounded by
+ * the spread would find a divisor of the step that fits perfectly; the
+ * unbounded one finds the step, and the spread test then drops the
+ * position.  'buf' holds n floats. */
+static guint16
+position_step (const gfloat * cf, gsize n, gdouble lo, gdouble hi,
+    gfloat * buf, gboolean naive)
+{
+  gsize j, k = 0, step, m, m2, m_best = 0;
+  gdouble best, r_lo, r_hi;
+  gint t_best;
+
+  if (hi - lo < MIN_SPREAD * 2)
+    return 0;
+  /* a step >= 2 quantises magnitudes below 1 to zero; rounding noise (sd
+   * about 0.3) reaches 1 now and then, 1.5 hardly ever */
+  for (j = 0; j < n; j++)
+    if (fabsf (cf[j]) >= 1.5f)
+      buf[k++] = fabsf (cf[j]);
+  if (k < MIN_COEFS)
+    return 0;
+  /* keep at most STEP_SAMPLES, spread over the picture */
+  step = (k + STEP_SAMPLES - 1) / STEP_SAMPLES;
+  if (step > 1) {
+    gsize w = 0;
+    for (j = 0; j < k; j += step)
+      buf[w++] = buf[j];
+    k = w;
+  }
+  qsort (buf, k, sizeof (gfloat), cmp_desc);
+  t_best = naive ? best_step_naive (buf, k, &best, &m_best) :
+      best_step (buf, k, &best, &m_best);
+  if (t_best == 0 || hi - lo < MIN_SPREAD * t_best ||
+      best > MIN (FIT_MAX, 0.25 - 5.0 * 0.1443 / sqrt ((gdouble) m_best)))
+    return 0;
+  r_lo = step_residual (buf, k, t_best * CONTRAST_LO, &m);
+  r_hi = step_residual (buf, k, t_best * CONTRAST_HI, &m2);
+  if (m < MIN_COEFS)
+    r_lo = 0.25;
+  if (m2 < MIN_COEFS)
+    r_hi = 0.25;
+  if (best > COARSE_CONTRAST * MIN (r_lo, r_hi))
+    return 0;
+  return (guint16) t_best;
+}
+
+/* the libjpeg quality whose table has the same mean square step as the
+ * measured steps over the measured positions: the same quantisation noise
+ * power there.  (Chosen on kodim05 over a quality sweep of the fast model
+ * with ffmpeg's MJPEG tables, flat tables and perturbed libjpeg tables: a
+ * log-domain fit of the steps read ffmpeg -q:v 15 as quality 27 where
+ * 40-50 restore best, this reads it as 34; see docs/casartifact.md.) */
+static gint
+nearest_libjpeg_quality (const guint16 * steps)
+{
+  gdouble best = INFINITY, target = 0.0;
+  gint q, p, q_best = 0;
+
+  for (p = 0; p < 64; p++)
+    target += (gdouble) steps[p] * steps[p];
+  for (q = 1; q <= 100; q++) {
+    guint16 t[64];
+    gdouble e = 0.0;
+    dlic_jpeg_luma_table (q, t);
+    for (p = 0; p < 64; p++)
+      if (steps[p])
+        e += (gdouble) t[p] * t[p];
+    if (fabs (e - target) < best - 1e-9) {
+      best = fabs (e - target);
+      q_best = q;
+    }
+  }
+  return q_best;
+}
+
+static gint
+estimate (const guint8 * y, gint stride, gint width, gint height,
+    gint max_blocks, gboolean naive, DlicJpegEstimate * est)
 {
   const gint bw = width / 8, bh = height / 8;
   const gsize n_all = (gsize) MAX (bw, 0) * MAX (bh, 0);
   gdouble basis[8][8];          /* basis[k][x] = C(k)/2 cos((2x+1)k pi/16) */
-  gfloat *coef;
-  gsize step, b, n = 0;
-  gdouble best = INFINITY, lo_c[N_POS], hi_c[N_POS];
+  gfloat *coef, *buf;
+  gsize step, b, n = 0, cs;
+  gdouble best = INFINITY, lo_c[64], hi_c[64];
   gboolean testable = FALSE;
-  gint q, best_lo = 0, best_hi = 0, k, x;
+  gint q, best_lo = 0, best_hi = 0, k, x, p, result, n_measured = 0;
+  guint16 steps[64];
 
-  if (fit)
-    *fit = INFINITY;
+  memset (est, 0, sizeof (*est));
+  est->fit = INFINITY;
   if (max_blocks <= 0)
     max_blocks = DEFAULT_MAX_BLOCKS;
-  if (n_all < 16)
+  if (n_all < 16) {
+    est->quality = -1;
     return -1;
+  }
   for (k = 0; k < 8; k++)
     for (x = 0; x < 8; x++)
       basis[k][x] = (k == 0 ? M_SQRT1_2 : 1.0) * 0.5 *
           cos ((2 * x + 1) * k * G_PI / 16.0);
 
-  /* the low-frequency DCT coefficients of every step-th unsaturated block */
+  /* the 64 DCT coefficients of every step-th unsaturated block, stored
+   * position by position (natural order), cs per position */
   step = (n_all + max_blocks - 1) / max_blocks;
-  coef = g_new (gfloat, (gsize) N_POS * (n_all / step + 1));
+  cs = n_all / step + 1;
+  coef = g_new (gfloat, (gsize) 64 * cs);
   for (b = 0; b < n_all; b += step) {
-    const guint8 *p = y + (gsize) (b / bw) * 8 * stride + (b % bw) * 8;
+    const guint8 *px = y + (gsize) (b / bw) * 8 * stride + (b % bw) * 8;
     gdouble blk[8][8], rows[8][8];
-    gint r, c, i;
+    gint r, c, u, v;
     gboolean sat = FALSE, flat = TRUE;
 
     for (r = 0; r < 8; r++)
       for (c = 0; c < 8; c++) {
-        guint8 v = p[(gsize) r * stride + c];
-        sat |= v == 0 || v == 255;
-        flat &= v == p[0];
-        blk[r][c] = v - 128.0;
+        guint8 val = px[(gsize) r * stride + c];
+        sat |= val == 0 || val == 255;
+        flat &= val == px[0];
+        blk[r][c] = val - 128.0;
       }
     /* clipping moves blocks off the lattice; a flat block's DC is a multiple
      * of 8 whatever made it (synthetic pictures), and in a JPEG its pixels
      * were rounded to integers, +-4 off the lattice: neither says much */
     if (sat || flat)
       continue;
-    /* rows[r][u] = sum_x blk[r][x] basis[u][x], for u < 4 */
+    /* rows[r][u] = sum_x blk[r][x] basis[u][x] */
     for (r = 0; r < 8; r++)
-      for (k = 0; k < 4; k++) {
+      for (u = 0; u < 8; u++) {
         gdouble s = 0.0;
         for (c = 0; c < 8; c++)
-          s += blk[r][c] * basis[k][c];
-        rows[r][k] = s;
+          s += blk[r][c] * basis[u][c];
+        rows[r][u] = s;
       }
-    for (i = 0; i < N_POS; i++) {
-      const gint v = zz[i][0], u = zz[i][1];
-      gdouble s = 0.0;
-      for (r = 0; r < 8; r++)
-        s += rows[r][u] * basis[v][r];
-      coef[(gsize) i * (n_all / step + 1) + n] = (gfloat) s;
-    }
+    for (v = 0; v < 8; v++)
+      for (u = 0; u < 8; u++) {
+        gdouble s = 0.0;
+        for (r = 0; r < 8; r++)
+          s += rows[r][u] * basis[v][r];
+        coef[(gsize) (v * 8 + u) * cs + n] = (gfloat) s;
+      }
     n++;
   }
 
   /* the spread of each position's coefficients: a lattice of step T is
    * only testable over a range of several T (a tight cluster of similar
    * values, e.g. the DC of a smooth area, fits many steps by accident) */
-  for (k = 0; k < N_POS; k++) {
-    const gfloat *cf = coef + (gsize) k * (n_all / step + 1);
+  for (p = 0; p < 64; p++) {
+    const gfloat *cf = coef + (gsize) p * cs;
     gsize j;
-    lo_c[k] = INFINITY;
-    hi_c[k] = -INFINITY;
+    lo_c[p] = INFINITY;
+    hi_c[p] = -INFINITY;
     for (j = 0; j < n; j++) {
-      lo_c[k] = MIN (lo_c[k], cf[j]);
-      hi_c[k] = MAX (hi_c[k], cf[j]);
+      lo_c[p] = MIN (lo_c[p], cf[j]);
+      hi_c[p] = MAX (hi_c[p], cf[j]);
     }
   }
 
   /* the candidate table whose steps fit the coefficients best, among those
    * that fit significantly better than chance */
   for (q = 1; q <= 100; q++) {
-    const gsize cs = n_all / step + 1;
     guint16 t[64];
     gdouble score;
     gsize m, m2;
@@ -188,17 +381,80 @@ dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
       best_hi = q;              /* same fit: tables equal at these positions */
     }
   }
-  g_free (coef);
-  if (fit)
-    *fit = best;
+  est->fit = best;
   if (!testable)
-    return -1;
-  if (best_lo == 0)
-    return 0;
-  /* qualities with equal tables at the positions used (e.g. 74..75,
-   * 49..51): the multiple of 5 among them, as people choose, else the middle */
-  for (q = best_hi; q >= best_lo; q--)
-    if (q % 5 == 0)
-      return q;
-  return (best_lo + best_hi) / 2;
+    result = -1;
+  else if (best_lo == 0)
+    result = 0;
+  else {
+    /* qualities with equal tables at the positions used (e.g. 74..75,
+     * 49..51): the multiple of 5 among them, as people choose, else the
+     * middle */
+    result = (best_lo + best_hi) / 2;
+    for (q = best_hi; q >= best_lo; q--)
+      if (q % 5 == 0) {
+        result = q;
+        break;
+      }
+  }
+
+  /* each position's own step, wherever it can be measured */
+  buf = g_new (gfloat, MAX (n, 1));
+  for (p = 0; p < 64; p++) {
+    steps[p] = position_step (coef + (gsize) p * cs, n, lo_c[p], hi_c[p],
+        buf, naive);
+    n_measured += steps[p] != 0;
+  }
+  g_free (buf);
+  g_free (coef);
+  memcpy (est->steps, steps, sizeof (steps));
+  est->n_measured = n_measured;
+
+  /* a table that is not libjpeg's (a camera's, an encoder's own): the
+   * libjpeg fit then lands on whatever table happens to fit (often a fine
+   * one whose steps nearly divide the true ones) or on none.  When enough
+   * positions were measured and too many of them disagree with the libjpeg
+   * result, report the libjpeg quality nearest to the measured steps. */
+  if (result >= 0 && n_measured >= MIN_MEASURED) {
+    gint mismatch = n_measured;
+    if (result > 0) {
+      guint16 t[64];
+      dlic_jpeg_luma_table (result, t);
+      mismatch = 0;
+      for (p = 0; p < 64; p++)
+        mismatch += steps[p] != 0 && steps[p] != t[p];
+    }
+    if (mismatch >= MAX (2, (gint) ceil (MISMATCH_SHARE * n_measured))) {
+      est->custom = TRUE;
+      result = nearest_libjpeg_quality (steps);
+    }
+  }
+  est->quality = result;
+  return result;
+}
+
+gint
+dlic_jpeg_estimate (const guint8 * y, gint stride, gint width, gint height,
+    gint max_blocks, DlicJpegEstimate * est)
+{
+  return estimate (y, stride, width, height, max_blocks, FALSE, est);
+}
+
+gint
+dlic_jpeg_estimate_naive (const guint8 * y, gint stride, gint width,
+    gint height, gint max_blocks, DlicJpegEstimate * est)
+{
+  return estimate (y, stride, width, height, max_blocks, TRUE, est);
+}
+
+gint
+dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
+    gint height, gint max_blocks, gdouble * fit)
+{
+  DlicJpegEstimate est;
+  gint q = dlic_jpeg_estimate (y, stride, width, height, max_blocks, &est);
+
+  if (fit)
+    *fit = est.fit;
+  return q;
 }

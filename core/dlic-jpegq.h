@@ -11,7 +11,8 @@
  * true ones fit too, but with a residual proportionally larger, and larger
  * steps leave odd multiples half a step away, so the true table is the
  * minimum.  Content that was never JPEG-quantised fits no table: the result
- * is then 0 (unknown).
+ * is then 0 (unknown).  Tables that are not libjpeg's are found by measuring
+ * each position's step on its own (dlic_jpeg_estimate()).
  *
  * The 8x8 grid is assumed to start at the picture's top-left corner, as it
  * does for a decoded JPEG that was not cropped.
@@ -27,6 +28,23 @@ G_BEGIN_DECLS
  * (steps 1..255), natural (row-major) order */
 void dlic_jpeg_luma_table (gint quality, guint16 table[64]);
 
+/* What dlic_jpeg_estimate() found */
+typedef struct
+{
+  /* the result, as dlic_jpeg_estimate_quality() returns it */
+  gint quality;
+  /* TRUE when the measured steps are not libjpeg's table: 'quality' is then
+   * the libjpeg quality whose steps have the same mean square over the
+   * measured positions (the same quantisation noise power there) */
+  gboolean custom;
+  /* the libjpeg fit's mean relative residual (INFINITY: none fits) */
+  gdouble fit;
+  /* each position's own quantisation step (natural order), wherever the
+   * coefficients tell it (0: not measured), and how many were measured */
+  guint16 steps[64];
+  gint n_measured;
+} DlicJpegEstimate;
+
 /* The libjpeg quality (1..100) whose luma table best explains the 8-bit
  * plane 'y' (width x height, row stride 'stride' >= width): 0 when no
  * table fits significantly better than chance (not JPEG), -1 when the
@@ -37,6 +55,22 @@ void dlic_jpeg_luma_table (gint quality, guint16 table[64]);
  * quality 95; chance is 0.25), or infinity when no table fits. */
 gint dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, gdouble * fit);
+
+/* The same, with each position's step measured on its own as well
+ * (quantisation-table estimation): when too many of the measured steps
+ * (a third, and at least 2, of at least 6 measured) differ from the libjpeg
+ * table found, or no libjpeg table fits, the table is someone else's (a
+ * camera's, an encoder's own, ffmpeg's MJPEG) and the result is the libjpeg
+ * quality of the same quantisation noise power over the measured
+ * positions, with est->custom set.  Returns est->quality. */
+gint dlic_jpeg_estimate (const guint8 * y, gint stride, gint width,
+    gint height, gint max_blocks, DlicJpegEstimate * est);
+
+/* The same with the reference search for each position's step (every step
+ * on every sampled coefficient, no coarse pass): slower, the same result;
+ * for tests */
+gint dlic_jpeg_estimate_naive (const guint8 * y, gint stride, gint width,
+    gint height, gint max_blocks, DlicJpegEstimate * est);
 
 G_END_DECLS
 

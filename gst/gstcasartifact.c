@@ -28,7 +28,10 @@
  * decoded luma's 8×8 DCT coefficients sit on the multiples of the JPEG
  * quantisation steps, and the libjpeg quality whose table fits them is
  * read back as #GstCasArtifact:estimated-quality (exact on bsds500/val
- * pictures at qualities 5 to 95).  Input that was never
+ * pictures at qualities 5 to 95).  A table that is not libjpeg's (a
+ * camera's, ffmpeg's MJPEG) is recognised by measuring each step on its
+ * own, and read as the libjpeg quality of the same quantisation noise
+ * power.  Input that was never
  * JPEG-compressed fits no table and passes through untouched (there is
  * nothing to restore, and a correction could only harm it), and so does a
  * frame with too little texture to tell (a black frame, a flat graphic),
@@ -375,11 +378,11 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
 
   if (quality < 0) {
     if (self->estimate_countdown == 0) {
-      gdouble fit;
-      gint e = dlic_jpeg_estimate_quality (GST_VIDEO_FRAME_COMP_DATA (frame,
+      DlicJpegEstimate est;
+      gint e = dlic_jpeg_estimate (GST_VIDEO_FRAME_COMP_DATA (frame,
               0), GST_VIDEO_FRAME_COMP_STRIDE (frame, 0),
           GST_VIDEO_FRAME_COMP_WIDTH (frame, 0),
-          GST_VIDEO_FRAME_COMP_HEIGHT (frame, 0), 0, &fit);
+          GST_VIDEO_FRAME_COMP_HEIGHT (frame, 0), 0, &est);
       if (e < 0) {
         /* too little texture to tell (a black frame, a flat graphic): such
          * a frame has next to nothing to restore, and the networks do most
@@ -391,7 +394,10 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
       } else {
         if (e != self->estimate || !self->estimated)
           GST_INFO_OBJECT (self, "estimated JPEG quality %d (%s, residual "
-              "%.3f)", e, e ? "libjpeg table" : "no JPEG table fits", fit);
+              "%.3f, %d of 64 steps measured)", e, est.custom ?
+              "not libjpeg's table: the nearest libjpeg quality" : e ?
+              "libjpeg table" : "no JPEG table fits", est.fit,
+              est.n_measured);
         self->estimate = e;
         self->estimated = TRUE;
         self->estimate_countdown = ESTIMATE_EVERY;
@@ -759,7 +765,13 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * JPEG-compressed, or a JPEG whose 8×8 grid does not start at the
    * top-left corner) or nothing was estimated yet.  Qualities that share a
    * table at the low frequencies used (46–47, 49–51, 53–54, 74–75, 96–100)
-   * come back as the multiple of 5 among them, else the middle one.
+   * come back as the multiple of 5 among them, else the middle one.  When
+   * the steps measured one by one (at least 6 of the 64) disagree with
+   * libjpeg's table at a third of the positions or more, the table is
+   * someone else's (a camera's, ffmpeg's MJPEG encoder's), and this is the
+   * libjpeg quality whose steps have the same mean square at the measured
+   * positions (the same quantisation noise power there); the debug log
+   * (`GST_DEBUG=casartifact:4`) says which of the two it is.
    */
   g_object_class_install_property (gobject_class, PROP_ESTIMATED_QUALITY,
       g_param_spec_int ("estimated-quality", "Estimated JPEG quality",
