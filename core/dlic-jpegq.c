@@ -137,16 +137,19 @@ best_step_naive (const gfloat * a, gsize k, gdouble * r_best, gsize * m_best)
   return t_best;
 }
 
-/* The same, faster: every step on COARSE_SAMPLES of the magnitudes, then
- * the N_CAND best of them on all.  The true step's residual (rounding noise
- * over the step) is a fraction of its divisors' and far below the others',
- * so a coarse look of that many does not miss it (tested against
- * best_step_naive() in tests/core/test-jpegq.c). */
+/* The same, faster: every step on every k / COARSE_SAMPLES-th magnitude
+ * (64 to 127 of them; all when k < 128), then the N_CAND best of them on
+ * all.  The true step's residual (rounding noise over the step) is a
+ * fraction of its divisors' and far below the others', so a coarse look of
+ * that many does not miss it; but a step whose coarse count passes and
+ * whose full count does not can take a candidate's place, so that the two
+ * searches agree is measured (tests/core/test-jpegq.c), not guaranteed.
+ * k <= STEP_SAMPLES. */
 static gint
 best_step (const gfloat * a, gsize k, gdouble * r_best, gsize * m_best)
 {
   const gsize every = MAX (k / COARSE_SAMPLES, 1);
-  gfloat coarse[STEP_SAMPLES];
+  gfloat coarse[2 * COARSE_SAMPLES];
   gdouble cand_r[N_CAND];
   gint cand_t[N_CAND], n_cand = 0, c, t, t_best = 0;
   gsize j, kc = 0, m;
@@ -266,6 +269,19 @@ nearest_libjpeg_quality (const guint16 * steps)
   return q_best;
 }
 
+/* measured steps that differ from libjpeg's table for quality q */
+static gint
+mismatches (const guint16 * steps, gint q)
+{
+  guint16 t[64];
+  gint p, m = 0;
+
+  dlic_jpeg_luma_table (q, t);
+  for (p = 0; p < 64; p++)
+    m += steps[p] != 0 && steps[p] != t[p];
+  return m;
+}
+
 static gint
 estimate (const guint8 * y, gint stride, gint width, gint height,
     gint max_blocks, gboolean naive, DlicJpegEstimate * est)
@@ -274,32 +290,42 @@ estimate (const guint8 * y, gint stride, gint width, gint height,
   const gsize n_all = (gsize) MAX (bw, 0) * MAX (bh, 0);
   gdouble basis[8][8];          /* basis[k][x] = C(k)/2 cos((2x+1)k pi/16) */
   gfloat *coef, *buf;
-  gsize step, b, n = 0, cs;
+  gsize b, n = 0, cs;
   gdouble best = INFINITY, lo_c[64], hi_c[64];
   gboolean testable = FALSE;
   gint q, best_lo = 0, best_hi = 0, k, x, p, result, n_measured = 0;
+  gint sx = 1, sy = 1;
   guint16 steps[64];
 
   memset (est, 0, sizeof (*est));
   est->fit = INFINITY;
+  est->quality = -1;
+  g_return_val_if_fail (y != NULL && stride >= width, -1);
   if (max_blocks <= 0)
     max_blocks = DEFAULT_MAX_BLOCKS;
-  if (n_all < 16) {
-    est->quality = -1;
+  if (n_all < 16)
     return -1;
-  }
   for (k = 0; k < 8; k++)
     for (x = 0; x < 8; x++)
       basis[k][x] = (k == 0 ? M_SQRT1_2 : 1.0) * 0.5 *
           cos ((2 * x + 1) * k * G_PI / 16.0);
 
-  /* the 64 DCT coefficients of every step-th unsaturated block, stored
-   * position by position (natural order), cs per position */
-  step = (n_all + max_blocks - 1) / max_blocks;
-  cs = n_all / step + 1;
+  /* the 64 DCT coefficients of the unsaturated blocks of every sy-th block
+   * row and sx-th block column (at most max_blocks), stored position by
+   * position (natural order), cs per position */
+  while ((gsize) ((bw + sx - 1) / sx) * ((bh + sy - 1) / sy) >
+      (gsize) max_blocks) {
+    if ((bw + sx - 1) / sx >= (bh + sy - 1) / sy)
+      sx++;
+    else
+      sy++;
+  }
+  cs = (gsize) ((bw + sx - 1) / sx) * ((bh + sy - 1) / sy);
   coef = g_new (gfloat, (gsize) 64 * cs);
-  for (b = 0; b < n_all; b += step) {
-    const guint8 *px = y + (gsize) (b / bw) * 8 * stride + (b % bw) * 8;
+  for (b = 0; b < cs; b++) {
+    const gint bx = (gint) (b % ((bw + sx - 1) / sx)) * sx;
+    const gint by = (gint) (b / ((bw + sx - 1) / sx)) * sy;
+    const guint8 *px = y + (gsize) by * 8 * stride + (gsize) bx * 8;
     gdouble blk[8][8], rows[8][8];
     gint r, c, u, v;
     gboolean sat = FALSE, flat = TRUE;
@@ -382,22 +408,6 @@ estimate (const guint8 * y, gint stride, gint width, gint height,
     }
   }
   est->fit = best;
-  if (!testable)
-    result = -1;
-  else if (best_lo == 0)
-    result = 0;
-  else {
-    /* qualities with equal tables at the positions used (e.g. 74..75,
-     * 49..51): the multiple of 5 among them, as people choose, else the
-     * middle */
-    result = (best_lo + best_hi) / 2;
-    for (q = best_hi; q >= best_lo; q--)
-      if (q % 5 == 0) {
-        result = q;
-        break;
-      }
-  }
-
   /* each position's own step, wherever it can be measured */
   buf = g_new (gfloat, MAX (n, 1));
   for (p = 0; p < 64; p++) {
@@ -410,23 +420,60 @@ estimate (const guint8 * y, gint stride, gint width, gint height,
   memcpy (est->steps, steps, sizeof (steps));
   est->n_measured = n_measured;
 
+  if (!testable)
+    result = -1;
+  else if (best_lo == 0)
+    result = 0;
+  else {
+    /* qualities with equal tables at the ten positions (e.g. 74..75,
+     * 49..51, 96..100): the one whose table agrees with the most measured
+     * steps; among those the multiple of 5, as people choose, else the
+     * middle one */
+    gint tied[100], n_tied = 0, fewest = G_MAXINT, i;
+    for (q = best_lo; q <= best_hi; q++) {
+      const gint mm = mismatches (steps, q);
+      if (mm < fewest) {
+        fewest = mm;
+        n_tied = 0;
+      }
+      if (mm == fewest)
+        tied[n_tied++] = q;
+    }
+    result = tied[n_tied / 2];
+    for (i = n_tied - 1; i >= 0; i--)
+      if (tied[i] % 5 == 0) {
+        result = tied[i];
+        break;
+      }
+  }
+
   /* a table that is not libjpeg's (a camera's, an encoder's own): the
    * libjpeg fit then lands on whatever table happens to fit (often a fine
    * one whose steps nearly divide the true ones) or on none.  When enough
    * positions were measured and too many of them disagree with the libjpeg
-   * result, report the libjpeg quality nearest to the measured steps. */
+   * result, the libjpeg table that agrees with the most measured steps is
+   * taken if it agrees well enough (the ten-position fit missed it: e.g.
+   * jpegdec's fast IDCT moved quality 75 to 73, or quality 98 fitted
+   * nothing), else the libjpeg quality of the same noise power. */
   if (result >= 0 && n_measured >= MIN_MEASURED) {
-    gint mismatch = n_measured;
-    if (result > 0) {
-      guint16 t[64];
-      dlic_jpeg_luma_table (result, t);
-      mismatch = 0;
-      for (p = 0; p < 64; p++)
-        mismatch += steps[p] != 0 && steps[p] != t[p];
-    }
-    if (mismatch >= MAX (2, (gint) ceil (MISMATCH_SHARE * n_measured))) {
-      est->custom = TRUE;
-      result = nearest_libjpeg_quality (steps);
+    const gint limit = MAX (2, (gint) ceil (MISMATCH_SHARE * n_measured));
+    if ((result > 0 ? mismatches (steps, result) : n_measured) >= limit) {
+      const gint q_np = nearest_libjpeg_quality (steps);
+      gint q_mm = q_np, fewest = mismatches (steps, q_np);
+      for (q = 1; q <= 100; q++) {
+        const gint mm = mismatches (steps, q);
+        if (mm < fewest || (mm == fewest && ABS (q - q_np) < ABS (q_mm -
+                    q_np))) {
+          fewest = mm;
+          q_mm = q;
+        }
+      }
+      if (fewest < limit) {
+        result = q_mm;
+      } else {
+        est->custom = TRUE;
+        result = q_np;
+      }
     }
   }
   est->quality = result;

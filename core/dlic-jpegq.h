@@ -50,9 +50,16 @@ typedef struct
  * table fits significantly better than chance (not JPEG), -1 when the
  * plane has too little texture to tell (fewer than 16 full blocks, or all
  * of them flat or clipped, as in a black frame).  Uses at most
- * 'max_blocks' blocks spread over the plane (0: 4096).  *fit (may be NULL)
- * gets the winning mean relative residual (0.01 at quality 10 to 0.2 at
- * quality 95; chance is 0.25), or infinity when no table fits. */
+ * 'max_blocks' blocks spread over the plane (0: 4096; every few block
+ * rows and columns).  Qualities whose tables are equal at the ten
+ * low-frequency positions the fit uses (46-47, 49-51, 53-54, 74-75,
+ * 96-100) are told apart by the steps measured one by one
+ * (dlic_jpeg_estimate()), if any differ; what is still tied gives the
+ * multiple of 5, else the middle one.  A table that is not libjpeg's gives
+ * the libjpeg quality of the same quantisation noise power (below).  *fit
+ * (may be NULL) gets the winning mean relative residual (0.01 at quality
+ * 10 to 0.2 at quality 95; chance is 0.25), or infinity when no table
+ * fits. */
 gint dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, gdouble * fit);
 
@@ -67,8 +74,9 @@ gint dlic_jpeg_estimate (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, DlicJpegEstimate * est);
 
 /* The same with the reference search for each position's step (every step
- * on every sampled coefficient, no coarse pass): slower, the same result;
- * for tests */
+ * on every sampled coefficient, no coarse pass): slower; the same result on
+ * every picture tested (tests/core/test-jpegq.c), though not by
+ * construction.  For tests. */
 gint dlic_jpeg_estimate_naive (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, DlicJpegEstimate * est);
 

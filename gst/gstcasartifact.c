@@ -764,8 +764,10 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * caps change), or 0 when no table fits (input that was not
    * JPEG-compressed, or a JPEG whose 8×8 grid does not start at the
    * top-left corner) or nothing was estimated yet.  Qualities that share a
-   * table at the low frequencies used (46–47, 49–51, 53–54, 74–75, 96–100)
-   * come back as the multiple of 5 among them, else the middle one.  When
+   * table at the ten low frequencies fitted (46–47, 49–51, 53–54, 74–75,
+   * 96–100) are told apart by the steps measured one by one where they
+   * differ; what stays tied comes back as the multiple of 5 among them,
+   * else the middle one.  When
    * the steps measured one by one (at least 6 of the 64) disagree with
    * libjpeg's table at a third of the positions or more, the table is
    * someone else's (a camera's, ffmpeg's MJPEG encoder's), and this is the

@@ -37,6 +37,8 @@ read_pgm (const gchar * path, gint * w, gint * h)
     while (off < len && g_ascii_isdigit (data[off]))
       vals[i] = vals[i] * 10 + (data[off++] - '0');
   }
+  if (off >= len)
+    goto fail;
   off++;
   *w = vals[0];
   *h = vals[1];

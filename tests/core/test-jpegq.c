@@ -142,7 +142,9 @@ static void
 test_libjpeg_tables (void)
 {
   Picture pic = load_picture ();
-  const gint qs[] = { 10, 20, 30, 50, 75, 90 };
+  /* 47, 74 and 97 share their first ten steps with 46, 75 and 96..100:
+   * the steps measured one by one tell them apart */
+  const gint qs[] = { 10, 20, 30, 47, 50, 74, 75, 90, 97 };
   guint i;
 
   for (i = 0; i < G_N_ELEMENTS (qs); i++) {
@@ -257,6 +259,49 @@ test_other_tables (void)
   g_free (pic.y);
 }
 
+/* a picture of 3 x 3 copies of the crop (768 x 576: 6912 blocks, more than
+ * the 4096 sampled), held with a row stride larger than its width */
+static void
+test_large_strided (void)
+{
+  Picture pic = load_picture (), big;
+  const gint stride = 3 * pic.w + 24;
+  guint16 t[64];
+  DlicJpegEstimate est, ref;
+  guint8 *j, *buf;
+  gint r, i;
+
+  perturbed_table (50, t);
+  j = jpeg_roundtrip (&pic, t);
+  big.w = 3 * pic.w;
+  big.h = 3 * pic.h;
+  buf = g_malloc0 ((gsize) stride * big.h);
+  for (r = 0; r < big.h; r++)
+    for (i = 0; i < 3; i++)
+      memcpy (buf + (gsize) r * stride + i * pic.w,
+          j + (gsize) (r % pic.h) * pic.w, pic.w);
+  dlic_jpeg_estimate (buf, stride, big.w, big.h, 0, &est);
+  dlic_jpeg_estimate_naive (buf, stride, big.w, big.h, 0, &ref);
+  g_test_message ("perturbed Q50, 768x576, stride %d: estimated %d (%s), "
+      "%d steps measured", stride, est.quality, est.custom ? "custom" :
+      "libjpeg", est.n_measured);
+  g_assert_true (est.custom);
+  g_assert_cmpint (est.quality, >=, 46);
+  g_assert_cmpint (est.quality, <=, 54);
+  g_assert_cmpint (wrong_steps (&est, t), ==, 0);
+  g_assert_cmpmem (est.steps, sizeof (est.steps), ref.steps,
+      sizeof (ref.steps));
+  g_assert_cmpint (est.quality, ==, ref.quality);
+  /* the same picture through fewer sampled blocks: the same steps where
+   * measured */
+  dlic_jpeg_estimate (buf, stride, big.w, big.h, 300, &ref);
+  g_assert_cmpint (wrong_steps (&ref, t), ==, 0);
+  g_assert_true (ref.custom);
+  g_free (buf);
+  g_free (j);
+  g_free (pic.y);
+}
+
 static void
 test_not_jpeg (void)
 {
@@ -288,6 +333,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/jpegq/libjpeg-tables", test_libjpeg_tables);
   g_test_add_func ("/jpegq/other-tables", test_other_tables);
+  g_test_add_func ("/jpegq/large-strided", test_large_strided);
   g_test_add_func ("/jpegq/not-jpeg", test_not_jpeg);
   return g_test_run ();
 }
