@@ -480,17 +480,91 @@ estimate (const guint8 * y, gint stride, gint width, gint height,
   return result;
 }
 
+/* Where the 8x8 grid of a cropped JPEG starts: the column phase k whose
+ * boundaries (between x - 1 and x, x = k mod 8) have the largest mean
+ * jump against the steps on either side, |2 d(x) - d(x - 1) - d(x + 1)|
+ * with d(x) = y[x] - y[x - 1], in *gx, and the row phase in *gy; FALSE for
+ * pictures under 16x16.  JPEG's errors jump at block edges; against the
+ * neighbouring steps, a smooth gradient or a texture's own steps cancel.
+ * (Measured on 11 pictures, 5 crops each: both phases right in 100% at
+ * quality 30 and 50, 89% at 75, 25% at 90; plain |d(x)|: 100 / 91 / 82 /
+ * 4%.)  Every 4th row (column) is looked at. */
+static gboolean
+grid_phase (const guint8 * y, gint stride, gint width, gint height, gint * gx,
+    gint * gy)
+{
+  gdouble col[8] = { 0 }, row[8] = { 0 };
+  gint x, yy, k;
+
+  if (width < 16 || height < 16)
+    return FALSE;
+  for (yy = 0; yy < height; yy += 4) {
+    const guint8 *r = y + (gsize) yy * stride;
+    for (x = 2; x + 1 < width; x++) {
+      const gint d0 = r[x - 1] - r[x - 2], d1 = r[x] - r[x - 1];
+      const gint d2 = r[x + 1] - r[x];
+      col[x & 7] += ABS (2 * d1 - d0 - d2);
+    }
+  }
+  for (yy = 2; yy + 1 < height; yy++) {
+    const guint8 *r = y + (gsize) yy * stride;
+    for (x = 0; x < width; x += 4) {
+      const gint d0 = r[x - stride] - r[x - 2 * stride];
+      const gint d1 = r[x] - r[x - stride], d2 = r[x + stride] - r[x];
+      row[yy & 7] += ABS (2 * d1 - d0 - d2);
+    }
+  }
+  /* each phase has about the same number of boundaries: compare sums */
+  *gx = *gy = 0;
+  for (k = 1; k < 8; k++) {
+    if (col[k] > col[*gx])
+      *gx = k;
+    if (row[k] > row[*gy])
+      *gy = k;
+  }
+  return TRUE;
+}
+
+/* est a is better than b: a JPEG table found, then libjpeg's, then the
+ * smaller residual of the libjpeg fit */
+static gboolean
+better (const DlicJpegEstimate * a, const DlicJpegEstimate * b)
+{
+  if ((a->quality > 0) != (b->quality > 0))
+    return a->quality > 0;
+  if (a->custom != b->custom)
+    return !a->custom;
+  return a->fit < b->fit;
+}
+
 gint
 dlic_jpeg_estimate (const guint8 * y, gint stride, gint width, gint height,
     gint max_blocks, DlicJpegEstimate * est)
 {
-  return estimate (y, stride, width, height, max_blocks, FALSE, est);
+  gint gx, gy;
+
+  estimate (y, stride, width, height, max_blocks, FALSE, est);
+  /* a cropped JPEG: the grid elsewhere (on it, the lattice fits far better
+   * than anything found on a grid misplaced by a row or a column) */
+  if (est->quality >= 0 && grid_phase (y, stride, width, height, &gx, &gy)
+      && (gx || gy)) {
+    DlicJpegEstimate shifted;
+    estimate (y + (gsize) gy * stride + gx, stride, width - gx, height - gy,
+        max_blocks, FALSE, &shifted);
+    if (better (&shifted, est)) {
+      *est = shifted;
+      est->grid_x = gx;
+      est->grid_y = gy;
+    }
+  }
+  return est->quality;
 }
 
 gint
 dlic_jpeg_estimate_naive (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, DlicJpegEstimate * est)
 {
+  /* the grid at the top-left corner only */
   return estimate (y, stride, width, height, max_blocks, TRUE, est);
 }
 

@@ -15,7 +15,8 @@
  * each position's step on its own (dlic_jpeg_estimate()).
  *
  * The 8x8 grid is assumed to start at the picture's top-left corner, as it
- * does for a decoded JPEG that was not cropped.
+ * does for a decoded JPEG that was not cropped; dlic_jpeg_estimate() also
+ * finds it in a cropped one.
  */
 #ifndef DLIC_JPEGQ_H
 #define DLIC_JPEGQ_H
@@ -43,6 +44,9 @@ typedef struct
    * coefficients tell it (0: not measured), and how many were measured */
   guint16 steps[64];
   gint n_measured;
+  /* where the 8x8 grid starts (0..7 each; not 0 for a cropped JPEG): the
+   * quality and the steps are those of the plane from there on */
+  gint grid_x, grid_y;
 } DlicJpegEstimate;
 
 /* The libjpeg quality (1..100) whose luma table best explains the 8-bit
@@ -69,7 +73,11 @@ gint dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
  * table found, or no libjpeg table fits, the table is someone else's (a
  * camera's, an encoder's own, ffmpeg's MJPEG) and the result is the libjpeg
  * quality of the same quantisation noise power over the measured
- * positions, with est->custom set.  Returns est->quality. */
+ * positions, with est->custom set.  When nothing fits on a grid starting
+ * at the top-left corner, the grid's phase is looked for (the rows and
+ * columns where the picture's steps are largest: a cropped JPEG's block
+ * edges) and the estimate is made again from there (est->grid_x,
+ * est->grid_y).  Returns est->quality. */
 gint dlic_jpeg_estimate (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, DlicJpegEstimate * est);
 

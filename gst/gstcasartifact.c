@@ -310,6 +310,7 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   self->estimate = 0;
   self->estimated = FALSE;
   self->estimate_countdown = 0;
+  self->grid_x = self->grid_y = 0;
   self->active = NULL;
   GST_OBJECT_LOCK (self);
   self->max_proc_time = 0;
@@ -362,6 +363,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   GError *err = NULL;
   gboolean post_latency = FALSE;
   gboolean pass = FALSE;
+  gint gx = 0, gy = 0;
 
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
@@ -392,13 +394,16 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
             "passed through");
         pass = TRUE;
       } else {
-        if (e != self->estimate || !self->estimated)
+        if (e != self->estimate || !self->estimated ||
+            est.grid_x != self->grid_x || est.grid_y != self->grid_y)
           GST_INFO_OBJECT (self, "estimated JPEG quality %d (%s, residual "
-              "%.3f, %d of 64 steps measured)", e, est.custom ?
-              "not libjpeg's table: the nearest libjpeg quality" : e ?
-              "libjpeg table" : "no JPEG table fits", est.fit,
-              est.n_measured);
+              "%.3f, %d of 64 steps measured, 8x8 grid at %d,%d)", e,
+              est.custom ? "not libjpeg's table: the nearest libjpeg quality"
+              : e ? "libjpeg table" : "no JPEG table fits", est.fit,
+              est.n_measured, est.grid_x, est.grid_y);
         self->estimate = e;
+        self->grid_x = est.grid_x;
+        self->grid_y = est.grid_y;
         self->estimated = TRUE;
         self->estimate_countdown = ESTIMATE_EVERY;
         GST_OBJECT_LOCK (self);
@@ -409,9 +414,12 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     if (self->estimate_countdown > 0)
       self->estimate_countdown--;
     quality = self->estimate;
+    gx = self->grid_x;
+    gy = self->grid_y;
     /* no JPEG table fits: never compressed (a PNG, a camera's raw frames)
-     * or beyond what the estimator reads (quality 98 and up, a cropped
-     * JPEG): leave it as it is; quality=0 asks for the blind correction */
+     * or beyond what the estimator reads (quality 99 and up, a cropped
+     * JPEG of a high quality): leave it as it is; quality=0 asks for the
+     * blind correction */
     if (quality == 0)
       pass = TRUE;
   }
@@ -435,6 +443,22 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     gint w = GST_VIDEO_FRAME_COMP_WIDTH (frame, c);
     gint h = GST_VIDEO_FRAME_COMP_HEIGHT (frame, c);
     gboolean ok;
+
+    if ((gx || gy) && c > 0) {
+      /* a cropped JPEG: the chroma planes' grid is somewhere else, which
+       * the luma's does not tell (it depends on the crop modulo 16) */
+      GST_LOG_OBJECT (self, "8x8 grid at %d,%d: chroma passed through", gx,
+          gy);
+      break;
+    }
+    if ((gx || gy) && gx < w && gy < h) {
+      /* a cropped JPEG: restore the plane from where its grid starts (the
+       * few rows and columns before that, parts of blocks, stay as they
+       * are) */
+      data += (gsize) gy * stride + (gsize) gx * pstride;
+      w -= gx;
+      h -= gy;
+    }
 
     guint16 *edges = NULL;
     guint n_edges = 0;
@@ -762,8 +786,11 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * luma quantisation table best fits the DCT coefficients of the latest
    * estimated frame (the first textured frame, then every 30th and after a
    * caps change), or 0 when no table fits (input that was not
-   * JPEG-compressed, or a JPEG whose 8×8 grid does not start at the
-   * top-left corner) or nothing was estimated yet.  Qualities that share a
+   * JPEG-compressed) or nothing was estimated yet.  A cropped JPEG, whose
+   * 8×8 grid does not start at the top-left corner, has its grid found
+   * (up to quality 75 or so; the blocking of higher qualities is too weak
+   * to place it) and its luma restored from there, its chroma passed
+   * through.  Qualities that share a
    * table at the ten low frequencies fitted (46–47, 49–51, 53–54, 74–75,
    * 96–100) are told apart by the steps measured one by one where they
    * differ; what stays tied comes back as the multiple of 5 among them,

@@ -62,6 +62,7 @@ struct _GstCasArtifact
   gint estimate;                /* quality=-1: the quality in use, 0 unknown */
   gboolean estimated;
   guint estimate_countdown;     /* frames until the next estimate */
+  gint grid_x, grid_y;          /* quality=-1: where the JPEG grid starts */
   const DlicArModel *active;    /* what active_model names (NULL: none) */
   gint cancel;                  /* atomic: a flush or stop is under way */
 };

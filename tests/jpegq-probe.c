@@ -4,8 +4,8 @@
  *
  * One line per picture (or per W x W crop, every W/3 pixels, with -c):
  * the estimate, whether the table is libjpeg's, the libjpeg fit, how many
- * positions' steps were measured, the first ten zig-zag steps measured and
- * the time.  Not a test: the numbers in docs/casartifact.md come from it.
+ * positions' steps were measured, the first ten zig-zag steps measured,
+ * where the 8x8 grid starts and the time.  Not a test: the numbers in docs/casartifact.md come from it.
  */
 #include <glib.h>
 #include <stdio.h>
@@ -68,7 +68,8 @@ report (const gchar * name, const guint8 * y, gint stride, gint w, gint h)
       est.custom ? "custom" : "libjpeg", est.fit, est.n_measured);
   for (i = 0; i < 10; i++)
     printf (" %d", est.steps[zz[i]]);
-  printf (" time_ms %.2f\n", (g_get_monotonic_time () - t0) / 1000.0);
+  printf (" grid %d,%d time_ms %.2f\n", est.grid_x, est.grid_y,
+      (g_get_monotonic_time () - t0) / 1000.0);
 }
 
 int

@@ -302,6 +302,31 @@ test_large_strided (void)
   g_free (pic.y);
 }
 
+/* a JPEG cropped by 3 columns and 5 rows: its grid starts at 5,3 */
+static void
+test_cropped (void)
+{
+  Picture pic = load_picture ();
+  guint16 t[64];
+  DlicJpegEstimate est;
+  guint8 *j;
+
+  dlic_jpeg_luma_table (30, t);
+  j = jpeg_roundtrip (&pic, t);
+  g_assert_cmpint (dlic_jpeg_estimate (j + 5 * pic.w + 3, pic.w, pic.w - 3,
+          pic.h - 5, 0, &est), ==, 30);
+  g_assert_false (est.custom);
+  g_assert_cmpint (est.grid_x, ==, 5);
+  g_assert_cmpint (est.grid_y, ==, 3);
+  /* uncropped: the grid at the corner */
+  g_assert_cmpint (dlic_jpeg_estimate (j, pic.w, pic.w, pic.h, 0, &est), ==,
+      30);
+  g_assert_cmpint (est.grid_x, ==, 0);
+  g_assert_cmpint (est.grid_y, ==, 0);
+  g_free (j);
+  g_free (pic.y);
+}
+
 static void
 test_not_jpeg (void)
 {
@@ -334,6 +359,7 @@ main (int argc, char **argv)
   g_test_add_func ("/jpegq/libjpeg-tables", test_libjpeg_tables);
   g_test_add_func ("/jpegq/other-tables", test_other_tables);
   g_test_add_func ("/jpegq/large-strided", test_large_strided);
+  g_test_add_func ("/jpegq/cropped", test_cropped);
   g_test_add_func ("/jpegq/not-jpeg", test_not_jpeg);
   return g_test_run ();
 }

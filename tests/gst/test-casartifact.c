@@ -303,16 +303,19 @@ GST_END_TEST;
  * test_graphics_flat_edges) */
 #define GRAPHICS_PSNR_SLACK 1.5
 
+/* PSNR (and SSIM) of 'image' as GRAY8 through JPEG at 'quality', then
+ * 'crop' (on both sides: the reference too), then 'restore', against the
+ * picture through 'crop' alone */
 static gdouble
-jpeg_psnr_ssim (const gchar * image, gint quality, const gchar * restore,
-    gdouble * ssim)
+jpeg_psnr_ssim_crop (const gchar * image, gint quality, const gchar * crop,
+    const gchar * restore, gdouble * ssim)
 {
   gchar *desc = g_strdup_printf ("filesrc location=%s ! pngdec ! "
       "videoconvert ! video/x-raw,format=GRAY8 ! imagefreeze num-buffers=1 ! "
-      "tee name=t t. ! queue ! q.sink_0 "
-      "t. ! queue ! jpegenc quality=%d ! jpegdec ! %s ! q.sink_1 "
-      "qualitymeter name=q ssim=%s ! fakesink", image, quality, restore,
-      ssim ? "true" : "false");
+      "tee name=t t. ! queue ! %s ! q.sink_0 "
+      "t. ! queue ! jpegenc quality=%d ! jpegdec ! %s ! %s ! q.sink_1 "
+      "qualitymeter name=q ssim=%s ! fakesink", image, crop, quality, crop,
+      restore, ssim ? "true" : "false");
   GstElement *pipe = gst_parse_launch (desc, NULL);
   GstBus *bus = gst_element_get_bus (pipe);
   GstMessage *msg;
@@ -345,15 +348,18 @@ jpeg_psnr_ssim (const gchar * image, gint quality, const gchar * restore,
 }
 
 static gdouble
+jpeg_psnr_ssim (const gchar * image, gint quality, const gchar * restore,
+    gdouble * ssim)
+{
+  return jpeg_psnr_ssim_crop (image, quality, "identity", restore, ssim);
+}
+
+static gdouble
 jpeg_psnr (const gchar * image, gint quality, const gchar * restore)
 {
   return jpeg_psnr_ssim (image, quality, restore, NULL);
 }
 
-/* quality=-1 (the default): the element reads the JPEG quality back from
- * the decoded frame (libjpeg's tables through jpegenc / jpegdec with its
- * default fast IDCT, colour I420), and finds none in a picture that was
- * never JPEG-compressed. */
 /* runs 'desc' (a casartifact named c) to EOS: the element's
  * estimated-quality, and its active-model in *active (if not NULL) */
 static gint
@@ -383,6 +389,10 @@ pipeline_estimate (const gchar * desc, gchar ** active)
   return q;
 }
 
+/* quality=-1 (the default): the element reads the JPEG quality back from
+ * the decoded frame (libjpeg's tables through jpegenc / jpegdec with its
+ * default fast IDCT, colour I420), and finds none in a picture that was
+ * never JPEG-compressed. */
 static gint
 estimated_quality (const gchar * image, gint quality)
 {
@@ -439,6 +449,42 @@ GST_START_TEST (test_quality_estimate)
     fail_unless_equals_string (active, "none");
     g_free (active);
   }
+}
+
+GST_END_TEST;
+
+/* A cropped JPEG (its 8x8 grid no longer at the top-left corner): the
+ * grid is found and the luma restored from there, nearly as well as the
+ * whole picture */
+GST_START_TEST (test_cropped_jpeg)
+{
+  const gchar *data = g_getenv ("DLIC_TEST_DATA");
+  const gchar *crop = "videocrop left=3 top=5";
+  gchar *image;
+  gdouble jpeg, fast, jpeg0, fast0;
+
+  fail_unless (data != NULL, "DLIC_TEST_DATA not set");
+  image = g_build_filename (data, "kodim23.png", NULL);
+  jpeg0 = jpeg_psnr (image, 20, "identity");
+  fast0 = jpeg_psnr (image, 20, "casartifact model=fast");
+  jpeg = jpeg_psnr_ssim_crop (image, 20, crop, "identity", NULL);
+  fast = jpeg_psnr_ssim_crop (image, 20, crop, "casartifact model=fast",
+      NULL);
+  GST_INFO ("Q20 kodim23 luma: JPEG %.2f, fast %.2f dB; cropped by 3,5: "
+      "JPEG %.2f, fast %.2f dB", jpeg0, fast0, jpeg, fast);
+  fail_unless (fast0 > jpeg0 + 0.3, "uncropped: %.2f vs %.2f dB", fast0,
+      jpeg0);
+  /* before: no table fitted the cropped frame, which passed through */
+  fail_unless (fast - jpeg > 0.8 * (fast0 - jpeg0), "cropped: %.2f dB vs "
+      "the JPEG's %.2f (uncropped gain %.2f dB)", fast, jpeg, fast0 - jpeg0);
+  {
+    gchar *desc = g_strdup_printf ("filesrc location=%s ! pngdec ! "
+        "videoconvert ! video/x-raw,format=I420 ! jpegenc quality=20 ! "
+        "jpegdec ! %s ! casartifact name=c ! fakesink", image, crop);
+    fail_unless_equals_int (pipeline_estimate (desc, NULL), 20);
+    g_free (desc);
+  }
+  g_free (image);
 }
 
 GST_END_TEST;
@@ -631,6 +677,7 @@ casartifact_suite (void)
   tcase_add_test (tc, test_chroma_option);
   tcase_add_test (tc, test_quality_property);
   tcase_add_test (tc, test_quality_estimate);
+  tcase_add_test (tc, test_cropped_jpeg);
   tcase_add_test (tc, test_tiles_and_threads_invariant);
   tcase_add_test (tc, test_bad_model_file);
   tcase_add_test (tc, test_improves_jpeg);
