@@ -453,6 +453,78 @@ GST_START_TEST (test_quality_estimate)
 
 GST_END_TEST;
 
+/* the quality changes mid-stream: the periodic look (a quick one first)
+ * follows it */
+static GstPadProbeReturn
+switch_quality (GstPad * pad, GstPadProbeInfo * info, gpointer enc)
+{
+  gint n = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (pad), "n"));
+  if (n == 35)
+    g_object_set (enc, "quality", 40, NULL);
+  g_object_set_data (G_OBJECT (pad), "n", GINT_TO_POINTER (n + 1));
+  return GST_PAD_PROBE_OK;
+}
+
+static GstPadProbeReturn
+record_estimate (GstPad * pad, GstPadProbeInfo * info, gpointer c)
+{
+  gint n = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (pad), "n")), q;
+  g_object_get (c, "estimated-quality", &q, NULL);
+  if (n == 34)
+    g_object_set_data (G_OBJECT (pad), "q34", GINT_TO_POINTER (q));
+  g_object_set_data (G_OBJECT (pad), "n", GINT_TO_POINTER (n + 1));
+  return GST_PAD_PROBE_OK;
+}
+
+GST_START_TEST (test_quality_change)
+{
+  const gchar *data = g_getenv ("DLIC_TEST_DATA");
+  gchar *image, *desc;
+  GstElement *pipe, *enc, *c;
+  GstPad *encsink, *csrc;
+  GstBus *bus;
+  GstMessage *msg;
+  gint q = -2;
+
+  fail_unless (data != NULL, "DLIC_TEST_DATA not set");
+  image = g_build_filename (data, "kodim23.png", NULL);
+  desc = g_strdup_printf ("filesrc location=%s ! pngdec ! videoconvert ! "
+      "video/x-raw,format=I420 ! videoscale ! video/x-raw,width=256,height="
+      "176 ! imagefreeze num-buffers=70 ! jpegenc name=enc quality=20 ! "
+      "jpegdec ! casartifact name=c ! fakesink", image);
+  pipe = gst_parse_launch (desc, NULL);
+  fail_unless (pipe != NULL, "%s", desc);
+  enc = gst_bin_get_by_name (GST_BIN (pipe), "enc");
+  c = gst_bin_get_by_name (GST_BIN (pipe), "c");
+  encsink = gst_element_get_static_pad (enc, "sink");
+  csrc = gst_element_get_static_pad (c, "src");
+  gst_pad_add_probe (encsink, GST_PAD_PROBE_TYPE_BUFFER, switch_quality, enc,
+      NULL);
+  gst_pad_add_probe (csrc, GST_PAD_PROBE_TYPE_BUFFER, record_estimate, c,
+      NULL);
+  bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  g_object_get (c, "estimated-quality", &q, NULL);
+  fail_unless_equals_int (GPOINTER_TO_INT (g_object_get_data (G_OBJECT
+              (csrc), "q34")), 20);
+  fail_unless_equals_int (q, 40);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (encsink);
+  gst_object_unref (csrc);
+  gst_object_unref (enc);
+  gst_object_unref (c);
+  gst_object_unref (bus);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (image);
+}
+
+GST_END_TEST;
+
 /* A cropped JPEG (its 8x8 grid no longer at the top-left corner): the
  * grid is found and the luma restored from there, nearly as well as the
  * whole picture */
@@ -678,6 +750,7 @@ casartifact_suite (void)
   tcase_add_test (tc, test_quality_property);
   tcase_add_test (tc, test_quality_estimate);
   tcase_add_test (tc, test_cropped_jpeg);
+  tcase_add_test (tc, test_quality_change);
   tcase_add_test (tc, test_tiles_and_threads_invariant);
   tcase_add_test (tc, test_bad_model_file);
   tcase_add_test (tc, test_improves_jpeg);
