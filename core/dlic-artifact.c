@@ -893,8 +893,18 @@ guint16 *
 dlic_ar_flat_edges (const guint8 * y, gint stride, gint width, gint height,
     gint quality, guint * n_kept)
 {
+  guint16 table[64];
+
+  dlic_jpeg_luma_table (quality > 0 ? MIN (quality, 100) : 10, table);
+  return dlic_ar_flat_edges_dc (y, stride, width, height, table[0], n_kept);
+}
+
+guint16 *
+dlic_ar_flat_edges_dc (const guint8 * y, gint stride, gint width,
+    gint height, gint dc_step, guint * n_kept)
+{
   gint bw = width / 8, bh = height / 8, bx, by, i;
-  guint16 table[64], *map;
+  guint16 *map;
   gdouble step;
   gint *lev;
   guint n = 0;
@@ -903,8 +913,7 @@ dlic_ar_flat_edges (const guint8 * y, gint stride, gint width, gint height,
     *n_kept = 0;
   if (bw < 1 || bh < 1)
     return NULL;
-  dlic_jpeg_luma_table (quality > 0 ? MIN (quality, 100) : 10, table);
-  step = 3.0 * table[0] / 8.0;
+  step = 3.0 * MAX (dc_step, 1) / 8.0;
   lev = g_new (gint, (gsize) bw * bh);
   map = g_new0 (guint16, (gsize) bw * bh);
   for (by = 0; by < bh; by++)

@@ -89,6 +89,10 @@ gboolean dlic_ar_process_plane_ensemble (DlicArModel * m, DlicPool * pool,
  * marked blocks of 'dst' (the same size) with their levels. */
 guint16 *dlic_ar_flat_edges (const guint8 * y, gint stride, gint width,
     gint height, gint quality, guint * n_kept);
+/* The same for a JPEG whose DC quantisation step is 'dc_step' (the libjpeg
+ * table's at 'quality' above; a measured one for other tables) */
+guint16 *dlic_ar_flat_edges_dc (const guint8 * y, gint stride, gint width,
+    gint height, gint dc_step, guint * n_kept);
 void dlic_ar_flat_edges_restore (const guint16 * map, guint8 * dst,
     gint stride, gint width, gint height);
 

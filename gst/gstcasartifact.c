@@ -314,6 +314,7 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   self->estimated = FALSE;
   self->estimate_countdown = 0;
   self->grid_x = self->grid_y = 0;
+  self->dc_step = 0;
   self->active = NULL;
   GST_OBJECT_LOCK (self);
   self->max_proc_time = 0;
@@ -349,6 +350,17 @@ gst_cas_artifact_set_info (GstVideoFilter * filter, GstCaps * incaps,
   return TRUE;
 }
 
+/* flat blocks at true edges, for the table's DC step: measured (dc_step,
+ * a table that is not libjpeg's) or libjpeg's at 'quality' */
+static guint16 *
+flat_edges (const guint8 * y, gint stride, gint w, gint h, gint quality,
+    gint dc_step, guint * n)
+{
+  if (dc_step > 0)
+    return dlic_ar_flat_edges_dc (y, stride, w, h, dc_step, n);
+  return dlic_ar_flat_edges (y, stride, w, h, quality, n);
+}
+
 static GstFlowReturn
 gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     GstVideoFrame * frame)
@@ -366,7 +378,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   GError *err = NULL;
   gboolean post_latency = FALSE;
   gboolean pass = FALSE;
-  gint gx = 0, gy = 0;
+  gint gx = 0, gy = 0, dc_step = 0;
 
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
@@ -419,6 +431,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
         self->estimate = e;
         self->grid_x = est.grid_x;
         self->grid_y = est.grid_y;
+        self->dc_step = est.custom ? est.steps[0] : 0;
         self->estimated = TRUE;
         self->estimate_countdown = ESTIMATE_EVERY;
         GST_OBJECT_LOCK (self);
@@ -431,6 +444,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     quality = self->estimate;
     gx = self->grid_x;
     gy = self->grid_y;
+    dc_step = self->dc_step;
     /* no JPEG table fits: never compressed (a PNG, a camera's raw frames)
      * or beyond what the estimator reads (quality 99 and up, a cropped
      * JPEG of a high quality): leave it as it is; quality=0 asks for the
@@ -486,7 +500,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
         for (x = 0; x < w; x++)
           tmp[y * w + x] = data[(gsize) y * stride + x * pstride];
       if (keep_flat_edges)
-        edges = dlic_ar_flat_edges (tmp, w, w, h, quality, &n_edges);
+        edges = flat_edges (tmp, w, w, h, quality, dc_step, &n_edges);
       ok = dlic_ar_process_plane_ensemble (model, self->pool, tmp, w, tmp,
           w, w, h, tile, strength, ensemble, &self->cancel, &err);
       if (ok)
@@ -497,7 +511,7 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
       g_free (tmp);
     } else {
       if (keep_flat_edges)
-        edges = dlic_ar_flat_edges (data, stride, w, h, quality, &n_edges);
+        edges = flat_edges (data, stride, w, h, quality, dc_step, &n_edges);
       ok = dlic_ar_process_plane_ensemble (model, self->pool, data, stride,
           data, stride, w, h, tile, strength, ensemble, &self->cancel, &err);
       if (ok)

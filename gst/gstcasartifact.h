@@ -63,6 +63,8 @@ struct _GstCasArtifact
   gboolean estimated;
   guint estimate_countdown;     /* frames until the next estimate */
   gint grid_x, grid_y;          /* quality=-1: where the JPEG grid starts */
+  gint dc_step;                 /* quality=-1: the DC step measured in a table
+                                 * that is not libjpeg's, else 0 */
   const DlicArModel *active;    /* what active_model names (NULL: none) */
   gint cancel;                  /* atomic: a flush or stop is under way */
 };

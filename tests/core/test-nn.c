@@ -1068,6 +1068,14 @@ test_flat_edges (void)
   map = dlic_ar_flat_edges (y, w, w, h, 2, &n);
   g_assert_null (map);
   g_assert_cmpuint (n, ==, 0);
+  /* a measured DC step (a table that is not libjpeg's): 70 levels are
+   * more than three steps of 8 (ffmpeg's MJPEG) and fewer than three of
+   * 200 */
+  map = dlic_ar_flat_edges_dc (y, w, w, h, 8, &n);
+  g_assert_nonnull (map);
+  g_assert_cmpuint (n, ==, 2 * bh);
+  g_free (map);
+  g_assert_null (dlic_ar_flat_edges_dc (y, w, w, h, 200, &n));
   /* no full block */
   g_assert_null (dlic_ar_flat_edges (y, w, 7, 7, 10, &n));
   g_free (y);
