@@ -120,6 +120,10 @@ def main():
     ap.add_argument("--val-q", default="10,40")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bf16", action="store_true",
+                    help="training forward/backward convolutions in bfloat16 (torch.autocast; weights, "
+                         "optimizer and validation stay fp32): 1.5-2x the iterations per CPU-hour on "
+                         "AVX-512 BF16 CPUs")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="keep an exponential moving average of the weights with this decay per iteration "
                          "(e.g. 0.998; 0 = off); validation scores both, best.pt gets the better")
@@ -255,7 +259,8 @@ def main():
         w = None
         if args.graphics_loss_weight != 1.0 and sampler.last_graphic.any():
             w = torch.from_numpy(np.where(sampler.last_graphic, args.graphics_loss_weight, 1.0).astype(np.float32))
-        loss, full = loss_fn(model, torch.from_numpy(x), torch.from_numpy(y), args.phase, w)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss, full = loss_fn(model, torch.from_numpy(x), torch.from_numpy(y), args.phase, w)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
