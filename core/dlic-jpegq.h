@@ -63,7 +63,8 @@ typedef struct
  * the libjpeg quality of the same quantisation noise power (below).  *fit
  * (may be NULL) gets the winning mean relative residual (0.01 at quality
  * 10 to 0.2 at quality 95; chance is 0.25), or infinity when no table
- * fits. */
+ * fits.  The quality may be one measured on a cropped JPEG's grid found
+ * away from the corner (dlic_jpeg_estimate() tells where). */
 gint dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, gdouble * fit);
 
@@ -73,11 +74,15 @@ gint dlic_jpeg_estimate_quality (const guint8 * y, gint stride, gint width,
  * table found, or no libjpeg table fits, the table is someone else's (a
  * camera's, an encoder's own, ffmpeg's MJPEG) and the result is the libjpeg
  * quality of the same quantisation noise power over the measured
- * positions, with est->custom set.  When nothing fits on a grid starting
- * at the top-left corner, the grid's phase is looked for (the rows and
- * columns where the picture's steps are largest: a cropped JPEG's block
- * edges) and the estimate is made again from there (est->grid_x,
- * est->grid_y).  Returns est->quality. */
+ * positions, with est->custom set.  Then the grid's phase is looked for
+ * (the column and row phase with the largest mean of |2 d(x) - d(x-1) -
+ * d(x+1)|, d the step between neighbouring pixels: a cropped JPEG's block
+ * edges); when that is not the top-left corner the estimate is made again
+ * from there, and the better of the two is kept (a table found, then
+ * libjpeg's, then the smaller residual), with where its grid starts in
+ * est->grid_x, est->grid_y (0, 0 for the corner).  A wrong grid can fit a
+ * wrong table by accident, so this runs even when something fitted at the
+ * corner.  Returns est->quality. */
 gint dlic_jpeg_estimate (const guint8 * y, gint stride, gint width,
     gint height, gint max_blocks, DlicJpegEstimate * est);
 

@@ -405,12 +405,16 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
        * stream that has not changed finds what was found before (the full
        * look costs 10-50 ms on a 720p frame on a slow host: a late frame
        * in a live pipeline every second); anything else, the full look */
+      gboolean quick = FALSE;
       if (self->estimated && self->estimate > 0 &&
           dlic_jpeg_estimate (y0, ys, yw, yh, QUICK_BLOCKS, &est) ==
           self->estimate && est.grid_x == self->grid_x &&
-          est.grid_y == self->grid_y)
+          est.grid_y == self->grid_y) {
         e = est.quality;
-      else
+        quick = TRUE;
+        GST_DEBUG_OBJECT (self, "quick look on %d blocks: quality %d, grid "
+            "at %d,%d as before", QUICK_BLOCKS, e, est.grid_x, est.grid_y);
+      } else
         e = dlic_jpeg_estimate (y0, ys, yw, yh, 0, &est);
       if (e < 0) {
         /* too little texture to tell (a black frame, a flat graphic): such
@@ -431,7 +435,11 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
         self->estimate = e;
         self->grid_x = est.grid_x;
         self->grid_y = est.grid_y;
-        self->dc_step = est.custom ? est.steps[0] : 0;
+        /* the quick look's quarter of the blocks often leaves the DC step
+         * unmeasured: keep the full look's, so keep-flat-edges does not
+         * change its mind every 30 frames */
+        if (!quick)
+          self->dc_step = est.custom ? est.steps[0] : 0;
         self->estimated = TRUE;
         self->estimate_countdown = ESTIMATE_EVERY;
         GST_OBJECT_LOCK (self);

@@ -302,22 +302,33 @@ test_large_strided (void)
   g_free (pic.y);
 }
 
-/* a JPEG cropped by 3 columns and 5 rows: its grid starts at 5,3 */
+/* a JPEG cropped by 3 columns and 5 rows: its grid starts at 5,3; also
+ * crops whose phases are 1 and 7 (the edge phases, whose first and last
+ * boundaries are not looked at) and a cropped picture that was never JPEG */
 static void
 test_cropped (void)
 {
+  static const gint crops[][2] = { {3, 5}, {7, 0}, {0, 1}, {1, 7} };
   Picture pic = load_picture ();
   guint16 t[64];
   DlicJpegEstimate est;
-  guint8 *j;
+  guint8 *j, *raw;
+  gsize i;
 
   dlic_jpeg_luma_table (30, t);
   j = jpeg_roundtrip (&pic, t);
-  g_assert_cmpint (dlic_jpeg_estimate (j + 5 * pic.w + 3, pic.w, pic.w - 3,
-          pic.h - 5, 0, &est), ==, 30);
-  g_assert_false (est.custom);
-  g_assert_cmpint (est.grid_x, ==, 5);
-  g_assert_cmpint (est.grid_y, ==, 3);
+  for (i = 0; i < G_N_ELEMENTS (crops); i++) {
+    const gint cx = crops[i][0], cy = crops[i][1];
+    g_assert_cmpint (dlic_jpeg_estimate (j + cy * pic.w + cx, pic.w,
+            pic.w - cx, pic.h - cy, 0, &est), ==, 30);
+    g_assert_false (est.custom);
+    g_assert_cmpint (est.grid_x, ==, (8 - cx) % 8);
+    g_assert_cmpint (est.grid_y, ==, (8 - cy) % 8);
+  }
+  raw = jpeg_roundtrip (&pic, NULL);
+  g_assert_cmpint (dlic_jpeg_estimate (raw + 5 * pic.w + 3, pic.w, pic.w - 3,
+          pic.h - 5, 0, &est), ==, 0);
+  g_free (raw);
   /* uncropped: the grid at the corner */
   g_assert_cmpint (dlic_jpeg_estimate (j, pic.w, pic.w, pic.h, 0, &est), ==,
       30);

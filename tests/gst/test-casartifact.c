@@ -476,8 +476,21 @@ record_estimate (GstPad * pad, GstPadProbeInfo * info, gpointer c)
   return GST_PAD_PROBE_OK;
 }
 
+static void
+count_quick_looks (GstDebugCategory * category, GstDebugLevel level,
+    const gchar * file, const gchar * function, gint line, GObject * object,
+    GstDebugMessage * message, gpointer n)
+{
+  if (g_str_equal (gst_debug_category_get_name (category), "casartifact") &&
+      strstr (gst_debug_message_get (message), "quick look") != NULL)
+    g_atomic_int_inc ((gint *) n);
+}
+
 GST_START_TEST (test_quality_change)
 {
+  gint n_quick = 0;
+  GstDebugLevel old_level;
+  guint had_default;
   const gchar *data = g_getenv ("DLIC_TEST_DATA");
   gchar *image, *desc;
   GstElement *pipe, *enc, *c;
@@ -502,12 +515,25 @@ GST_START_TEST (test_quality_change)
       NULL);
   gst_pad_add_probe (csrc, GST_PAD_PROBE_TYPE_BUFFER, record_estimate, c,
       NULL);
+  /* count the quick looks that were accepted (the element logs each) */
+  old_level = gst_debug_get_default_threshold ();
+  had_default = gst_debug_remove_log_function (gst_debug_log_default);
+  gst_debug_add_log_function (count_quick_looks, &n_quick, NULL);
+  gst_debug_set_threshold_for_name ("casartifact", GST_LEVEL_DEBUG);
   bus = gst_element_get_bus (pipe);
   gst_element_set_state (pipe, GST_STATE_PLAYING);
   msg = gst_bus_timed_pop_filtered (bus, 120 * GST_SECOND,
       GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
   fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
   gst_message_unref (msg);
+  gst_debug_unset_threshold_for_name ("casartifact");
+  gst_debug_set_default_threshold (old_level);
+  gst_debug_remove_log_function (count_quick_looks);
+  if (had_default)
+    gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
+  /* estimates at frames 0 (full), 30 (quick: still 20) and 60 (quick
+   * finds 40, so the full look) */
+  fail_unless_equals_int (g_atomic_int_get (&n_quick), 1);
   g_object_get (c, "estimated-quality", &q, NULL);
   fail_unless_equals_int (GPOINTER_TO_INT (g_object_get_data (G_OBJECT
               (csrc), "q34")), 20);
