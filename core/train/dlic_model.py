@@ -209,7 +209,12 @@ class DLIC(nn.Module):
         """x (N,3,H,W) in [0,1], t (N,) rate knob -> (x_hat, bits per image (N,), aux dict)."""
         N, _, H, W = x.shape
         C = self.C
-        z = self.enc(x)
+        # bf16 (train_dlic.py --bf16): only the encoder and decoder convolutions, in training; the
+        # quantizer, the masks and the rate model always run in fp32
+        amp = getattr(self, "bf16", False) and self.training
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+            z = self.enc(x)
+        z = z.float()
         y, h = z[:, :C], z[:, C]
         g, gi, a, b = self.rate_params(t)
         heat = self.heat(h, a, b)                                     # (N,h,w)
@@ -228,7 +233,9 @@ class DLIC(nn.Module):
             soft = (w * cen).sum(-1)
             val = soft + (hard - soft).detach()
         yhat = val * gi[:, :, None, None] * mask
-        xhat = self.dec(yhat)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+            xhat = self.dec(yhat)
+        xhat = xhat.float()
         # rate proxy
         logp = torch.log_softmax(lerp(self.prob_sym_logits, t), dim=-1) / LN2     # (N,C,L) bits
         lp = logp[:, :, None, None, :].expand(N, C, s.shape[2], s.shape[3], self.L)

@@ -141,6 +141,9 @@ def main():
                          "the ladder ends are validated and logged too")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bf16", action="store_true",
+                    help="encoder and decoder convolutions in bfloat16 in training (torch.autocast); the "
+                         "quantizer, rate model, weights, optimizer and validation stay fp32")
     ap.add_argument("--ema", type=float, default=0.0,
                     help="keep an exponential moving average of the weights with this decay per iteration "
                          "(e.g. 0.9995; 0 = off); validation scores both, best.pt gets the better")
@@ -351,6 +354,7 @@ def main():
         log(f"checkpoint iter {st['iter']} elapsed {st['elapsed'] / 60:.1f} min{msg}")
 
     # ---- loop
+    model.bf16 = args.bf16
     model.train()
     t_last = time.time()
     t_ckpt = t_val = st["elapsed"]
