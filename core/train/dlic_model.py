@@ -154,6 +154,7 @@ class DLIC(nn.Module):
         self.ch, self.blocks, self.C, self.L, self.quant, self.R, self.sigma = \
             tuple(ch), tuple(blocks), C, L, quant, R, sigma
         self.K = (L - 1) // 2
+        self.bf16 = False       # train_dlic.py --bf16: encoder/decoder convolutions in bfloat16 in training
         self.enc = Encoder(ch, blocks, C)
         self.dec = Decoder(ch, blocks, C)
         # rate-point tables (rate knob t in [0, R-1], low rate first)
@@ -211,7 +212,7 @@ class DLIC(nn.Module):
         C = self.C
         # bf16 (train_dlic.py --bf16): only the encoder and decoder convolutions, in training; the
         # quantizer, the masks and the rate model always run in fp32
-        amp = getattr(self, "bf16", False) and self.training
+        amp = self.bf16 and self.training
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
             z = self.enc(x)
         z = z.float()

@@ -489,7 +489,6 @@ count_quick_looks (GstDebugCategory * category, GstDebugLevel level,
 GST_START_TEST (test_quality_change)
 {
   gint n_quick = 0;
-  GstDebugLevel old_level;
   guint had_default;
   const gchar *data = g_getenv ("DLIC_TEST_DATA");
   gchar *image, *desc;
@@ -516,7 +515,6 @@ GST_START_TEST (test_quality_change)
   gst_pad_add_probe (csrc, GST_PAD_PROBE_TYPE_BUFFER, record_estimate, c,
       NULL);
   /* count the quick looks that were accepted (the element logs each) */
-  old_level = gst_debug_get_default_threshold ();
   had_default = gst_debug_remove_log_function (gst_debug_log_default);
   gst_debug_add_log_function (count_quick_looks, &n_quick, NULL);
   gst_debug_set_threshold_for_name ("casartifact", GST_LEVEL_DEBUG);
@@ -527,7 +525,6 @@ GST_START_TEST (test_quality_change)
   fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
   gst_message_unref (msg);
   gst_debug_unset_threshold_for_name ("casartifact");
-  gst_debug_set_default_threshold (old_level);
   gst_debug_remove_log_function (count_quick_looks);
   if (had_default)
     gst_debug_add_log_function (gst_debug_log_default, NULL, NULL);
