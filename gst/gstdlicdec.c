@@ -18,7 +18,13 @@
  *
  * Every packet is validated (header fields, checksum, model identity,
  * symbol ranges) before anything is decoded: corrupt, truncated or foreign
- * streams give an error, never garbage.  The entropy decoder works on
+ * streams give an error, never garbage.  As in other GStreamer decoders, a
+ * corrupt or truncated packet is dropped with a warning and decoding goes
+ * on with the next one (every packet is a sync point); #GstVideoDecoder:max-errors
+ * sets how many are tolerated (-1, the default: any number; 0: the first
+ * is an error).  A stream in which nothing decodes ends with an error.  A
+ * stream that needs other weights (model identity) or a picture beyond the
+ * decoder's limits is an error at once.  The entropy decoder works on
  * integers only, so it reads the same symbols on every machine.
  *
  * ## Example launch lines
@@ -97,6 +103,7 @@ gst_dlic_dec_start (GstVideoDecoder * dec)
   self->codec = gst_dlic_load_codec (file, &err);
   g_free (file);
   self->seen_packet = FALSE;
+  self->n_decoded = self->n_skipped = 0;
   if (self->codec == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not load the dlic codec model: %s", err->message), (NULL));
@@ -117,6 +124,7 @@ gst_dlic_dec_stop (GstVideoDecoder * dec)
   self->pool = NULL;
   g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
   g_clear_pointer (&self->output_state, gst_video_codec_state_unref);
+  g_clear_pointer (&self->last_skip, g_free);
   return TRUE;
 }
 
@@ -137,6 +145,41 @@ gst_dlic_dec_set_format (GstVideoDecoder * dec, GstVideoCodecState * state)
   gst_structure_get_boolean (s, "parsed", &parsed);
   gst_video_decoder_set_packetized (dec, parsed);
   return TRUE;
+}
+
+/* A packet that cannot be decoded: an error once more than
+ * GstVideoDecoder:max-errors of them came in a row, else a warning (the
+ * packet is skipped).  Takes 'msg'. */
+static GstFlowReturn
+bad_packet (GstDlicDec * self, gchar * msg)
+{
+  GstFlowReturn ret;
+
+  GST_VIDEO_DECODER_ERROR (self, 1, STREAM, DECODE, ("%s", msg), (NULL), ret);
+  if (ret == GST_FLOW_OK) {
+    GST_ELEMENT_WARNING (self, STREAM, DECODE, ("%s; skipped", msg), (NULL));
+    self->n_skipped++;
+    g_free (self->last_skip);
+    self->last_skip = msg;
+  } else
+    g_free (msg);
+  return ret;
+}
+
+/* At EOS: a stream in which every packet was skipped is an error (the base
+ * class says nothing when frames were dropped) */
+static GstFlowReturn
+gst_dlic_dec_finish (GstVideoDecoder * dec)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+
+  if (self->n_decoded == 0 && self->n_skipped > 0) {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE, ("No dlic packet could be "
+            "decoded (%u skipped; the last: %s)", self->n_skipped,
+            self->last_skip), (NULL));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
 }
 
 /* Split a byte stream into packets: find the magic, read the header, wait
@@ -177,11 +220,20 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
 
   data = gst_adapter_map (adapter, DLIC_HEADER_SIZE);
   if (!dlic_header_parse (data, DLIC_HEADER_SIZE, FALSE, &h, &err)) {
+    GstFlowReturn ret = GST_FLOW_ERROR;
     gst_adapter_unmap (adapter);
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("Corrupt dlic stream: %s", err->message), (NULL));
+    if (g_error_matches (err, DLIC_ERROR, DLIC_ERROR_CORRUPT))
+      ret = bad_packet (self, g_strdup_printf ("Corrupt dlic stream: %s",
+              err->message));
+    else                        /* a version or flags we do not know */
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("Unsupported dlic stream: %s", err->message), (NULL));
     g_error_free (err);
-    return GST_FLOW_ERROR;
+    if (ret != GST_FLOW_OK)
+      return ret;
+    /* tolerated (max-errors): look for the next packet after this magic */
+    gst_adapter_flush (adapter, 4);
+    return GST_FLOW_OK;
   }
   gst_adapter_unmap (adapter);
   size = dlic_packet_size (&h);
@@ -196,20 +248,23 @@ need_data:
   if (at_eos && avail > 0) {
     if (avail >= 4 && gst_adapter_masked_scan_uint32 (adapter, 0xffffffff,
             0x444c4943, 0, 4) == 0) {
-      GST_ELEMENT_ERROR (self, STREAM, DECODE,
-          ("Truncated dlic stream: %" G_GSIZE_FORMAT " bytes left at the end "
-              "are not a complete packet", avail), (NULL));
-      return GST_FLOW_ERROR;
+      GstFlowReturn ret = bad_packet (self,
+          g_strdup_printf ("Truncated dlic stream: %" G_GSIZE_FORMAT " bytes "
+              "left at the end are not a complete packet", avail));
+      gst_adapter_flush (adapter, avail);
+      return ret == GST_FLOW_OK ? GST_VIDEO_DECODER_FLOW_NEED_DATA : ret;
     }
-    if (!self->seen_packet) {
+    if (!self->seen_packet && self->n_skipped == 0) {
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
           ("Not a dlic stream: no dlic packet start found"), (NULL));
       return GST_FLOW_ERROR;
     }
-    /* a few bytes of something else after the last packet */
-    GST_ELEMENT_WARNING (self, STREAM, DECODE,
-        ("Ignoring %" G_GSIZE_FORMAT " trailing bytes after the last dlic "
-            "packet", avail), (NULL));
+    /* a few bytes of something else after the last packet (the rest of a
+     * skipped packet was warned about with it) */
+    if (self->n_skipped == 0)
+      GST_ELEMENT_WARNING (self, STREAM, DECODE,
+          ("Ignoring %" G_GSIZE_FORMAT " trailing bytes after the last dlic "
+              "packet", avail), (NULL));
     gst_adapter_flush (adapter, avail);
   }
   return GST_VIDEO_DECODER_FLOW_NEED_DATA;
@@ -249,11 +304,22 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
   }
   if (!ok) {
     gst_buffer_unmap (frame->input_buffer, &map);
-    gst_video_decoder_release_frame (dec, frame);
-    GST_ELEMENT_ERROR (self, STREAM, DECODE,
-        ("Cannot decode dlic packet: %s", err->message), (NULL));
+    if (g_error_matches (err, DLIC_ERROR, DLIC_ERROR_CORRUPT)) {
+      /* one bad packet: every packet is a sync point, so the next one
+       * decodes; max-errors says how many are tolerated */
+      ret = bad_packet (self, g_strdup_printf ("Cannot decode dlic packet: "
+              "%s", err->message));
+      gst_video_decoder_drop_frame (dec, frame);
+    } else {
+      /* another model, a version, flags or a size we do not support: the
+       * next packet will not do better */
+      gst_video_decoder_release_frame (dec, frame);
+      GST_ELEMENT_ERROR (self, STREAM, DECODE,
+          ("Cannot decode dlic packet: %s", err->message), (NULL));
+      ret = GST_FLOW_ERROR;
+    }
     g_error_free (err);
-    return GST_FLOW_ERROR;
+    return ret;
   }
   gst_buffer_unmap (frame->input_buffer, &map);
 
@@ -306,6 +372,7 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
   gst_video_frame_unmap (&vf);
   dlic_symbols_clear (&s);
   GST_VIDEO_CODEC_FRAME_SET_SYNC_POINT (frame);
+  self->n_decoded++;
   return gst_video_decoder_finish_frame (dec, frame);
 }
 
@@ -405,6 +472,7 @@ gst_dlic_dec_class_init (GstDlicDecClass * klass)
   vdec_class->set_format = GST_DEBUG_FUNCPTR (gst_dlic_dec_set_format);
   vdec_class->parse = GST_DEBUG_FUNCPTR (gst_dlic_dec_parse);
   vdec_class->handle_frame = GST_DEBUG_FUNCPTR (gst_dlic_dec_handle_frame);
+  vdec_class->finish = GST_DEBUG_FUNCPTR (gst_dlic_dec_finish);
 }
 
 static void

@@ -34,6 +34,9 @@ struct _GstDlicDec
   GstVideoCodecState *input_state;
   GstVideoCodecState *output_state;
   gboolean seen_packet;         /* parse () found at least one packet */
+  guint n_decoded;              /* packets decoded */
+  guint n_skipped;              /* bad packets tolerated (max-errors) */
+  gchar *last_skip;             /* why the latest was skipped */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicdec);

@@ -69,6 +69,18 @@ check "refined decodes" 0 "" -- "$DLIC" decode "$T/r.dlic" "$T/r.png" --model "$
 check "bad refine" 2 "refine" -- "$DLIC" encode "$IMG" "$T/x.dlic" --refine -1
 check "both rate options" 2 "not both" -- "$DLIC" encode "$IMG" "$T/x.dlic" --quality 5 --target-bpp 1
 check "usage" 2 "usage" -- "$DLIC" frobnicate
+check "rate flags on decode" 2 "options of encode" -- "$DLIC" decode "$T/a.dlic" "$T/x.png" --quality 5
+check "flags on info" 2 "info takes no options" -- "$DLIC" info "$T/a.dlic" --threads 2
+check "directory input" 1 "is a directory" -- "$DLIC" decode "$T" "$T/x.png"
+echo hello > "$T/text.png"
+check "not a picture names it" 1 "text.png: " -- "$DLIC" encode "$T/text.png" "$T/x.dlic" --model "$T/m.safetensors"
+check "unknown output format" 2 "unknown output format" -- "$DLIC" decode "$T/a.dlic" "$T/x.bmp" --model "$T/m.safetensors"
+check "output format in any case" 0 "" -- sh -c '"$1" decode "$2" "$3" --model "$4" && [ "$(od -An -tx1 -N2 "$3" | tr -d " \n")" = ffd8 ]' _ "$DLIC" "$T/a.dlic" "$T/up.JPG" "$T/m.safetensors"
+cat "$T/a.dlic" "$T/r5.dlic" "$T/a.dlic" > "$T/three.dlic"
+check "several pictures, one output" 1 "more than one picture" -- "$DLIC" decode "$T/three.dlic" "$T/three.png" --model "$T/m.safetensors"
+check "several pictures, nothing left" 1 "" -- test -e "$T/three.png"
+check "frame-number pattern" 0 "" -- sh -c '"$1" decode "$2" "$3/f-%02d.png" --model "$4" && cmp "$3/f-00.png" "$3/a.png" && cmp "$3/f-01.png" "$3/r5.png" && cmp "$3/f-02.png" "$3/a.png"' _ "$DLIC" "$T/three.dlic" "$T" "$T/m.safetensors"
+check "bad pattern" 2 "one frame number" -- "$DLIC" decode "$T/three.dlic" "$T/f-%s.png" --model "$T/m.safetensors"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
