@@ -66,14 +66,21 @@ get32 (const guint8 * p)
 }
 
 /* byte layout, see docs/bitstream.md */
+static gsize
+header_size (const DlicHeader * h)
+{
+  return (h->flags & DLIC_FLAG_TIMING) ? DLIC_HEADER_SIZE_TIMING :
+      DLIC_HEADER_SIZE;
+}
+
 static void
 write_header (guint8 * p, const DlicHeader * h, guint32 payload_size,
     guint32 crc)
 {
-  memset (p, 0, DLIC_HEADER_SIZE);
+  memset (p, 0, header_size (h));
   memcpy (p, DLIC_MAGIC, 4);
   p[4] = DLIC_VERSION;
-  p[5] = DLIC_HEADER_SIZE;
+  p[5] = (guint8) header_size (h);
   put16 (p + 6, h->flags);
   put32 (p + 8, h->width);
   put32 (p + 12, h->height);
@@ -84,22 +91,46 @@ write_header (guint8 * p, const DlicHeader * h, guint32 payload_size,
   memcpy (p + 36, h->model_hash, 8);
   put32 (p + 44, payload_size);
   put32 (p + 48, crc);
+  if (h->flags & DLIC_FLAG_TIMING) {
+    put32 (p + 52, h->fps_n);
+    put32 (p + 56, h->fps_d);
+  }
 }
 
 GBytes *
 dlic_packet_build (const DlicHeader * h, const guint8 * payload,
     gsize payload_size)
 {
+  const gsize hs = header_size (h);
   guint8 *buf;
   guint32 crc;
 
   g_return_val_if_fail (payload_size <= DLIC_MAX_PAYLOAD, NULL);
-  buf = g_malloc (DLIC_HEADER_SIZE + payload_size);
+  g_return_val_if_fail (!(h->flags & DLIC_FLAG_TIMING) || (h->fps_n > 0 &&
+          h->fps_n <= G_MAXINT32 && h->fps_d > 0 && h->fps_d <= G_MAXINT32),
+      NULL);
+  buf = g_malloc (hs + payload_size);
   write_header (buf, h, (guint32) payload_size, 0);
-  memcpy (buf + DLIC_HEADER_SIZE, payload, payload_size);
-  crc = dlic_crc32 (0, buf, DLIC_HEADER_SIZE + payload_size);
+  memcpy (buf + hs, payload, payload_size);
+  crc = dlic_crc32 (0, buf, hs + payload_size);
   put32 (buf + 48, crc);
-  return g_bytes_new_take (buf, DLIC_HEADER_SIZE + payload_size);
+  return g_bytes_new_take (buf, hs + payload_size);
+}
+
+GBytes *
+dlic_packet_set_timing (GBytes * packet, guint32 fps_n, guint32 fps_d)
+{
+  gsize size;
+  const guint8 *data = g_bytes_get_data (packet, &size);
+  DlicHeader h;
+
+  if (!dlic_header_parse (data, size, FALSE, &h, NULL)) {
+    g_return_val_if_reached (NULL);
+  }
+  h.flags = fps_n ? h.flags | DLIC_FLAG_TIMING : h.flags & ~DLIC_FLAG_TIMING;
+  h.fps_n = fps_n;
+  h.fps_d = fps_n ? fps_d : 0;
+  return dlic_packet_build (&h, data + h.header_size, h.payload_size);
 }
 
 #define FAIL(code, ...) G_STMT_START { \
@@ -123,12 +154,15 @@ dlic_header_parse (const guint8 * buf, gsize size, gboolean check_payload,
   if (h->version != DLIC_VERSION)
     FAIL (DLIC_ERROR_UNSUPPORTED, "dlic version %u is not supported (this "
         "decoder reads version %u)", h->version, DLIC_VERSION);
-  if (h->header_size != DLIC_HEADER_SIZE)
-    FAIL (DLIC_ERROR_CORRUPT, "bad dlic header size %u", h->header_size);
-  if (size < DLIC_HEADER_SIZE)
-    FAIL (DLIC_ERROR_CORRUPT, "truncated dlic header (%" G_GSIZE_FORMAT
-        " of %d bytes)", size, DLIC_HEADER_SIZE);
   h->flags = get16 (buf + 6);
+  if (h->flags & ~DLIC_FLAGS_KNOWN)
+    FAIL (DLIC_ERROR_UNSUPPORTED, "unknown dlic flags 0x%04x", h->flags);
+  /* the header size follows from the flags (the timing extension) */
+  if (h->header_size != header_size (h))
+    FAIL (DLIC_ERROR_CORRUPT, "bad dlic header size %u", h->header_size);
+  if (size < h->header_size)
+    FAIL (DLIC_ERROR_CORRUPT, "truncated dlic header (%" G_GSIZE_FORMAT
+        " of %u bytes)", size, h->header_size);
   h->width = get32 (buf + 8);
   h->height = get32 (buf + 12);
   h->format = buf[16];
@@ -139,9 +173,11 @@ dlic_header_parse (const guint8 * buf, gsize size, gboolean check_payload,
   memcpy (h->model_hash, buf + 36, 8);
   h->payload_size = get32 (buf + 44);
   h->crc = get32 (buf + 48);
+  if (h->flags & DLIC_FLAG_TIMING) {
+    h->fps_n = get32 (buf + 52);
+    h->fps_d = get32 (buf + 56);
+  }
 
-  if (h->flags & ~DLIC_FLAGS_KNOWN)
-    FAIL (DLIC_ERROR_UNSUPPORTED, "unknown dlic flags 0x%04x", h->flags);
   /* all eight coded-size scales are defined (dlic-resample.h) */
   G_STATIC_ASSERT (DLIC_N_SCALES == DLIC_FLAGS_SCALE + 1);
   if (h->width == 0 || h->height == 0 || h->width > DLIC_MAX_DIM ||
@@ -155,18 +191,21 @@ dlic_header_parse (const guint8 * buf, gsize size, gboolean check_payload,
       FAIL (DLIC_ERROR_CORRUPT, "bad model identifier");
   if (h->payload_size > DLIC_MAX_PAYLOAD)
     FAIL (DLIC_ERROR_CORRUPT, "payload size %u too large", h->payload_size);
+  if ((h->flags & DLIC_FLAG_TIMING) && (h->fps_n == 0 || h->fps_d == 0 ||
+          h->fps_n > G_MAXINT32 || h->fps_d > G_MAXINT32))
+    FAIL (DLIC_ERROR_CORRUPT, "bad frame rate %u/%u", h->fps_n, h->fps_d);
 
   if (check_payload) {
-    guint8 hdr[DLIC_HEADER_SIZE];
+    guint8 hdr[DLIC_HEADER_MAX];
     guint32 crc;
 
     if (size < dlic_packet_size (h))
       FAIL (DLIC_ERROR_CORRUPT, "truncated dlic packet (%" G_GSIZE_FORMAT
           " of %" G_GSIZE_FORMAT " bytes)", size, dlic_packet_size (h));
-    memcpy (hdr, buf, DLIC_HEADER_SIZE);
+    memcpy (hdr, buf, h->header_size);
     put32 (hdr + 48, 0);
-    crc = dlic_crc32 (0, hdr, DLIC_HEADER_SIZE);
-    crc = dlic_crc32 (crc, buf + DLIC_HEADER_SIZE, h->payload_size);
+    crc = dlic_crc32 (0, hdr, h->header_size);
+    crc = dlic_crc32 (crc, buf + h->header_size, h->payload_size);
     if (crc != h->crc)
       FAIL (DLIC_ERROR_CORRUPT, "checksum mismatch (stored %08x, computed "
           "%08x): the stream is corrupt", h->crc, crc);

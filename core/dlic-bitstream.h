@@ -14,18 +14,22 @@ G_BEGIN_DECLS
 
 #define DLIC_MAGIC "DLIC"
 #define DLIC_VERSION 2
-#define DLIC_HEADER_SIZE 52
+#define DLIC_HEADER_SIZE 52     /* without extensions */
+#define DLIC_HEADER_SIZE_TIMING 60      /* with the timing extension */
+#define DLIC_HEADER_MAX 60
 #define DLIC_MAX_DIM 16384
 #define DLIC_MODEL_ID_LEN 16
 #define DLIC_MAX_PAYLOAD (256u << 20)
 
 /* header flags: bits 0-2 the coded-size scale (dlic-resample.h: 0 full
  * size, 1 half, 2 three quarters, 3 five eighths), bit 3 a flat-block
- * layer follows the latent symbols (docs/bitstream.md), other bits 0 */
+ * layer follows the latent symbols, bit 4 the header carries the stream's
+ * frame rate (the timing extension) (docs/bitstream.md), other bits 0 */
 #define DLIC_FLAGS_SCALE 0x0007
 #define DLIC_FLAG_HALF 0x0001   /* scale 1: half size */
 #define DLIC_FLAG_FLAT 0x0008
-#define DLIC_FLAGS_KNOWN (DLIC_FLAGS_SCALE | DLIC_FLAG_FLAT)
+#define DLIC_FLAG_TIMING 0x0010
+#define DLIC_FLAGS_KNOWN (DLIC_FLAGS_SCALE | DLIC_FLAG_FLAT | DLIC_FLAG_TIMING)
 
 typedef enum
 {
@@ -45,12 +49,15 @@ typedef struct
   guint8 model_hash[8];         /* first bytes of the weights' SHA-256 */
   guint32 payload_size;
   guint32 crc;                  /* CRC-32 of header (crc field zero) + payload */
+  /* with DLIC_FLAG_TIMING: the frame rate fps_n / fps_d (1..G_MAXINT32
+   * each); 0 / 0 without */
+  guint32 fps_n, fps_d;
 } DlicHeader;
 
 guint32 dlic_crc32 (guint32 crc, const guint8 * data, gsize len);
 
-/* Serialise header + payload into a new packet; computes payload_size and
- * crc. */
+/* Serialise header + payload into a new packet; computes header_size (from
+ * DLIC_FLAG_TIMING), payload_size and crc. */
 GBytes *dlic_packet_build (const DlicHeader * h, const guint8 * payload,
     gsize payload_size);
 
@@ -59,6 +66,11 @@ GBytes *dlic_packet_build (const DlicHeader * h, const guint8 * payload,
  * (DLIC_ERROR_CORRUPT / DLIC_ERROR_UNSUPPORTED) say what is wrong. */
 gboolean dlic_header_parse (const guint8 * buf, gsize size,
     gboolean check_payload, DlicHeader * h, GError ** error);
+
+/* The same packet with the timing extension set to fps_n / fps_d (both
+ * > 0), or without it when fps_n is 0.  'packet' must be valid. */
+GBytes *dlic_packet_set_timing (GBytes * packet, guint32 fps_n,
+    guint32 fps_d);
 
 /* the coded-size scale index of a parsed header */
 static inline guint

@@ -465,10 +465,13 @@ cmd_info (const gchar * in)
       g_free (data);
       return EXIT_FAILURE;
     }
-    printf ("packet %u: %ux%u RGB%s%s, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
+    gchar fps[32] = "";
+    if (h.flags & DLIC_FLAG_TIMING)
+      g_snprintf (fps, sizeof fps, ", %u/%u fps", h.fps_n, h.fps_d);
+    printf ("packet %u: %ux%u RGB%s%s%s, %" G_GSIZE_FORMAT " bytes (%.4f bpp), "
         "rate %.4f, model %s (%02x%02x%02x%02x%02x%02x%02x%02x), crc %08x "
         "ok\n", n, h.width, h.height,
-        size_note (&h, note),
+        size_note (&h, note), fps,
         (h.flags & DLIC_FLAG_FLAT) ? ", flat-block layer" : "",
         dlic_packet_size (&h),
         dlic_packet_size (&h) * 8.0 / ((gdouble) h.width * h.height),

@@ -34,7 +34,8 @@
  * ]| decodes one image.
  * |[
  * gst-play-1.0 clip.dlic
- * ]| plays a dlic file through decodebin.
+ * ]| plays a dlic file through decodebin, at the frame rate its packets
+ * carry (dlicenc writes it for video).
  *
  * Since: 0.1
  */
@@ -75,14 +76,14 @@ G_DEFINE_TYPE (GstDlicDec, gst_dlic_dec, GST_TYPE_VIDEO_DECODER);
 GST_ELEMENT_REGISTER_DEFINE (dlicdec, "dlicdec", GST_RANK_PRIMARY,
     GST_TYPE_DLIC_DEC);
 
-/* typefinder: the magic, version 1 and the header size */
+/* typefinder: the magic, the version and a header size */
 static void
 dlic_type_find (GstTypeFind * tf, gpointer unused)
 {
   const guint8 *d = gst_type_find_peek (tf, 0, 8);
 
   if (d && memcmp (d, DLIC_MAGIC, 4) == 0 && d[4] == DLIC_VERSION &&
-      d[5] == DLIC_HEADER_SIZE)
+      (d[5] == DLIC_HEADER_SIZE || d[5] == DLIC_HEADER_SIZE_TIMING))
     gst_type_find_suggest_empty_simple (tf, GST_TYPE_FIND_MAXIMUM,
         "image/x-dlic");
 }
@@ -104,6 +105,9 @@ gst_dlic_dec_start (GstVideoDecoder * dec)
   g_free (file);
   self->seen_packet = FALSE;
   self->n_decoded = self->n_skipped = 0;
+  self->ts_base = GST_CLOCK_TIME_NONE;
+  self->ts_count = 0;
+  self->fps_n = self->fps_d = 0;
   if (self->codec == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not load the dlic codec model: %s", err->message), (NULL));
@@ -193,7 +197,7 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   DlicHeader h;
   GError *err = NULL;
   gssize off;
-  gsize size;
+  gsize size, hsize;
   const guint8 *data;
 
   if (avail < 4)
@@ -217,9 +221,16 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   }
   if (avail < DLIC_HEADER_SIZE)
     goto need_data;
-
+  /* the header's own size (byte 5: 52, or 60 with the timing extension);
+   * a bad one is refused by dlic_header_parse () */
   data = gst_adapter_map (adapter, DLIC_HEADER_SIZE);
-  if (!dlic_header_parse (data, DLIC_HEADER_SIZE, FALSE, &h, &err)) {
+  hsize = CLAMP (data[5], DLIC_HEADER_SIZE, DLIC_HEADER_MAX);
+  gst_adapter_unmap (adapter);
+  if (avail < hsize)
+    goto need_data;
+
+  data = gst_adapter_map (adapter, hsize);
+  if (!dlic_header_parse (data, hsize, FALSE, &h, &err)) {
     GstFlowReturn ret = GST_FLOW_ERROR;
     gst_adapter_unmap (adapter);
     if (g_error_matches (err, DLIC_ERROR, DLIC_ERROR_CORRUPT))
@@ -270,6 +281,35 @@ need_data:
   return GST_VIDEO_DECODER_FLOW_NEED_DATA;
 }
 
+/* A raw stream (from a file) has no timing of its own; packets with the
+ * timing extension give the frame rate: time stamps counted from the
+ * latest input time stamp, and durations.  Upstream's frame rate (from
+ * dlicenc's caps, a container) wins.  'h' is NULL for a packet that could
+ * not be read (its slot in time still counts). */
+static void
+stamp_frame (GstDlicDec * self, GstVideoCodecFrame * frame,
+    const DlicHeader * h)
+{
+  if (self->input_state && GST_VIDEO_INFO_FPS_N (&self->input_state->info))
+    return;
+  if (h && h->fps_n) {
+    self->fps_n = h->fps_n;
+    self->fps_d = h->fps_d;
+  }
+  if (self->fps_n == 0)
+    return;
+  if (GST_CLOCK_TIME_IS_VALID (frame->pts)) {
+    self->ts_base = frame->pts;
+    self->ts_count = 0;
+  } else if (GST_CLOCK_TIME_IS_VALID (self->ts_base)) {
+    frame->pts = self->ts_base + gst_util_uint64_scale_int (self->ts_count *
+        GST_SECOND, self->fps_d, self->fps_n);
+  }
+  frame->duration = gst_util_uint64_scale_int (GST_SECOND, self->fps_d,
+      self->fps_n);
+  self->ts_count++;
+}
+
 static GstFlowReturn
 gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
 {
@@ -307,6 +347,7 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
     if (g_error_matches (err, DLIC_ERROR, DLIC_ERROR_CORRUPT)) {
       /* one bad packet: every packet is a sync point, so the next one
        * decodes; max-errors says how many are tolerated */
+      stamp_frame (self, frame, NULL);
       ret = bad_packet (self, g_strdup_printf ("Cannot decode dlic packet: "
               "%s", err->message));
       gst_video_decoder_drop_frame (dec, frame);
@@ -322,13 +363,22 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
     return ret;
   }
   gst_buffer_unmap (frame->input_buffer, &map);
+  stamp_frame (self, frame, &h);
 
   if (self->output_state == NULL ||
       GST_VIDEO_INFO_WIDTH (&self->output_state->info) != (gint) h.width ||
-      GST_VIDEO_INFO_HEIGHT (&self->output_state->info) != (gint) h.height) {
+      GST_VIDEO_INFO_HEIGHT (&self->output_state->info) != (gint) h.height ||
+      (self->fps_n && (GST_VIDEO_INFO_FPS_N (&self->output_state->info) !=
+              (gint) self->fps_n ||
+              GST_VIDEO_INFO_FPS_D (&self->output_state->info) !=
+              (gint) self->fps_d))) {
     g_clear_pointer (&self->output_state, gst_video_codec_state_unref);
     self->output_state = gst_video_decoder_set_output_state (dec,
         GST_VIDEO_FORMAT_RGB, h.width, h.height, self->input_state);
+    if (self->fps_n) {
+      GST_VIDEO_INFO_FPS_N (&self->output_state->info) = self->fps_n;
+      GST_VIDEO_INFO_FPS_D (&self->output_state->info) = self->fps_d;
+    }
     if (!gst_video_decoder_negotiate (dec)) {
       dlic_symbols_clear (&s);
       gst_video_decoder_release_frame (dec, frame);

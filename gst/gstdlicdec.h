@@ -37,6 +37,12 @@ struct _GstDlicDec
   guint n_decoded;              /* packets decoded */
   guint n_skipped;              /* bad packets tolerated (max-errors) */
   gchar *last_skip;             /* why the latest was skipped */
+  /* time stamps from the packets' frame rate (timing extension), for
+   * input without a rate of its own: the latest input time stamp, the
+   * frames since, and the rate */
+  GstClockTime ts_base;
+  guint64 ts_count;
+  guint32 fps_n, fps_d;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicdec);

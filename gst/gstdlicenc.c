@@ -326,6 +326,10 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   h = GST_VIDEO_FRAME_HEIGHT (&vf);
   params.quality = quality;
   params.target_bpp = target_bpp;
+  if (target_bpp > 0 && GST_VIDEO_INFO_FPS_N (&self->input_state->info) > 0)
+    /* the search sizes packets without the timing extension added below */
+    params.target_bpp = MAX (target_bpp - (DLIC_HEADER_SIZE_TIMING -
+            DLIC_HEADER_SIZE) * 8.0 / ((gdouble) w * h), 1e-6);
   params.refine = refine;
   pkt = dlic_encoder_encode (self->codec, self->pool,
       GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
@@ -344,6 +348,15 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
         "step %d of %d, %u asked)", frame->system_frame_number,
         res.refine.j_before, res.refine.j_after, res.refine.best_iter,
         res.refine.iters_done, refine);
+  if (GST_VIDEO_INFO_FPS_N (&self->input_state->info) > 0) {
+    /* video: the frame rate travels in every packet (the timing extension,
+     * 8 bytes), so a raw .dlic file plays at its rate */
+    GBytes *timed = dlic_packet_set_timing (pkt,
+        GST_VIDEO_INFO_FPS_N (&self->input_state->info),
+        GST_VIDEO_INFO_FPS_D (&self->input_state->info));
+    g_bytes_unref (pkt);
+    pkt = timed;
+  }
   data = g_bytes_get_data (pkt, &size);
   GST_LOG_OBJECT (self, "frame %u: %" G_GSIZE_FORMAT " bytes, %.4f bpp, "
       "rate %.4f, coded at %d/%d of the size", frame->system_frame_number,

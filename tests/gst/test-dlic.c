@@ -128,7 +128,55 @@ GST_START_TEST (test_file_roundtrip)
 
   fail_unless (err == NULL, "%s", err);
   fail_unless_equals_int (n, 4);
-  fail_unless (bytes > 4 * 52);
+  fail_unless (bytes > 4 * 60);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
+static GstPadProbeReturn
+record_pts (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  GArray *pts = user_data;
+  GstClockTime t = GST_BUFFER_PTS (GST_PAD_PROBE_INFO_BUFFER (info));
+
+  g_array_append_val (pts, t);
+  return GST_PAD_PROBE_OK;
+}
+
+/* A raw .dlic file of a 10 fps stream plays at 10 fps from filesrc: the
+ * packets carry the frame rate (the timing extension), so the output has
+ * the rate and one time stamp per 100 ms. */
+GST_START_TEST (test_file_timing)
+{
+  gchar *path = encode_file ("timed.dlic", 3, 16, 16, NULL, NULL);
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s "
+      "! video/x-raw,framerate=10/1 ! fakesink name=sink", path, model);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GArray *pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+  guint i;
+
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_pts, pts, NULL);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS);
+  gst_message_unref (msg);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  fail_unless_equals_int (pts->len, 3);
+  for (i = 0; i < 3; i++)
+    fail_unless_equals_uint64 (g_array_index (pts, GstClockTime, i),
+        i * 100 * GST_MSECOND);
+  g_array_free (pts, TRUE);
+  gst_object_unref (bus);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
   g_free (desc);
   g_free (path);
 }
@@ -361,11 +409,13 @@ GST_START_TEST (test_corrupt_packet_skipped)
   guint n = 0;
 
   fail_unless (g_file_get_contents (path, &data, &len, NULL));
-  /* packet 0's size: the 52-byte header and its payload_size (offset 44);
-   * a bit flipped in the middle of packet 1's payload fails its checksum */
-  first = 52 + GST_READ_UINT32_LE (data + 44);
-  fail_unless (first + 52 < len);
-  data[first + 52 + GST_READ_UINT32_LE (data + first + 44) / 2] ^= 0x10;
+  /* packet 0's size: its header size (byte 5) and payload_size (offset
+   * 44); a bit flipped in the middle of packet 1's payload fails its
+   * checksum */
+  first = data[5] + GST_READ_UINT32_LE (data + 44);
+  fail_unless (first + 60 < len);
+  data[first + data[first + 5] + GST_READ_UINT32_LE (data + first + 44) / 2]
+      ^= 0x10;
   fail_unless (g_file_set_contents (bad, data, len, NULL));
 
   desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s ! "
@@ -879,6 +929,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_direct_and_trailing);
   tcase_add_test (tc, test_decodebin);
   tcase_add_test (tc, test_corrupt_files);
+  tcase_add_test (tc, test_file_timing);
   tcase_add_test (tc, test_corrupt_packet_skipped);
   tcase_add_test (tc, test_target_bpp);
   tcase_add_test (tc, test_refine);
