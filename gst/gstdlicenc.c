@@ -18,7 +18,9 @@
  *
  * The rate is set by #GstDlicEnc:quality (0 to 100) or, when
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
- * lands within a few percent of that many bits per pixel.  At low rates
+ * lands within a few percent of that many bits per pixel (a target beyond
+ * the model's rates for a picture gives its lowest or highest rate and one
+ * warning message per stream).  At low rates
  * (quality below 71, or a small target) frames are coded at a reduced size
  * (1/2, 5/8, 3/4 or 7/8) and the decoder up-samples them; at the highest
  * rates (quality 81 and above) at an enlarged size (9/8, 5/4 or 11/8) that
@@ -198,6 +200,7 @@ gst_dlic_enc_start (GstVideoEncoder * enc)
     g_error_free (err);
     return FALSE;
   }
+  self->warned_target = FALSE;
   GST_INFO_OBJECT (self, "model %s, %.0f/%.0f multiply-adds per pixel",
       dlic_codec_model_id (self->codec), dlic_codec_enc_macs (self->codec),
       dlic_codec_dec_macs (self->codec));
@@ -358,6 +361,17 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
     pkt = timed;
   }
   data = g_bytes_get_data (pkt, &size);
+  if (target_bpp > 0 && !self->warned_target &&
+      ABS (size * 8.0 / ((gdouble) w * h) - target_bpp) > 0.05 * target_bpp) {
+    /* the search lands within 5% unless the target is beyond the rates
+     * the model has for this picture */
+    self->warned_target = TRUE;
+    GST_ELEMENT_WARNING (self, STREAM, ENCODE, ("target-bpp %.4g is out of "
+            "reach for this %dx%d picture: coded at %s rate, %.4g bpp",
+            target_bpp, w, h, size * 8.0 / ((gdouble) w * h) < target_bpp ?
+            "the highest" : "the lowest", size * 8.0 / ((gdouble) w * h)),
+        (NULL));
+  }
   GST_LOG_OBJECT (self, "frame %u: %" G_GSIZE_FORMAT " bytes, %.4f bpp, "
       "rate %.4f, coded at %d/%d of the size", frame->system_frame_number,
       size, size * 8.0 / ((gdouble) w * h), res.t,

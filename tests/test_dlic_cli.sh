@@ -31,6 +31,7 @@ check "decoded png" 0 "" -- test -s "$T/a.png"
 check "target-bpp" 0 "" -- "$DLIC" encode "$IMG" "$T/b.dlic" --model "$T/m.safetensors" --target-bpp 0.05
 bpp=$("$DLIC" info "$T/b.dlic" | grep -Eo '\(([0-9.]+) bpp' | tr -d '(' | cut -d' ' -f1)
 check "target-bpp within 5%" 0 "" -- awk -v b="$bpp" 'BEGIN { exit !(b > 0.0475 && b < 0.0525) }'
+check "unreachable target warns" 0 "target-bpp 20 is out of reach .* at the highest rate" -- "$DLIC" encode "$IMG" "$T/big.dlic" --model "$T/m.safetensors" --target-bpp 20
 check "wrong model" 1 "made with model" -- "$DLIC" decode "$T/a.dlic" "$T/x.png" --model "$T/other.safetensors"
 head -c 100 "$T/a.dlic" > "$T/trunc.dlic"
 check "truncated" 1 "truncated" -- "$DLIC" info "$T/trunc.dlic"
