@@ -228,8 +228,8 @@ encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
   return pkt;
 }
 
-GBytes *
-dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
+static GBytes *
+encode_picture (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     gint stride, gint width, gint height, const DlicEncodeParams * p,
     DlicRefineProgress progress, gpointer user_data, DlicEncodeResult * res,
     GError ** error)
@@ -363,4 +363,31 @@ out:
   if (res)
     *res = r;
   return pkt;
+}
+
+GBytes *
+dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
+    gint stride, gint width, gint height, const DlicEncodeParams * p,
+    DlicRefineProgress progress, gpointer user_data, DlicEncodeResult * res,
+    GError ** error)
+{
+  DlicEncodeParams q = *p;
+  GBytes *pkt, *timed;
+
+  if (p->fps_n == 0)
+    return encode_picture (c, pool, rgb, stride, width, height, p, progress,
+        user_data, res, error);
+  g_return_val_if_fail (p->fps_n <= G_MAXINT32 && p->fps_d > 0 &&
+      p->fps_d <= G_MAXINT32, NULL);
+  if (q.target_bpp > 0)
+    /* the search sizes packets without the 8 bytes of the extension */
+    q.target_bpp = MAX (q.target_bpp - (DLIC_HEADER_SIZE_TIMING -
+            DLIC_HEADER_SIZE) * 8.0 / ((gdouble) width * height), 1e-6);
+  pkt = encode_picture (c, pool, rgb, stride, width, height, &q, progress,
+      user_data, res, error);
+  if (pkt == NULL)
+    return NULL;
+  timed = dlic_packet_set_timing (pkt, p->fps_n, p->fps_d);
+  g_bytes_unref (pkt);
+  return timed;
 }

@@ -45,6 +45,8 @@ typedef struct
   gdouble target_bpp;           /* > 0: search the rate for this size */
   gint refine;                  /* encoder-side refinement steps (0: none) */
   DlicEncodeSize size;          /* AUTO: the ladder; else that size */
+  guint32 fps_n, fps_d;         /* fps_n > 0: video, the packet carries the
+                                 * frame rate (the timing extension) */
 } DlicEncodeParams;
 
 typedef struct
@@ -67,7 +69,8 @@ void dlic_encoder_quality_rate (const DlicCodec * c, gdouble quality,
  * packet.  With target_bpp, the knob is searched (bisection) within the
  * ladder segment whose lowest point is not above the target (trying the
  * finest first; each scale tried costs one encoder network run); the
- * packet closest to the target is kept.
+ * packet closest to the target is kept, its size counted with the timing
+ * extension when fps_n > 0.
  * 'progress' (may be NULL) sees the refinement steps and can stop them. */
 GBytes *dlic_encoder_encode (DlicCodec * c, DlicPool * pool,
     const guint8 * rgb, gint stride, gint width, gint height,

@@ -296,7 +296,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
 {
   GstDlicEnc *self = GST_DLIC_ENC (enc);
   GstVideoFrame vf;
-  DlicEncodeParams params;
+  DlicEncodeParams params = { 0 };
   DlicEncodeResult res;
   RefineProgress prog = { self, frame->system_frame_number };
   GError *err = NULL;
@@ -329,11 +329,13 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   h = GST_VIDEO_FRAME_HEIGHT (&vf);
   params.quality = quality;
   params.target_bpp = target_bpp;
-  if (target_bpp > 0 && GST_VIDEO_INFO_FPS_N (&self->input_state->info) > 0)
-    /* the search sizes packets without the timing extension added below */
-    params.target_bpp = MAX (target_bpp - (DLIC_HEADER_SIZE_TIMING -
-            DLIC_HEADER_SIZE) * 8.0 / ((gdouble) w * h), 1e-6);
   params.refine = refine;
+  if (GST_VIDEO_INFO_FPS_N (&self->input_state->info) > 0) {
+    /* video: the frame rate travels in every packet (the timing extension,
+     * 8 bytes), so a raw .dlic file plays at its rate */
+    params.fps_n = GST_VIDEO_INFO_FPS_N (&self->input_state->info);
+    params.fps_d = GST_VIDEO_INFO_FPS_D (&self->input_state->info);
+  }
   pkt = dlic_encoder_encode (self->codec, self->pool,
       GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
       GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, &params,
@@ -351,15 +353,6 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
         "step %d of %d, %u asked)", frame->system_frame_number,
         res.refine.j_before, res.refine.j_after, res.refine.best_iter,
         res.refine.iters_done, refine);
-  if (GST_VIDEO_INFO_FPS_N (&self->input_state->info) > 0) {
-    /* video: the frame rate travels in every packet (the timing extension,
-     * 8 bytes), so a raw .dlic file plays at its rate */
-    GBytes *timed = dlic_packet_set_timing (pkt,
-        GST_VIDEO_INFO_FPS_N (&self->input_state->info),
-        GST_VIDEO_INFO_FPS_D (&self->input_state->info));
-    g_bytes_unref (pkt);
-    pkt = timed;
-  }
   data = g_bytes_get_data (pkt, &size);
   if (target_bpp > 0 && !self->warned_target &&
       ABS (size * 8.0 / ((gdouble) w * h) - target_bpp) > 0.05 * target_bpp) {

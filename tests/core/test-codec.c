@@ -903,6 +903,39 @@ test_encoder_modes (void)
   g_assert_cmpuint (res.scale, ==, 1);
   g_assert_cmpfloat (fabs (bpp - target), <=, 0.05 * target);
   g_bytes_unref (pkt);
+  /* video: the same target with a frame rate; the packet carries the timing
+   * extension, still lands within 5% counting its 8 bytes, and decodes to
+   * the pixels of the same packet without the extension */
+  {
+    DlicEncodeParams v = p;
+    GBytes *timed, *plain;
+    guint8 *out2 = g_malloc (stride * h);
+    gdouble tb;
+    v.fps_n = 30000;
+    v.fps_d = 1001;
+    timed = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &v, NULL, NULL,
+        &res, &err);
+    g_assert_no_error (err);
+    tb = g_bytes_get_size (timed) * 8.0 / px;
+    g_test_message ("target %.4f with timing: %.4f bpp", target, tb);
+    g_assert_cmpfloat (fabs (tb - target), <=, 0.05 * target);
+    g_assert_true (dlic_codec_decode (c, NULL, g_bytes_get_data (timed,
+                NULL), g_bytes_get_size (timed), out2, stride, &hd, &err));
+    g_assert_no_error (err);
+    g_assert_true (hd.flags & DLIC_FLAG_TIMING);
+    g_assert_cmpuint (hd.fps_n, ==, 30000);
+    g_assert_cmpuint (hd.fps_d, ==, 1001);
+    plain = dlic_packet_set_timing (timed, 0, 0);
+    g_assert_cmpuint (g_bytes_get_size (plain) + DLIC_HEADER_SIZE_TIMING -
+        DLIC_HEADER_SIZE, ==, g_bytes_get_size (timed));
+    g_assert_true (dlic_codec_decode (c, NULL, g_bytes_get_data (plain,
+                NULL), g_bytes_get_size (plain), out, stride, &hd, &err));
+    g_assert_false (hd.flags & DLIC_FLAG_TIMING);
+    g_assert_cmpmem (out, stride * h, out2, stride * h);
+    g_bytes_unref (plain);
+    g_bytes_unref (timed);
+    g_free (out2);
+  }
   /* one inside the full size's part of the ladder: full size */
   p.target_bpp = (bpp_full_lo + bpp_full_hi) / 2;
   pkt = dlic_encoder_encode (c, NULL, rgb, stride, w, h, &p, NULL, NULL, &res,
