@@ -199,6 +199,7 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   gssize off;
   gsize size, hsize;
   const guint8 *data;
+  guint8 hbyte;
 
   if (avail < 4)
     goto need_data;
@@ -223,9 +224,8 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
     goto need_data;
   /* the header's own size (byte 5: 52, or 60 with the timing extension);
    * a bad one is refused by dlic_header_parse () */
-  data = gst_adapter_map (adapter, DLIC_HEADER_SIZE);
-  hsize = CLAMP (data[5], DLIC_HEADER_SIZE, DLIC_HEADER_MAX);
-  gst_adapter_unmap (adapter);
+  gst_adapter_copy (adapter, &hbyte, 5, 1);
+  hsize = CLAMP (hbyte, DLIC_HEADER_SIZE, DLIC_HEADER_MAX);
   if (avail < hsize)
     goto need_data;
 
