@@ -284,8 +284,17 @@ gst_quality_meter_update_caps (GstVideoAggregator * vagg, GstCaps * caps)
 
   GST_OBJECT_LOCK (self);
   pass = find_pass_pad_locked (self, TRUE);
-  if (pass)
-    pass_caps = gst_video_info_to_caps (&GST_VIDEO_AGGREGATOR_PAD (pass)->info);
+  if (pass) {
+    GstVideoInfo info = GST_VIDEO_AGGREGATOR_PAD (pass)->info;
+    if (GST_VIDEO_INFO_FPS_N (&info) <= 0) {
+      /* framerate 0/1 (a still picture, or a source that does not say):
+       * the aggregator needs a rate to time its output; 25/1, as
+       * compositor uses */
+      GST_VIDEO_INFO_FPS_N (&info) = 25;
+      GST_VIDEO_INFO_FPS_D (&info) = 1;
+    }
+    pass_caps = gst_video_info_to_caps (&info);
+  }
   GST_OBJECT_UNLOCK (self);
 
   if (pass_caps == NULL)
@@ -372,8 +381,22 @@ gst_quality_meter_sink_query (GstAggregator * agg, GstAggregatorPad * bpad,
   }
 }
 
-/* Refuse a pad's first caps when they differ in format or size from
- * another pad's.  Later caps on a pad are a renegotiation: when every input
+/* "I420 64x48", with the interlace mode when it is not progressive */
+static gchar *
+describe_info (const GstVideoInfo * info)
+{
+  GstVideoInterlaceMode mode = GST_VIDEO_INFO_INTERLACE_MODE (info);
+
+  return g_strdup_printf ("%s %dx%d%s%s",
+      gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (info)),
+      GST_VIDEO_INFO_WIDTH (info), GST_VIDEO_INFO_HEIGHT (info),
+      mode == GST_VIDEO_INTERLACE_MODE_PROGRESSIVE ? "" : " ",
+      mode == GST_VIDEO_INTERLACE_MODE_PROGRESSIVE ? "" :
+      gst_video_interlace_mode_to_string (mode));
+}
+
+/* Refuse a pad's first caps when they differ in format, size or interlace
+ * mode from another pad's.  Later caps on a pad are a renegotiation: when every input
  * changes size at once, the first new caps would be compared with the other
  * pads' old ones, so they are let through and aggregate_frames compares the
  * frames themselves. */
@@ -403,26 +426,25 @@ check_caps_match (GstQualityMeter * self, GstPad * pad, GstCaps * caps)
       continue;
     if (GST_VIDEO_INFO_FORMAT (o) != GST_VIDEO_INFO_FORMAT (&info) ||
         GST_VIDEO_INFO_WIDTH (o) != GST_VIDEO_INFO_WIDTH (&info) ||
-        GST_VIDEO_INFO_HEIGHT (o) != GST_VIDEO_INFO_HEIGHT (&info)) {
+        GST_VIDEO_INFO_HEIGHT (o) != GST_VIDEO_INFO_HEIGHT (&info) ||
+        GST_VIDEO_INFO_INTERLACE_MODE (o) !=
+        GST_VIDEO_INFO_INTERLACE_MODE (&info)) {
       other_name = g_strdup (GST_PAD_NAME (vpad));
-      other_desc = g_strdup_printf ("%s %dx%d",
-          gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (o)),
-          GST_VIDEO_INFO_WIDTH (o), GST_VIDEO_INFO_HEIGHT (o));
+      other_desc = describe_info (o);
       break;
     }
   }
   GST_OBJECT_UNLOCK (self);
 
   if (other_name) {
+    gchar *desc = describe_info (&info);
     GST_ELEMENT_ERROR (self, CORE, NEGOTIATION,
-        ("Inputs to compare differ: %s is %s %dx%d but %s is %s",
-            GST_PAD_NAME (pad),
-            gst_video_format_to_string (GST_VIDEO_INFO_FORMAT (&info)),
-            GST_VIDEO_INFO_WIDTH (&info), GST_VIDEO_INFO_HEIGHT (&info),
-            other_name, other_desc),
-        ("qualitymeter compares frames of identical format and size; "
-            "put videoconvert / videoscale with a capsfilter in front of "
-            "one of the pads"));
+        ("Inputs to compare differ: %s is %s but %s is %s",
+            GST_PAD_NAME (pad), desc, other_name, other_desc),
+        ("qualitymeter compares frames of identical format, size and "
+            "interlace mode; put videoconvert ! video/x-raw,format=... "
+            "(or videoscale, deinterlace) in front of one of the pads"));
+    g_free (desc);
     g_free (other_name);
     g_free (other_desc);
     return FALSE;
@@ -509,6 +531,34 @@ append_double (GString * s, const gchar * key, gdouble v)
         g_ascii_formatd (buf, sizeof (buf), "%.6f", v));
 }
 
+/* aggregate_frames () runs under the video aggregator's lock: messages are
+ * queued and posted from finish_buffer (), which runs without it. */
+static void
+queue_message (GstQualityMeter * self, GstMessage * msg)
+{
+  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && self->pending_error ==
+      NULL)
+    self->pending_error = msg;
+  else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
+    gst_message_unref (msg);
+  else
+    g_ptr_array_add (self->pending, msg);
+}
+
+static GstMessage *
+new_problem (GstQualityMeter * self, GstMessageType type, GQuark domain,
+    gint code, gchar * text)
+{
+  GError *err = g_error_new_literal (domain, code, text);
+  GstMessage *msg = type == GST_MESSAGE_ERROR ?
+      gst_message_new_error (GST_OBJECT (self), err, NULL) :
+      gst_message_new_warning (GST_OBJECT (self), err, NULL);
+
+  g_error_free (err);
+  g_free (text);
+  return msg;
+}
+
 static void
 write_stats_line (GstQualityMeter * self, GstQualityMeterPad * pad,
     const GstVideoFormatInfo * finfo, const DlicMetrics * m,
@@ -542,7 +592,14 @@ write_stats_line (GstQualityMeter * self, GstQualityMeterPad * pad,
     append_double (s, "pts", (gdouble) pts / GST_SECOND);
   g_string_append_printf (s, "pad:%s\n", GST_PAD_NAME (pad));
 
-  fputs (s->str, self->stats);
+  if ((fputs (s->str, self->stats) == EOF || ferror (self->stats)) &&
+      !self->stats_failed) {
+    self->stats_failed = TRUE;
+    queue_message (self, new_problem (self, GST_MESSAGE_ERROR,
+            GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
+            g_strdup_printf ("Could not write stats file \"%s\": %s",
+                self->stats_path, g_strerror (errno))));
+  }
   g_string_free (s, TRUE);
 }
 
@@ -611,34 +668,6 @@ totals_add (GstQualityMeterTotals * t, const DlicComponent * comps,
     t->max_c[c] = (gdouble) ((1 << comps[c].depth) - 1);
     t->max_all = MAX (t->max_all, t->max_c[c]);
   }
-}
-
-/* aggregate_frames () runs under the video aggregator's lock: messages are
- * queued and posted from finish_buffer (), which runs without it. */
-static void
-queue_message (GstQualityMeter * self, GstMessage * msg)
-{
-  if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR && self->pending_error ==
-      NULL)
-    self->pending_error = msg;
-  else if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ERROR)
-    gst_message_unref (msg);
-  else
-    g_ptr_array_add (self->pending, msg);
-}
-
-static GstMessage *
-new_problem (GstQualityMeter * self, GstMessageType type, GQuark domain,
-    gint code, gchar * text)
-{
-  GError *err = g_error_new_literal (domain, code, text);
-  GstMessage *msg = type == GST_MESSAGE_ERROR ?
-      gst_message_new_error (GST_OBJECT (self), err, NULL) :
-      gst_message_new_warning (GST_OBJECT (self), err, NULL);
-
-  g_error_free (err);
-  g_free (text);
-  return msg;
 }
 
 static GstFlowReturn
@@ -830,7 +859,7 @@ post_summaries (GstQualityMeter * self)
   gboolean with_ssim, post;
   guint64 ref_frames;
   GList *l;
-  guint i;
+  guint i, n_dist = 0;
 
   GST_OBJECT_LOCK (self);
   if (self->summary_posted || self->failed ||
@@ -848,6 +877,7 @@ post_summaries (GstQualityMeter * self)
 
     if (pad->index == 0)
       continue;
+    n_dist++;
     if (pad->totals.frames < ref_frames)
       g_ptr_array_add (short_pads, g_strdup_printf ("%s (%" G_GUINT64_FORMAT
               " of %" G_GUINT64_FORMAT " frames)", GST_PAD_NAME (pad),
@@ -860,6 +890,10 @@ post_summaries (GstQualityMeter * self)
 
   for (i = 0; i < msgs->len; i++)
     gst_element_post_message (GST_ELEMENT (self), g_ptr_array_index (msgs, i));
+  if (n_dist == 0)
+    GST_ELEMENT_WARNING (self, STREAM, FAILED,
+        ("Nothing was measured: only the reference pad sink_0 is linked; "
+            "link the distorted stream to sink_1"), (NULL));
   for (i = 0; i < short_pads->len; i++)
     GST_ELEMENT_WARNING (self, STREAM, FAILED,
         ("Distorted stream %s is shorter than the reference; only the "
@@ -869,8 +903,12 @@ post_summaries (GstQualityMeter * self)
 out:
   g_ptr_array_free (msgs, TRUE);
   g_ptr_array_free (short_pads, TRUE);
-  if (self->stats)
-    fflush (self->stats);
+  if (self->stats && fflush (self->stats) != 0 && !self->stats_failed) {
+    self->stats_failed = TRUE;
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
+        ("Could not write stats file \"%s\": %s", self->stats_path,
+            g_strerror (errno)), (NULL));
+  }
 }
 
 static GstPadProbeReturn
@@ -904,6 +942,7 @@ gst_quality_meter_start (GstAggregator * agg)
   }
   GST_OBJECT_UNLOCK (self);
 
+  self->stats_failed = FALSE;
   if (path && *path) {
     self->stats = fopen (path, "w");
     if (self->stats == NULL) {
@@ -913,8 +952,10 @@ gst_quality_meter_start (GstAggregator * agg)
       g_free (path);
       return FALSE;
     }
+    self->stats_path = path;
+  } else {
+    g_free (path);
   }
-  g_free (path);
 
   return GST_AGGREGATOR_CLASS (parent_class)->start (agg);
 }
@@ -945,9 +986,13 @@ gst_quality_meter_stop (GstAggregator * agg)
   GstQualityMeter *self = GST_QUALITY_METER (agg);
 
   if (self->stats) {
-    fclose (self->stats);
+    if (fclose (self->stats) != 0 && !self->stats_failed)
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
+          ("Could not write stats file \"%s\": %s", self->stats_path,
+              g_strerror (errno)), (NULL));
     self->stats = NULL;
   }
+  g_clear_pointer (&self->stats_path, g_free);
   g_ptr_array_foreach (self->pending, (GFunc) gst_message_unref, NULL);
   g_ptr_array_set_size (self->pending, 0);
   if (self->pending_error)
@@ -1044,6 +1089,7 @@ gst_quality_meter_finalize (GObject * object)
   dlic_pool_free (self->pool);
   if (self->stats)
     fclose (self->stats);
+  g_free (self->stats_path);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 

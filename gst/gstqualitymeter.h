@@ -68,6 +68,8 @@ struct _GstQualityMeter
   /* streaming state */
   DlicPool *pool;
   FILE *stats;
+  gchar *stats_path;            /* the file opened at start */
+  gboolean stats_failed;        /* a write error was posted */
   guint64 ref_frames;           /* distinct reference frames seen */
   GstClockTime last_ref_pts;
   gboolean warned_no_ref;

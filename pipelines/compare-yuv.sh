@@ -4,7 +4,9 @@
 # Usage: pipelines/compare-yuv.sh REF DIST WIDTH HEIGHT [GST_FORMAT (i420)] [STATS_FILE]
 set -euo pipefail
 [ $# -ge 4 ] || { echo "usage: $0 REF DIST WIDTH HEIGHT [FORMAT] [STATS_FILE]" >&2; exit 2; }
-REF=$(realpath "$1") DIST=$(realpath "$2") W=$3 H=$4 FMT=${5:-i420} STATS=$(realpath -m "${6:-/dev/stdout}")
+REF=$(realpath "$1") DIST=$(realpath "$2") W=$3 H=$4 FMT=${5:-i420} STATS=/dev/stdout
+# not realpath'd when it is stdout: a pipe would resolve to "pipe:[N]"
+[ -z "${6:-}" ] || STATS=$(realpath -m "$6")
 cd "$(dirname "$0")/.."
 export GST_PLUGIN_PATH="$PWD/build/gst${GST_PLUGIN_PATH:+:$GST_PLUGIN_PATH}"
 

@@ -407,6 +407,10 @@ GST_START_TEST (test_mismatched_caps)
         "video/x-raw,format=RGB,width=64,height=48,framerate=25/1"},
     {"video/x-raw,format=GRAY8,width=64,height=48,framerate=25/1",
         "video/x-raw,format=GRAY8,width=32,height=48,framerate=25/1"},
+    /* it used to measure nothing and end without an error */
+    {"video/x-raw,format=I420,width=64,height=48,framerate=25/1",
+          "video/x-raw,format=I420,width=64,height=48,framerate=25/1,"
+          "interlace-mode=interleaved"},
   };
   guint i;
 
@@ -565,6 +569,98 @@ GST_START_TEST (test_bad_stats_file)
 
 GST_END_TEST;
 
+/* Runs a pipeline to its end; returns the first error or warning of
+ * 'type' (NULL if none) and counts the frame messages. */
+static GstMessage *
+run_pipeline (const gchar * desc, GstMessageType type, guint * n_frames)
+{
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstMessage *msg, *found = NULL;
+  GstBus *bus;
+
+  fail_unless (pipe != NULL);
+  *n_frames = 0;
+  bus = gst_element_get_bus (pipe);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while ((msg = gst_bus_timed_pop_filtered (bus, 10 * GST_SECOND,
+              GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
+              GST_MESSAGE_ELEMENT))) {
+    GstMessageType t = GST_MESSAGE_TYPE (msg);
+    if (t == GST_MESSAGE_ELEMENT &&
+        gst_structure_has_name (gst_message_get_structure (msg),
+            "qualitymeter"))
+      (*n_frames)++;
+    if (t == type && found == NULL)
+      found = gst_message_ref (msg);
+    gst_message_unref (msg);
+    if (t == GST_MESSAGE_EOS || t == GST_MESSAGE_ERROR)
+      break;
+    msg = NULL;
+  }
+  fail_unless (msg != NULL, "no EOS or error within 10 s: %s", desc);
+  gst_object_unref (bus);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pipe);
+  return found;
+}
+
+/* framerate=0/1 inputs (a still picture, rawvideoparse without a rate):
+ * every frame is measured and the stream ends.  It used to spin forever,
+ * pushing buffers of endless duration. */
+GST_START_TEST (test_framerate_zero)
+{
+  guint n;
+  GstMessage *err = run_pipeline ("qualitymeter name=q ! fakesink "
+      "videotestsrc num-buffers=5 ! video/x-raw,format=I420,width=64,height=48"
+      ",framerate=25/1 ! capssetter caps=video/x-raw,framerate=0/1 ! q.sink_0 "
+      "videotestsrc num-buffers=5 pattern=snow ! video/x-raw,format=I420,"
+      "width=64,height=48,framerate=25/1 ! "
+      "capssetter caps=video/x-raw,framerate=0/1 ! q.sink_1",
+      GST_MESSAGE_ERROR, &n);
+
+  fail_unless (err == NULL);
+  fail_unless_equals_int (n, 5);
+}
+
+GST_END_TEST;
+
+/* A stats file that cannot be written (a full disk) is an error, not lost
+ * lines; a reference without a distorted stream warns that nothing was
+ * measured. */
+GST_START_TEST (test_stats_write_error_and_lone_reference)
+{
+  guint n;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  if (g_file_test ("/dev/full", G_FILE_TEST_EXISTS)) {
+    msg = run_pipeline ("qualitymeter name=q stats-file=/dev/full ! fakesink "
+        "videotestsrc num-buffers=3 ! video/x-raw,width=64,height=48 ! q.sink_0 "
+        "videotestsrc num-buffers=3 pattern=snow ! video/x-raw,width=64,"
+        "height=48 ! q.sink_1", GST_MESSAGE_ERROR, &n);
+    fail_unless (msg != NULL);
+    gst_message_parse_error (msg, &err, NULL);
+    fail_unless (err->domain == GST_RESOURCE_ERROR);
+    fail_unless (strstr (err->message, "/dev/full") != NULL, "%s",
+        err->message);
+    g_clear_error (&err);
+    gst_message_unref (msg);
+  }
+
+  msg = run_pipeline ("qualitymeter name=q ! fakesink "
+      "videotestsrc num-buffers=3 ! video/x-raw,width=64,height=48 ! q.sink_0",
+      GST_MESSAGE_WARNING, &n);
+  fail_unless (msg != NULL);
+  fail_unless_equals_int (n, 0);
+  gst_message_parse_warning (msg, &err, NULL);
+  fail_unless (strstr (err->message, "Nothing was measured") != NULL, "%s",
+      err->message);
+  g_clear_error (&err);
+  gst_message_unref (msg);
+}
+
+GST_END_TEST;
+
 /* Pushes a pair, pulls the output and returns the frame's message. */
 static GstStructure *
 measure_pair (Meter * m, GstBuffer * r, GstBuffer * d)
@@ -707,6 +803,8 @@ qualitymeter_suite (void)
   tcase_add_test (tc, test_two_distorted_pads_and_tiny_frames);
   tcase_add_test (tc, test_reference_shorter);
   tcase_add_test (tc, test_bad_stats_file);
+  tcase_add_test (tc, test_framerate_zero);
+  tcase_add_test (tc, test_stats_write_error_and_lone_reference);
   tcase_add_test (tc, test_renegotiate_all_inputs);
   tcase_add_test (tc, test_flush_restarts);
   return s;
