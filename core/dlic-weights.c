@@ -311,6 +311,12 @@ dlic_weights_load_file (const gchar * path, GError ** error)
   DlicWeights *w;
   GError *err = NULL;
 
+  if (g_file_test (path, G_FILE_TEST_IS_DIR)) {
+    /* mmap's own message for it is "No such device" */
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_IO, "%s: cannot read weights: "
+        "is a directory", path);
+    return NULL;
+  }
   mf = g_mapped_file_new (path, FALSE, &err);
   if (mf == NULL) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_IO, "%s: cannot read weights: %s",

@@ -621,15 +621,18 @@ gst_cas_artifact_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstCasArtifact *self = GST_CAS_ARTIFACT (object);
+  gboolean running = FALSE;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
       self->model_kind = g_value_get_enum (value);
+      running = GST_STATE (self) > GST_STATE_READY;
       break;
     case PROP_MODEL_FILE:
       g_free (self->model_file);
       self->model_file = g_value_dup_string (value);
+      running = GST_STATE (self) > GST_STATE_READY;
       break;
     case PROP_N_THREADS:
       self->n_threads = g_value_get_uint (value);
@@ -655,6 +658,12 @@ gst_cas_artifact_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
+
+  if (running)
+    /* the model is loaded when the element starts (READY -> PAUSED) */
+    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
+        ("%s changed while running: the new model is used from the next "
+            "start (the element goes through READY)", pspec->name), (NULL));
 }
 
 static void
@@ -849,22 +858,22 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * GstCasArtifact:active-model:
    *
    * The network that processed the latest frame: `fast`, `cascnn`, a
-   * quality-specialised built-in model such as `cascnn-q20` (chosen by
-   * #GstCasArtifact:quality or the estimate), the #GstCasArtifact:model-file
-   * path, or `none` when the strength at the frame's quality is 0 and frames
+   * quality-specialised built-in model such as `fast-q20` or `cascnn-q20`
+   * (chosen by #GstCasArtifact:quality or the estimate), the
+   * #GstCasArtifact:model-file path, or `none` when the strength at the frame's quality is 0 and frames
    * pass through untouched.  NULL before the first frame.
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVE_MODEL,
       g_param_spec_string ("active-model", "Active model",
-          "Network used for the latest frame (fast, cascnn, cascnn-qN, the "
-          "model-file, or none for pass-through)", NULL,
+          "Network used for the latest frame (fast, fast-qN, cascnn, "
+          "cascnn-qN, the model-file, or none for pass-through)", NULL,
           G_PARAM_READABLE | G_PARAM_STATIC_STRINGS));
 
   /**
    * GstCasArtifact:ensemble:
    *
    * Geometric self-ensemble: run the network on this many flipped and
-   * transposed versions of each plane (1 = off; 2 adds the left-right
+   * transposed versions of each tile (1 = off; 2 adds the left-right
    * flip, 4 the top-bottom flips, 8 the four transposes) and average the
    * outputs, transformed back.  Flips keep the JPEG 8×8 grid in place.  It
    * costs that many times the processing time for a small gain: on
@@ -874,7 +883,7 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
   g_object_class_install_property (gobject_class, PROP_ENSEMBLE,
       g_param_spec_uint ("ensemble", "Self-ensemble",
           "Average the network over this many flips/transposes of each "
-          "plane (1 = off, 8 = all; N times slower)", 1, 8, DEFAULT_ENSEMBLE,
+          "tile (1 = off, 8 = all; N times slower)", 1, 8, DEFAULT_ENSEMBLE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
           GST_PARAM_MUTABLE_PLAYING));
 

@@ -259,7 +259,8 @@ GST_START_TEST (test_bad_model_file)
 {
   gchar *dir = g_dir_make_tmp ("casa-XXXXXX", NULL);
   gchar *bad = g_build_filename (dir, "bad.safetensors", NULL);
-  const gchar *paths[] = { "/nonexistent/model.safetensors", bad };
+  const gchar *paths[] = { "/nonexistent/model.safetensors", bad, dir };
+  const gchar *why[] = { "No such file", "", "is a directory" };
   guint i;
 
   g_file_set_contents (bad, "\x10\0\0\0\0\0\0\0{\"x\":1}", 16, NULL);
@@ -280,6 +281,7 @@ GST_START_TEST (test_bad_model_file)
     fail_unless_equals_int (GST_MESSAGE_TYPE (msg), GST_MESSAGE_ERROR);
     gst_message_parse_error (msg, &err, &dbg);
     fail_unless (strstr (err->message, paths[i]) != NULL, "%s", err->message);
+    fail_unless (strstr (err->message, why[i]) != NULL, "%s", err->message);
     GST_INFO ("error: %s", err->message);
     g_error_free (err);
     g_free (dbg);
@@ -293,6 +295,42 @@ GST_START_TEST (test_bad_model_file)
   g_rmdir (dir);
   g_free (bad);
   g_free (dir);
+}
+
+GST_END_TEST;
+
+/* model and model-file take effect at the next start: a change while
+ * PLAYING says so on the bus, one in READY does not. */
+GST_START_TEST (test_model_change_while_running)
+{
+  GstElement *e = gst_element_factory_make ("casartifact", NULL);
+  GstBus *bus = gst_bus_new ();
+  GstHarness *h;
+  GstMessage *msg;
+  GError *err = NULL;
+
+  gst_element_set_bus (e, bus);
+  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_READY),
+      GST_STATE_CHANGE_SUCCESS);
+  gst_util_set_object_arg (G_OBJECT (e), "model", "cascnn");    /* quietly */
+  gst_util_set_object_arg (G_OBJECT (e), "model", "fast");
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+  h = gst_harness_new_with_element (e, "sink", "src");
+  gst_harness_set_src_caps_str (h,
+      "video/x-raw,format=GRAY8,width=16,height=16,framerate=25/1");
+  gst_harness_play (h);
+  g_object_set (e, "model-file", "/nonexistent.safetensors", NULL);
+  msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
+  fail_unless (msg != NULL);
+  gst_message_parse_warning (msg, &err, NULL);
+  fail_unless (strstr (err->message, "model-file changed while running") !=
+      NULL, "%s", err->message);
+  g_error_free (err);
+  gst_message_unref (msg);
+  gst_element_set_bus (e, NULL);
+  gst_object_unref (bus);
+  gst_object_unref (e);
+  gst_harness_teardown (h);
 }
 
 GST_END_TEST;
@@ -776,6 +814,7 @@ casartifact_suite (void)
   tcase_add_test (tc, test_quality_change);
   tcase_add_test (tc, test_tiles_and_threads_invariant);
   tcase_add_test (tc, test_bad_model_file);
+  tcase_add_test (tc, test_model_change_while_running);
   tcase_add_test (tc, test_improves_jpeg);
   tcase_add_test (tc, test_graphics_flat_edges);
   tcase_add_test (tc, test_flush_cancels_frame);
