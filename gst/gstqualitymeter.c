@@ -404,7 +404,8 @@ static gboolean
 check_caps_match (GstQualityMeter * self, GstPad * pad, GstCaps * caps)
 {
   GstVideoInfo info;
-  gchar *other_name = NULL, *other_desc = NULL;
+  gchar *other_name = NULL, *other_desc = NULL, *rate_name = NULL;
+  gint rate_n = 0, rate_d = 1;
   GList *l;
 
   if (!gst_video_info_from_caps (&info, caps)) {
@@ -433,8 +434,25 @@ check_caps_match (GstQualityMeter * self, GstPad * pad, GstCaps * caps)
       other_desc = describe_info (o);
       break;
     }
+    if (rate_name == NULL && GST_VIDEO_INFO_FPS_N (o) > 0 &&
+        GST_VIDEO_INFO_FPS_N (&info) > 0 &&
+        gst_util_fraction_compare (GST_VIDEO_INFO_FPS_N (o),
+            GST_VIDEO_INFO_FPS_D (o), GST_VIDEO_INFO_FPS_N (&info),
+            GST_VIDEO_INFO_FPS_D (&info)) != 0) {
+      rate_name = g_strdup (GST_PAD_NAME (vpad));
+      rate_n = GST_VIDEO_INFO_FPS_N (o);
+      rate_d = GST_VIDEO_INFO_FPS_D (o);
+    }
   }
   GST_OBJECT_UNLOCK (self);
+
+  if (rate_name && other_name == NULL)
+    GST_ELEMENT_WARNING (self, STREAM, FORMAT,
+        ("Inputs run at different frame rates: %s at %d/%d, %s at %d/%d; "
+            "frames are paired by running time", GST_PAD_NAME (pad),
+            GST_VIDEO_INFO_FPS_N (&info), GST_VIDEO_INFO_FPS_D (&info),
+            rate_name, rate_n, rate_d), (NULL));
+  g_free (rate_name);
 
   if (other_name) {
     gchar *desc = describe_info (&info);

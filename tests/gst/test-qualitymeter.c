@@ -606,7 +606,7 @@ run_pipeline (const gchar * desc, GstMessageType type, guint * n_frames)
 
 /* framerate=0/1 inputs (a still picture, rawvideoparse without a rate):
  * every frame is measured and the stream ends.  It used to spin forever,
- * pushing buffers of endless duration. */
+ * pushing buffers of endless duration.  Different rates warn. */
 GST_START_TEST (test_framerate_zero)
 {
   guint n;
@@ -620,6 +620,22 @@ GST_START_TEST (test_framerate_zero)
 
   fail_unless (err == NULL);
   fail_unless_equals_int (n, 5);
+
+  /* different rates are paired by running time, with a warning */
+  err = run_pipeline ("qualitymeter name=q ! fakesink "
+      "videotestsrc num-buffers=4 ! video/x-raw,width=64,height=48,"
+      "framerate=10/1 ! q.sink_0 videotestsrc num-buffers=10 pattern=snow ! "
+      "video/x-raw,width=64,height=48,framerate=25/1 ! q.sink_1",
+      GST_MESSAGE_WARNING, &n);
+  fail_unless (err != NULL);
+  {
+    GError *e = NULL;
+    gst_message_parse_warning (err, &e, NULL);
+    fail_unless (strstr (e->message, "different frame rates") != NULL, "%s",
+        e->message);
+    g_error_free (e);
+  }
+  gst_message_unref (err);
 }
 
 GST_END_TEST;
