@@ -860,8 +860,9 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * The network that processed the latest frame: `fast`, `cascnn`, a
    * quality-specialised built-in model such as `fast-q20` or `cascnn-q20`
    * (chosen by #GstCasArtifact:quality or the estimate), the
-   * #GstCasArtifact:model-file path, or `none` when the strength at the frame's quality is 0 and frames
-   * pass through untouched.  NULL before the first frame.
+   * #GstCasArtifact:model-file path, or `none` when the strength at the
+   * frame's quality is 0 and frames pass through untouched.  NULL before
+   * the first frame.
    */
   g_object_class_install_property (gobject_class, PROP_ACTIVE_MODEL,
       g_param_spec_string ("active-model", "Active model",

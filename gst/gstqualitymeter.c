@@ -396,10 +396,11 @@ describe_info (const GstVideoInfo * info)
 }
 
 /* Refuse a pad's first caps when they differ in format, size or interlace
- * mode from another pad's.  Later caps on a pad are a renegotiation: when every input
- * changes size at once, the first new caps would be compared with the other
- * pads' old ones, so they are let through and aggregate_frames compares the
- * frames themselves. */
+ * mode from another pad's; warn when only the frame rates differ.  Later
+ * caps on a pad are a renegotiation: when every input changes size at once,
+ * the first new caps would be compared with the other pads' old ones, so
+ * they are let through and aggregate_frames compares the frames
+ * themselves. */
 static gboolean
 check_caps_match (GstQualityMeter * self, GstPad * pad, GstCaps * caps)
 {
@@ -577,6 +578,18 @@ new_problem (GstQualityMeter * self, GstMessageType type, GQuark domain,
   return msg;
 }
 
+/* The text of a stats-file write error; marks it reported (each stream
+ * reports one). */
+static gchar *
+stats_error_text (GstQualityMeter * self)
+{
+  const gchar *why = g_strerror (errno);
+
+  self->stats_failed = TRUE;
+  return g_strdup_printf ("Could not write stats file \"%s\": %s",
+      self->stats_path, why);
+}
+
 static void
 write_stats_line (GstQualityMeter * self, GstQualityMeterPad * pad,
     const GstVideoFormatInfo * finfo, const DlicMetrics * m,
@@ -611,13 +624,10 @@ write_stats_line (GstQualityMeter * self, GstQualityMeterPad * pad,
   g_string_append_printf (s, "pad:%s\n", GST_PAD_NAME (pad));
 
   if ((fputs (s->str, self->stats) == EOF || ferror (self->stats)) &&
-      !self->stats_failed) {
-    self->stats_failed = TRUE;
+      !self->stats_failed)
     queue_message (self, new_problem (self, GST_MESSAGE_ERROR,
             GST_RESOURCE_ERROR, GST_RESOURCE_ERROR_WRITE,
-            g_strdup_printf ("Could not write stats file \"%s\": %s",
-                self->stats_path, g_strerror (errno))));
-  }
+            stats_error_text (self)));
   g_string_free (s, TRUE);
 }
 
@@ -922,10 +932,9 @@ out:
   g_ptr_array_free (msgs, TRUE);
   g_ptr_array_free (short_pads, TRUE);
   if (self->stats && fflush (self->stats) != 0 && !self->stats_failed) {
-    self->stats_failed = TRUE;
-    GST_ELEMENT_ERROR (self, RESOURCE, WRITE,
-        ("Could not write stats file \"%s\": %s", self->stats_path,
-            g_strerror (errno)), (NULL));
+    gchar *text = stats_error_text (self);
+    GST_ELEMENT_ERROR (self, RESOURCE, WRITE, ("%s", text), (NULL));
+    g_free (text);
   }
 }
 
@@ -1004,10 +1013,11 @@ gst_quality_meter_stop (GstAggregator * agg)
   GstQualityMeter *self = GST_QUALITY_METER (agg);
 
   if (self->stats) {
-    if (fclose (self->stats) != 0 && !self->stats_failed)
-      GST_ELEMENT_WARNING (self, RESOURCE, WRITE,
-          ("Could not write stats file \"%s\": %s", self->stats_path,
-              g_strerror (errno)), (NULL));
+    if (fclose (self->stats) != 0 && !self->stats_failed) {
+      gchar *text = stats_error_text (self);
+      GST_ELEMENT_WARNING (self, RESOURCE, WRITE, ("%s", text), (NULL));
+      g_free (text);
+    }
     self->stats = NULL;
   }
   g_clear_pointer (&self->stats_path, g_free);
