@@ -962,12 +962,12 @@ GBytes *
 dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
     gint height, gdouble t)
 {
-  return dlic_codec_pack_flags (c, s, width, height, t, 0);
+  return dlic_codec_pack_flags (c, s, width, height, t, 0, 0, 0);
 }
 
 GBytes *
 dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
-    gint height, gdouble t, guint flags)
+    gint height, gdouble t, guint flags, guint32 fps_n, guint32 fps_d)
 {
   GByteArray *payload;
   DlicRangeEncoder e;
@@ -980,11 +980,18 @@ dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s, gint width,
   /* only packets a decoder accepts; the flat flag follows s->flat */
   g_return_val_if_fail ((flags & ~DLIC_FLAGS_SCALE) == 0 &&
       (flags & DLIC_FLAGS_SCALE) < DLIC_N_SCALES, NULL);
+  g_return_val_if_fail (fps_n <= G_MAXINT32 && (fps_n == 0 || (fps_d > 0 &&
+              fps_d <= G_MAXINT32)), NULL);
   g_return_val_if_fail (size_ok (width, height), NULL);
   g_return_val_if_fail (s->flat == NULL || (s->fbw == (width + 7) / 8 &&
           s->fbh == (height + 7) / 8), NULL);
   if (s->flat)
     flags |= DLIC_FLAG_FLAT;
+  if (fps_n > 0) {
+    flags |= DLIC_FLAG_TIMING;
+    h.fps_n = fps_n;
+    h.fps_d = fps_d;
+  }
   h.width = width;
   h.height = height;
   h.flags = flags;
@@ -1106,14 +1113,14 @@ GBytes *
 dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f, gint width,
     gint height, gdouble target_bpp, gdouble * t_out)
 {
-  return dlic_codec_encode_bpp_range (c, f, width, height, 0, 0.0, c->R - 1,
-      target_bpp, t_out);
+  return dlic_codec_encode_bpp_range (c, f, width, height, 0, 0, 0, 0.0,
+      c->R - 1, target_bpp, t_out);
 }
 
 GBytes *
 dlic_codec_encode_bpp_range (DlicCodec * c, const DlicFeatures * f,
-    gint width, gint height, guint flags, gdouble t_lo, gdouble t_hi,
-    gdouble target_bpp, gdouble * t_out)
+    gint width, gint height, guint flags, guint32 fps_n, guint32 fps_d,
+    gdouble t_lo, gdouble t_hi, gdouble target_bpp, gdouble * t_out)
 {
   const gdouble pixels = (gdouble) width * height;
   gdouble lo = CLAMP (t_lo, 0.0, c->R - 1), hi = CLAMP (t_hi, lo, c->R - 1);
@@ -1129,7 +1136,8 @@ dlic_codec_encode_bpp_range (DlicCodec * c, const DlicFeatures * f,
     gdouble bpp, err;
 
     dlic_codec_quantize (c, f, t, &s);
-    pkt = dlic_codec_pack_flags (c, &s, width, height, t, flags);
+    pkt = dlic_codec_pack_flags (c, &s, width, height, t, flags, fps_n,
+        fps_d);
     dlic_symbols_clear (&s);
     if (pkt == NULL)
       break;

@@ -109,9 +109,11 @@ GBytes *dlic_codec_pack (DlicCodec * c, const DlicSymbols * s, gint width,
     gint height, gdouble t);
 /* The same with header flags: with a coded-size scale in the flags, s
  * codes the scaled picture (dlic_scaled_size () of each side) and width x
- * height is the true size. */
+ * height is the true size.  fps_n > 0 adds the timing extension (frame
+ * rate fps_n / fps_d, both 1..G_MAXINT32). */
 GBytes *dlic_codec_pack_flags (DlicCodec * c, const DlicSymbols * s,
-    gint width, gint height, gdouble t, guint flags);
+    gint width, gint height, gdouble t, guint flags, guint32 fps_n,
+    guint32 fps_d);
 gboolean dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
     DlicHeader * header, DlicSymbols * out, GError ** error);
 gboolean dlic_codec_synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
@@ -129,12 +131,13 @@ gboolean dlic_codec_synthesise_picture (DlicCodec * c, DlicPool * pool,
  * *t_out gets the knob used. */
 GBytes *dlic_codec_encode_bpp (DlicCodec * c, const DlicFeatures * f,
     gint width, gint height, gdouble target_bpp, gdouble * t_out);
-/* The same for features of the coded picture of a packet with 'flags'
- * (bits per pixel of the true width x height), searching t only within
- * [t_lo, t_hi]. */
+/* The same for features of the coded picture of a packet with 'flags' and
+ * timing fps_n / fps_d as dlic_codec_pack_flags () takes them (bits per
+ * pixel of the true width x height, header included), searching t only
+ * within [t_lo, t_hi]. */
 GBytes *dlic_codec_encode_bpp_range (DlicCodec * c, const DlicFeatures * f,
-    gint width, gint height, guint flags, gdouble t_lo, gdouble t_hi,
-    gdouble target_bpp, gdouble * t_out);
+    gint width, gint height, guint flags, guint32 fps_n, guint32 fps_d,
+    gdouble t_lo, gdouble t_hi, gdouble target_bpp, gdouble * t_out);
 
 /* Convenience: analyse + pack, unpack + synthesise. */
 GBytes *dlic_codec_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,

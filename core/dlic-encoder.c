@@ -156,16 +156,18 @@ seg_t_lo (const DlicCodec * c, guint seg)
       (dlic_codec_rate_points (c) - 1));
 }
 
-/* the packet of features f (coded at scale) at knob t */
+/* the packet of features f (coded at scale) at knob t, with the timing
+ * extension of p */
 static GBytes *
 pack_at (DlicCodec * c, const DlicFeatures * f, gint width, gint height,
-    guint scale, gdouble t)
+    guint scale, const DlicEncodeParams * p, gdouble t)
 {
   DlicSymbols sy;
   GBytes *pkt;
 
   dlic_codec_quantize (c, f, t, &sy);
-  pkt = dlic_codec_pack_flags (c, &sy, width, height, t, scale);
+  pkt = dlic_codec_pack_flags (c, &sy, width, height, t, scale, p->fps_n,
+      p->fps_d);
   dlic_symbols_clear (&sy);
   return pkt;
 }
@@ -173,9 +175,9 @@ pack_at (DlicCodec * c, const DlicFeatures * f, gint width, gint height,
 /* bits per pixel (of the true size) of the packet at knob t */
 static gdouble
 point_bpp (DlicCodec * c, const Scaled * sc, gint width, gint height,
-    guint scale, gdouble t)
+    guint scale, const DlicEncodeParams * p, gdouble t)
 {
-  GBytes *pkt = pack_at (c, &sc->f, width, height, scale,
+  GBytes *pkt = pack_at (c, &sc->f, width, height, scale, p,
       dlic_codec_quantize_rate (t));
   const gdouble bpp = packet_bpp (pkt, width, height);
 
@@ -201,8 +203,8 @@ encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
      * knob is searched again afterwards (refinement moves the rate ~1%) */
     f.z = g_memdup2 (sc->f.z, sizeof (gfloat) * (f.C + 1) * f.hl * f.wl);
     if (p->target_bpp > 0) {
-      pkt = dlic_codec_encode_bpp_range (c, &f, width, height, scale, t_lo,
-          t_hi, p->target_bpp, t);
+      pkt = dlic_codec_encode_bpp_range (c, &f, width, height, scale,
+          p->fps_n, p->fps_d, t_lo, t_hi, p->target_bpp, t);
       if (pkt)
         g_bytes_unref (pkt);
     }
@@ -215,10 +217,10 @@ encode_scaled (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     }
   }
   if (p->target_bpp > 0) {
-    pkt = dlic_codec_encode_bpp_range (c, &f, width, height, scale, t_lo,
-        t_hi, p->target_bpp, t);
+    pkt = dlic_codec_encode_bpp_range (c, &f, width, height, scale,
+        p->fps_n, p->fps_d, t_lo, t_hi, p->target_bpp, t);
   } else {
-    pkt = pack_at (c, &f, width, height, scale, *t);
+    pkt = pack_at (c, &f, width, height, scale, p, *t);
   }
   if (p->refine > 0)
     dlic_features_clear (&f);
@@ -291,7 +293,7 @@ encode_picture (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     if (!scaled_prepare (c, pool, rgb, stride, width, height, 0, &flat,
             &sc[0], error))
       goto out;
-    lo = point_bpp (c, &sc[0], width, height, 0, seg_t_lo (c, seg));
+    lo = point_bpp (c, &sc[0], width, height, 0, p, seg_t_lo (c, seg));
     if (p->target_bpp < 0.975 * lo) {
       /* down: a coarser scale gets closer */
       while (seg-- > 0) {
@@ -302,7 +304,7 @@ encode_picture (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
           goto out;
         if (seg == 0)
           break;
-        lo = point_bpp (c, &sc[s], width, height, s, seg_t_lo (c, seg));
+        lo = point_bpp (c, &sc[s], width, height, s, p, seg_t_lo (c, seg));
         if (p->target_bpp >= 0.975 * lo)
           break;
       }
@@ -310,14 +312,14 @@ encode_picture (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
       /* up: only for targets above this segment's part of the ladder */
       while (seg + 1 < N_SEGMENTS && p->target_bpp >
           point_bpp (c, &sc[ladder[seg].scale], width, height,
-              ladder[seg].scale, ladder[seg].t_hi * r1)) {
+              ladder[seg].scale, p, ladder[seg].t_hi * r1)) {
         s = ladder[seg + 1].scale;
         if (!scale_fits (width, height, s))
           break;                /* enlarged beyond the codec's limit */
         if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &flat,
                 &sc[s], error))
           goto out;
-        lo = point_bpp (c, &sc[s], width, height, s, seg_t_lo (c, seg + 1));
+        lo = point_bpp (c, &sc[s], width, height, s, p, seg_t_lo (c, seg + 1));
         if (p->target_bpp < 0.975 * lo) {
           above_bpp = lo;
           break;
@@ -371,23 +373,8 @@ dlic_encoder_encode (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     DlicRefineProgress progress, gpointer user_data, DlicEncodeResult * res,
     GError ** error)
 {
-  DlicEncodeParams q = *p;
-  GBytes *pkt, *timed;
-
-  if (p->fps_n == 0)
-    return encode_picture (c, pool, rgb, stride, width, height, p, progress,
-        user_data, res, error);
-  g_return_val_if_fail (p->fps_n <= G_MAXINT32 && p->fps_d > 0 &&
-      p->fps_d <= G_MAXINT32, NULL);
-  if (q.target_bpp > 0)
-    /* the search sizes packets without the 8 bytes of the extension */
-    q.target_bpp = MAX (q.target_bpp - (DLIC_HEADER_SIZE_TIMING -
-            DLIC_HEADER_SIZE) * 8.0 / ((gdouble) width * height), 1e-6);
-  pkt = encode_picture (c, pool, rgb, stride, width, height, &q, progress,
+  g_return_val_if_fail (p->fps_n <= G_MAXINT32 && (p->fps_n == 0 ||
+          (p->fps_d > 0 && p->fps_d <= G_MAXINT32)), NULL);
+  return encode_picture (c, pool, rgb, stride, width, height, p, progress,
       user_data, res, error);
-  if (pkt == NULL)
-    return NULL;
-  timed = dlic_packet_set_timing (pkt, p->fps_n, p->fps_d);
-  g_bytes_unref (pkt);
-  return timed;
 }

@@ -736,7 +736,7 @@ half_packet (guint scale)
 
   g_assert_true (dlic_codec_analyse (c, NULL, FALSE, rgb, 3 * cw, cw, ch, 1.5,
           &s, &err));
-  pkt = dlic_codec_pack_flags (c, &s, w, h, 1.5, scale);
+  pkt = dlic_codec_pack_flags (c, &s, w, h, 1.5, scale, 0, 0);
   d = g_bytes_get_data (pkt, &n);
   g_assert_true (dlic_codec_unpack (c, d, n, &hd, &s2, &err));
   g_assert_no_error (err);
@@ -764,21 +764,21 @@ half_packet (guint scale)
     g_assert_true (dlic_codec_analyse (c, NULL, FALSE, big, 3 * w, w, h, 1.5,
             &full, &err));
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*s->hl*");
-    g_assert_null (dlic_codec_pack_flags (c, &full, w, h, 1.5, scale));
+    g_assert_null (dlic_codec_pack_flags (c, &full, w, h, 1.5, scale, 0, 0));
     g_test_assert_expected_messages ();
     /* an unknown flag, or a true size no decoder takes */
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*DLIC_FLAGS_SCALE) == 0*");
-    g_assert_null (dlic_codec_pack_flags (c, &s, w, h, 1.5, 8 | scale));
+    g_assert_null (dlic_codec_pack_flags (c, &s, w, h, 1.5, 8 | scale, 0, 0));
     g_test_assert_expected_messages ();
     g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
         "*size_ok (width, height)*");
-    g_assert_null (dlic_codec_pack_flags (c, &s, 20000, h, 1.5, scale));
+    g_assert_null (dlic_codec_pack_flags (c, &s, 20000, h, 1.5, scale, 0, 0));
     g_test_assert_expected_messages ();
     if (dlic_scale_enlarges (scale)) {
       /* a true size that fits whose enlarged coded size does not */
       g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
           "*size_ok (cw, ch)*");
-      g_assert_null (dlic_codec_pack_flags (c, &s, 4096, 4096, 1.5, scale));
+      g_assert_null (dlic_codec_pack_flags (c, &s, 4096, 4096, 1.5, scale, 0, 0));
       g_test_assert_expected_messages ();
     }
     dlic_symbols_clear (&full);

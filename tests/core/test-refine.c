@@ -304,7 +304,7 @@ real_cost (DlicCodec * c, DlicPool * pool, const guint8 * rgb, gint w,
   }
   g_assert_no_error (err);
   dlic_codec_quantize (c, &f, t, &s);
-  pkt = dlic_codec_pack_flags (c, &s, w, h, t, scale);
+  pkt = dlic_codec_pack_flags (c, &s, w, h, t, scale, 0, 0);
   {
     const guint8 *data = g_bytes_get_data (pkt, &n);
     g_assert_true (dlic_codec_decode (c, pool, data, n, out, 3 * w, &hd,
