@@ -274,48 +274,62 @@ free_special_models (GstCasArtifact * self)
   self->special_tried = 0;
 }
 
+/* make 'model' (loaded from 'kind' / 'file', which it takes) the one in
+ * use, dropping the previous one and the quality-specialised models */
+static void
+install_model (GstCasArtifact * self, DlicArModel * model,
+    GstCasArtifactModel kind, gchar * file)
+{
+  dlic_ar_model_free (self->model);
+  self->model = model;
+  free_special_models (self);
+  self->special_kind = kind;
+  self->use_special = (file == NULL || *file == '\0');
+  g_free (self->loaded_file);
+  self->loaded_file = file;
+  self->active = NULL;          /* active-model names the new one */
+  GST_INFO_OBJECT (self, "model %s, %.0f multiply-adds per pixel, margin %d",
+      dlic_ar_model_arch (model), dlic_ar_model_macs_per_pixel (model),
+      dlic_ar_model_margin (model));
+}
+
 static gboolean
 gst_cas_artifact_start (GstBaseTransform * trans)
 {
   GstCasArtifact *self = GST_CAS_ARTIFACT (trans);
   GstCasArtifactModel kind;
+  DlicArModel *model;
   gchar *file;
   GError *err = NULL;
 
   GST_OBJECT_LOCK (self);
   kind = self->model_kind;
   file = g_strdup (self->model_file);
+  self->model_changed = FALSE;
   GST_OBJECT_UNLOCK (self);
 
-  self->model = load_model (kind, file, &err);
-  free_special_models (self);
-  self->special_kind = kind;
-  self->use_special = (file == NULL || *file == '\0');
-  g_free (self->loaded_file);
-  self->loaded_file = file;
-  if (self->model == NULL) {
+  model = load_model (kind, file, &err);
+  if (model == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not load the artifact-removal model: %s", err->message),
         (NULL));
     g_error_free (err);
+    g_free (file);
     return FALSE;
   }
+  install_model (self, model, kind, file);
   if (!dlic_blas_load (&err)) {
     /* it still works, through a plain C matrix product */
     GST_ELEMENT_WARNING (self, LIBRARY, INIT,
         ("Running without OpenBLAS, much slower"), ("%s", err->message));
     g_clear_error (&err);
   }
-  GST_INFO_OBJECT (self, "model %s, %.0f multiply-adds per pixel, margin %d, "
-      "OpenBLAS kernels %s", dlic_ar_model_arch (self->model),
-      dlic_ar_model_macs_per_pixel (self->model),
-      dlic_ar_model_margin (self->model), dlic_blas_core ());
+  GST_INFO_OBJECT (self, "OpenBLAS kernels %s", dlic_blas_core ());
   self->estimate = 0;
   self->estimated = FALSE;
   self->estimate_countdown = 0;
   self->grid_x = self->grid_y = 0;
   self->dc_step = 0;
-  self->active = NULL;
   GST_OBJECT_LOCK (self);
   self->max_proc_time = 0;
   self->reported_latency = 0;
@@ -323,6 +337,26 @@ gst_cas_artifact_start (GstBaseTransform * trans)
   g_clear_pointer (&self->active_model, g_free);
   GST_OBJECT_UNLOCK (self);
   return TRUE;
+}
+
+/* model or model-file changed while running: load the new model before
+ * this frame; if it fails, say so and keep the one in use */
+static void
+switch_model (GstCasArtifact * self, GstCasArtifactModel kind, gchar * file)
+{
+  GError *err = NULL;
+  DlicArModel *model = load_model (kind, file, &err);
+
+  if (model == NULL) {
+    GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
+        ("Could not load the new artifact-removal model, keeping %s: %s",
+            self->loaded_file ? self->loaded_file : kind_name
+            (self->special_kind), err->message), (NULL));
+    g_error_free (err);
+    g_free (file);
+    return;
+  }
+  install_model (self, model, kind, file);
 }
 
 static gboolean
@@ -379,6 +413,8 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
   gboolean post_latency = FALSE;
   gboolean pass = FALSE;
   gint gx = 0, gy = 0, dc_step = 0;
+  gint kind = -1;
+  gchar *file = NULL;
 
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
@@ -391,7 +427,15 @@ gst_cas_artifact_transform_frame_ip (GstVideoFilter * filter,
     self->estimate_countdown = 0;       /* new caps or quality: look again */
     self->estimate_dirty = FALSE;
   }
+  if (self->model_changed) {
+    self->model_changed = FALSE;
+    kind = self->model_kind;
+    file = g_strdup (self->model_file);
+  }
   GST_OBJECT_UNLOCK (self);
+
+  if (kind >= 0)
+    switch_model (self, kind, file);
 
   if (quality < 0) {
     if (self->estimate_countdown == 0) {
@@ -621,18 +665,17 @@ gst_cas_artifact_set_property (GObject * object, guint prop_id,
     const GValue * value, GParamSpec * pspec)
 {
   GstCasArtifact *self = GST_CAS_ARTIFACT (object);
-  gboolean running = FALSE;
 
   GST_OBJECT_LOCK (self);
   switch (prop_id) {
     case PROP_MODEL:
       self->model_kind = g_value_get_enum (value);
-      running = GST_STATE (self) > GST_STATE_READY;
+      self->model_changed = TRUE;
       break;
     case PROP_MODEL_FILE:
       g_free (self->model_file);
       self->model_file = g_value_dup_string (value);
-      running = GST_STATE (self) > GST_STATE_READY;
+      self->model_changed = TRUE;
       break;
     case PROP_N_THREADS:
       self->n_threads = g_value_get_uint (value);
@@ -658,12 +701,6 @@ gst_cas_artifact_set_property (GObject * object, guint prop_id,
       break;
   }
   GST_OBJECT_UNLOCK (self);
-
-  if (running)
-    /* the model is loaded when the element starts (READY -> PAUSED) */
-    GST_ELEMENT_WARNING (self, LIBRARY, SETTINGS,
-        ("%s changed while running: the new model is used from the next "
-            "start (the element goes through READY)", pspec->name), (NULL));
 }
 
 static void
@@ -744,26 +781,29 @@ gst_cas_artifact_class_init (GstCasArtifactClass * klass)
    * GstCasArtifact:model:
    *
    * Which built-in network to use; ignored when #GstCasArtifact:model-file
-   * is set.  Read when the element starts.
+   * is set.  Loaded when the element starts; a change while it runs is
+   * loaded before the next frame.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL,
       g_param_spec_enum ("model", "Model", "Built-in network to use",
           GST_TYPE_CAS_ARTIFACT_MODEL, DEFAULT_MODEL,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstCasArtifact:model-file:
    *
    * A safetensors weights file (from core/train/export.py) to use instead
    * of the built-in model.  Read when the element starts; a missing or bad
    * file fails the start with an error naming the file and the problem.
+   * Set while the element runs, it is loaded before the next frame; if it
+   * cannot be, a warning names the problem and the model in use stays.
    */
   g_object_class_install_property (gobject_class, PROP_MODEL_FILE,
       g_param_spec_string ("model-file", "Model file",
           "Custom weights (safetensors); NULL uses the built-in model",
           DEFAULT_MODEL_FILE,
           G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-          GST_PARAM_MUTABLE_READY));
+          GST_PARAM_MUTABLE_PLAYING));
   /**
    * GstCasArtifact:n-threads:
    *

@@ -48,6 +48,7 @@ struct _GstCasArtifact
   gint estimated_quality;       /* read-only: the latest estimate */
   gchar *active_model;          /* read-only: network of the latest frame */
   gboolean estimate_dirty;      /* caps or quality changed: estimate again */
+  gboolean model_changed;       /* model or model-file set since start () */
 
   /* streaming state */
   DlicArModel *model;           /* loaded in start(), freed in stop() */

@@ -299,8 +299,28 @@ GST_START_TEST (test_bad_model_file)
 
 GST_END_TEST;
 
-/* model and model-file take effect at the next start: a change while
- * PLAYING says so on the bus, one in READY does not. */
+/* model and model-file set while PLAYING are loaded before the next frame;
+ * a file that cannot be loaded then warns, names the file, and the model
+ * in use stays. */
+static gchar *
+push_and_get_active (GstHarness * h, GstElement * e)
+{
+  GstBuffer *in = gst_harness_create_buffer (h, 16 * 16), *out;
+  gchar *active = NULL;
+  GstMapInfo map;
+  guint i;
+
+  gst_buffer_map (in, &map, GST_MAP_WRITE);
+  for (i = 0; i < map.size; i++)        /* texture, so the model runs */
+    map.data[i] = (guint8) ((i * 37) ^ (i >> 3));
+  gst_buffer_unmap (in, &map);
+  out = gst_harness_push_and_pull (h, in);
+  fail_unless (out != NULL);
+  gst_buffer_unref (out);
+  g_object_get (e, "active-model", &active, NULL);
+  return active;
+}
+
 GST_START_TEST (test_model_change_while_running)
 {
   GstElement *e = gst_element_factory_make ("casartifact", NULL);
@@ -308,28 +328,47 @@ GST_START_TEST (test_model_change_while_running)
   GstHarness *h;
   GstMessage *msg;
   GError *err = NULL;
+  gchar *active;
 
   gst_element_set_bus (e, bus);
-  fail_unless_equals_int (gst_element_set_state (e, GST_STATE_READY),
-      GST_STATE_CHANGE_SUCCESS);
-  gst_util_set_object_arg (G_OBJECT (e), "model", "cascnn");    /* quietly */
-  gst_util_set_object_arg (G_OBJECT (e), "model", "fast");
-  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+  g_object_set (e, "quality", 0, NULL);         /* the blind models */
   h = gst_harness_new_with_element (e, "sink", "src");
   gst_harness_set_src_caps_str (h,
       "video/x-raw,format=GRAY8,width=16,height=16,framerate=25/1");
   gst_harness_play (h);
+  active = push_and_get_active (h, e);
+  fail_unless_equals_string (active, "fast");
+  g_free (active);
+
+  gst_util_set_object_arg (G_OBJECT (e), "model", "cascnn");
+  active = push_and_get_active (h, e);
+  fail_unless_equals_string (active, "cascnn");
+  g_free (active);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+
   g_object_set (e, "model-file", "/nonexistent.safetensors", NULL);
+  active = push_and_get_active (h, e);
+  fail_unless_equals_string (active, "cascnn");
+  g_free (active);
   msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING);
   fail_unless (msg != NULL);
   gst_message_parse_warning (msg, &err, NULL);
-  fail_unless (strstr (err->message, "model-file changed while running") !=
-      NULL, "%s", err->message);
+  fail_unless (strstr (err->message, "keeping cascnn") != NULL, "%s",
+      err->message);
+  fail_unless (strstr (err->message, "/nonexistent.safetensors") != NULL,
+      "%s", err->message);
   g_error_free (err);
   gst_message_unref (msg);
+
+  /* back to the built-in model: the file is dropped, no warning */
+  g_object_set (e, "model-file", NULL, "model", 0, NULL);
+  active = push_and_get_active (h, e);
+  fail_unless_equals_string (active, "fast");
+  g_free (active);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+
   gst_element_set_bus (e, NULL);
   gst_object_unref (bus);
-  gst_object_unref (e);
   gst_harness_teardown (h);
 }
 
