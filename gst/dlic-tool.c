@@ -253,6 +253,17 @@ remove_output (const gchar * out)
     g_unlink (out);
 }
 
+/* 'out' names the file 'in' (a link, another path to it): filesink would
+ * empty it before it is read */
+static gboolean
+same_file (const gchar * in, const gchar * out)
+{
+  GStatBuf a, b;
+
+  return g_stat (in, &a) == 0 && g_stat (out, &b) == 0 &&
+      a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* 'in' is a file that can be read, else a message and FALSE */
 static gboolean
 check_input (const gchar * what, const gchar * in)
@@ -280,6 +291,10 @@ cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
 
   if (!check_input ("encode", in))
     return EXIT_FAILURE;
+  if (same_file (in, out)) {
+    fprintf (stderr, "dlic encode: %s: the output is the input file\n", out);
+    return EXIT_USAGE;
+  }
   pipe = make_pipeline ("filesrc name=src ! decodebin ! videoconvert ! "
       "video/x-raw,format=RGB ! dlicenc name=enc ! filesink name=sink");
   if (pipe == NULL)
@@ -407,6 +422,10 @@ cmd_decode (const gchar * in, const gchar * out, const gchar * model,
   }
   if (!check_input ("decode", in))
     return EXIT_FAILURE;
+  if (!pattern && same_file (in, out)) {
+    fprintf (stderr, "dlic decode: %s: the output is the input file\n", out);
+    return EXIT_USAGE;
+  }
   if (g_stat (in, &st) == 0 && st.st_size == 0) {
     /* the pipeline would reach EOS without a frame and write nothing; any
      * other input without a packet is refused by dlicdec's parser */
@@ -524,6 +543,13 @@ main (int argc, char **argv)
       *dst = argv[++i];
       continue;
     }
+    if (a[0] == '-' && a[1] != '\0') {
+      /* not a file name: "-" alone is none either, the tool reads files */
+      fprintf (stderr, "dlic: unknown option %s (options are spelt --quality, "
+          "--target-bpp, ...)\n", a);
+      usage (stderr);
+      return EXIT_USAGE;
+    }
     if (npos == 3) {
       usage (stderr);
       return EXIT_USAGE;
@@ -570,10 +596,13 @@ main (int argc, char **argv)
     {"11/8", "eleven-eighths"}, {"7/8", "seven-eighths"}
     };
     guint k;
-    for (k = 0; k < G_N_ELEMENTS (names) && strcmp (size, names[k][0]); k++);
+    /* the fraction or the element's nick */
+    for (k = 0; k < G_N_ELEMENTS (names) && strcmp (size, names[k][0]) &&
+        strcmp (size, names[k][1]); k++);
     if (k == G_N_ELEMENTS (names)) {
       fprintf (stderr, "dlic: --size needs auto, full, 7/8, 3/4, 5/8, 1/2, "
-          "9/8, 5/4 or 11/8\n");
+          "9/8, 5/4 or 11/8 (or the element's names: half, "
+          "three-quarters, ...)\n");
       return EXIT_USAGE;
     }
     size = names[k][1];

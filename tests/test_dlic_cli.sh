@@ -64,6 +64,14 @@ check "forced size" 0 "768x512 RGB \(coded at 3/4 size\)" -- sh -c '"$1" encode 
 check "enlarged size" 0 "768x512 RGB \(coded at 5/4 size\)" -- sh -c '"$1" encode "$2" "$3" --model "$4" --quality 90 && "$1" info "$3"' _ "$DLIC" "$IMG" "$T/r7.dlic" "$T/m.safetensors"
 check "enlarged decode" 0 "" -- sh -c '"$1" decode "$2" "$3" --model "$4" && [ "$(od -An -tx1 -j16 -N8 "$3" | tr -d " \n")" = 0000030000000200 ]' _ "$DLIC" "$T/r7.dlic" "$T/r7.png" "$T/m.safetensors"
 check "bad size" 2 "size needs auto" -- "$DLIC" encode "$IMG" "$T/x.dlic" --size 2/3
+check "size by the element's name" 0 "768x512 RGB \(coded at half size\)" -- sh -c '"$1" encode "$2" "$3" --model "$4" --size half && "$1" info "$3"' _ "$DLIC" "$IMG" "$T/r7.dlic" "$T/m.safetensors"
+check "single-dash option" 2 "unknown option -q" -- "$DLIC" encode "$IMG" "$T/x.dlic" -q 50
+cp "$IMG" "$T/same.png"
+check "encode onto its input" 2 "output is the input" -- "$DLIC" encode "$T/same.png" "$T/same.png" --model "$T/m.safetensors"
+check "input kept" 0 "" -- cmp "$IMG" "$T/same.png"
+cp "$T/a.dlic" "$T/same.dlic"; ln -s same.dlic "$T/link.png"
+check "decode onto its input (a link)" 2 "output is the input" -- "$DLIC" decode "$T/same.dlic" "$T/link.png" --model "$T/m.safetensors"
+check "dlic input kept" 0 "" -- cmp "$T/a.dlic" "$T/same.dlic"
 check "quiet by default" 0 "^$" -- "$DLIC" encode "$IMG" "$T/r4.dlic" --model "$T/m.safetensors" --refine 2
 check "encode-only flags" 2 "options of encode" -- "$DLIC" decode "$T/r4.dlic" "$T/x.png" -v
 check "refined decodes" 0 "" -- "$DLIC" decode "$T/r.dlic" "$T/r.png" --model "$T/m.safetensors"
