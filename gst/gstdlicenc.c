@@ -20,7 +20,7 @@
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
  * lands within a few percent of that many bits per pixel (a target beyond
  * the model's rates for a picture gives its lowest or highest rate and one
- * warning message per stream).  At low rates
+ * warning message for each target set).  At low rates
  * (quality below 71, or a small target) frames are coded at a reduced size
  * (1/2, 5/8, 3/4 or 7/8) and the decoder up-samples them; at the highest
  * rates (quality 81 and above) at an enlarged size (9/8, 5/4 or 11/8) that
@@ -200,7 +200,7 @@ gst_dlic_enc_start (GstVideoEncoder * enc)
     g_error_free (err);
     return FALSE;
   }
-  self->warned_target = FALSE;
+  self->warned_bpp = 0;
   GST_INFO_OBJECT (self, "model %s, %.0f/%.0f multiply-adds per pixel",
       dlic_codec_model_id (self->codec), dlic_codec_enc_macs (self->codec),
       dlic_codec_dec_macs (self->codec));
@@ -354,11 +354,11 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
         res.refine.j_before, res.refine.j_after, res.refine.best_iter,
         res.refine.iters_done, refine);
   data = g_bytes_get_data (pkt, &size);
-  if (target_bpp > 0 && !self->warned_target &&
+  if (target_bpp > 0 && target_bpp != self->warned_bpp &&
       ABS (size * 8.0 / ((gdouble) w * h) - target_bpp) > 0.05 * target_bpp) {
     /* the search lands within 5% unless the target is beyond the rates
-     * the model has for this picture */
-    self->warned_target = TRUE;
+     * the model has for this picture; once per target set */
+    self->warned_bpp = target_bpp;
     GST_ELEMENT_WARNING (self, STREAM, ENCODE, ("target-bpp %.4g is out of "
             "reach for this %dx%d picture: coded at %s rate, %.4g bpp",
             target_bpp, w, h, size * 8.0 / ((gdouble) w * h) < target_bpp ?
@@ -495,8 +495,10 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    *
    * When non-zero, search the rate of every frame so that its packet has
    * about this many bits per pixel (bisection on the rate knob; the
-   * network runs once per frame, and once more for every reduced size
-   * tried when the target is below what the full size gives).
+   * network runs once per frame, and once more for every other coded size
+   * tried: reduced sizes when the target is below what the full size
+   * gives, enlarged ones when it is above).  A target out of reach warns
+   * once for each value set.
    */
   g_object_class_install_property (gobject_class, PROP_TARGET_BPP,
       g_param_spec_double ("target-bpp", "Target bits per pixel",

@@ -37,7 +37,7 @@ struct _GstDlicEnc
   DlicPool *pool;
   GstVideoCodecState *input_state;
   gint cancel;                  /* atomic: stop refining (flush, stop) */
-  gboolean warned_target;       /* told once that target-bpp is out of reach */
+  gdouble warned_bpp;           /* the target-bpp warned out of reach */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicenc);
