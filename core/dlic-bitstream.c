@@ -105,7 +105,8 @@ dlic_packet_build (const DlicHeader * h, const guint8 * payload,
   guint8 *buf;
   guint32 crc;
 
-  g_return_val_if_fail (payload_size <= DLIC_MAX_PAYLOAD, NULL);
+  g_return_val_if_fail (payload_size <= DLIC_MAX_PAYLOAD &&
+      payload_size <= dlic_payload_limit (h->width, h->height), NULL);
   g_return_val_if_fail (!(h->flags & DLIC_FLAG_TIMING) || (h->fps_n > 0 &&
           h->fps_n <= G_MAXINT32 && h->fps_d > 0 && h->fps_d <= G_MAXINT32),
       NULL);
@@ -131,6 +132,19 @@ dlic_packet_set_timing (GBytes * packet, guint32 fps_n, guint32 fps_d)
   h.fps_n = fps_n;
   h.fps_d = fps_n ? fps_d : 0;
   return dlic_packet_build (&h, data + h.header_size, h.payload_size);
+}
+
+/* the checksum of a packet: header (its crc field as 0) and payload */
+static guint32
+packet_crc (const guint8 * buf, gsize header_size, gsize payload_size)
+{
+  guint8 hdr[DLIC_HEADER_MAX];
+
+  g_assert (header_size >= DLIC_HEADER_SIZE && header_size <= DLIC_HEADER_MAX);
+  memcpy (hdr, buf, header_size);
+  put32 (hdr + 48, 0);
+  return dlic_crc32 (dlic_crc32 (0, hdr, header_size), buf + header_size,
+      payload_size);
 }
 
 #define FAIL(code, ...) G_STMT_START { \
@@ -191,24 +205,44 @@ dlic_header_parse (const guint8 * buf, gsize size, gboolean check_payload,
       FAIL (DLIC_ERROR_CORRUPT, "bad model identifier");
   if (h->payload_size > DLIC_MAX_PAYLOAD)
     FAIL (DLIC_ERROR_CORRUPT, "payload size %u too large", h->payload_size);
+  if (h->payload_size > dlic_payload_limit (h->width, h->height))
+    FAIL (DLIC_ERROR_CORRUPT, "payload size %u too large for a %ux%u "
+        "picture", h->payload_size, h->width, h->height);
   if ((h->flags & DLIC_FLAG_TIMING) && (h->fps_n == 0 || h->fps_d == 0 ||
           h->fps_n > G_MAXINT32 || h->fps_d > G_MAXINT32))
     FAIL (DLIC_ERROR_CORRUPT, "bad frame rate %u/%u", h->fps_n, h->fps_d);
 
   if (check_payload) {
-    guint8 hdr[DLIC_HEADER_MAX];
     guint32 crc;
 
     if (size < dlic_packet_size (h))
       FAIL (DLIC_ERROR_CORRUPT, "truncated dlic packet (%" G_GSIZE_FORMAT
           " of %" G_GSIZE_FORMAT " bytes)", size, dlic_packet_size (h));
-    memcpy (hdr, buf, h->header_size);
-    put32 (hdr + 48, 0);
-    crc = dlic_crc32 (0, hdr, h->header_size);
-    crc = dlic_crc32 (crc, buf + h->header_size, h->payload_size);
+    crc = packet_crc (buf, h->header_size, h->payload_size);
     if (crc != h->crc)
       FAIL (DLIC_ERROR_CORRUPT, "checksum mismatch (stored %08x, computed "
           "%08x): the stream is corrupt", h->crc, crc);
   }
   return TRUE;
+}
+
+gsize
+dlic_packet_size_raw (const guint8 * buf)
+{
+  const guint hs = buf[5];
+  const guint32 payload = get32 (buf + 44);
+
+  if (hs < DLIC_HEADER_SIZE || hs > DLIC_HEADER_MAX ||
+      payload > DLIC_MAX_PAYLOAD)
+    return 0;
+  return hs + (gsize) payload;
+}
+
+gboolean
+dlic_packet_crc_ok (const guint8 * buf, gsize size)
+{
+  const gsize n = dlic_packet_size_raw (buf);
+
+  return n > 0 && n == size &&
+      packet_crc (buf, buf[5], size - buf[5]) == get32 (buf + 48);
 }

@@ -67,6 +67,26 @@ GBytes *dlic_packet_build (const DlicHeader * h, const guint8 * payload,
 gboolean dlic_header_parse (const guint8 * buf, gsize size,
     gboolean check_payload, DlicHeader * h, GError ** error);
 
+/* The most payload a valid packet of a width x height picture carries:
+ * the raw picture's size and 64 KiB (the encoder's packets stay below 5
+ * bits per pixel); a larger payload_size is a damaged header. */
+static inline guint64
+dlic_payload_limit (guint32 width, guint32 height)
+{
+  return 3 * (guint64) width * height + 65536;
+}
+
+/* Framing a parser can trust before it reads a header: the size of the
+ * packet at 'buf' (at least DLIC_HEADER_SIZE bytes, starting with the
+ * magic) from its header-size byte (offset 5) and payload_size (offset
+ * 44), which keep their places in every version; 0 when they are
+ * impossible. */
+gsize dlic_packet_size_raw (const guint8 * buf);
+/* TRUE when the 'size' bytes at 'buf' are one packet so framed and its
+ * checksum holds: a header this decoder does not read (version, flags)
+ * is then a real stream it does not support, not damage. */
+gboolean dlic_packet_crc_ok (const guint8 * buf, gsize size);
+
 /* The same packet with the timing extension set to fps_n / fps_d (both
  * > 0), or without it when fps_n is 0.  'packet' must be valid. */
 GBytes *dlic_packet_set_timing (GBytes * packet, guint32 fps_n,

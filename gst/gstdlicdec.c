@@ -20,7 +20,9 @@
  * symbol ranges) before anything is decoded: corrupt, truncated or foreign
  * streams give an error, never garbage.  As in other GStreamer decoders, a
  * corrupt or truncated packet is dropped with a warning and decoding goes
- * on with the next one (every packet is a sync point); #GstVideoDecoder:max-errors
+ * on with the next one (every packet is a sync point; a damaged length
+ * field costs that packet only, and the packets after it keep their time
+ * stamps); #GstVideoDecoder:max-errors
  * sets how many are tolerated (-1, the default: any number; 0: the first
  * is an error).  A stream in which nothing decodes ends with an error.  A
  * stream that needs other weights (model identity) or a picture beyond the
@@ -108,6 +110,9 @@ gst_dlic_dec_start (GstVideoDecoder * dec)
   self->ts_base = GST_CLOCK_TIME_NONE;
   self->ts_count = 0;
   self->fps_n = self->fps_d = 0;
+  self->junk = 0;
+  self->lost_slots = 0;
+  self->in_skip = FALSE;
   if (self->codec == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not load the dlic codec model: %s", err->message), (NULL));
@@ -186,8 +191,47 @@ gst_dlic_dec_finish (GstVideoDecoder * dec)
   return GST_FLOW_OK;
 }
 
+/* A packet found by parse () that is damaged (its magic, then a bad
+ * header, a wrong checksum, or cut short): reported and counted by
+ * bad_packet (), and only its magic is skipped, so that a damaged size
+ * field cannot take the packets after it along; its slot in time counts.
+ * The rest of it is then skipped as junk, silently.  Takes 'msg'. */
+static GstFlowReturn
+skip_packet (GstDlicDec * self, GstAdapter * adapter, gchar * msg)
+{
+  GstFlowReturn ret = bad_packet (self, msg);
+
+  if (ret != GST_FLOW_OK)
+    return ret;
+  gst_adapter_flush (adapter, 4);
+  self->lost_slots++;
+  self->in_skip = TRUE;
+  return GST_FLOW_OK;
+}
+
+/* Bytes before a packet start that belong to no packet: after a damaged
+ * packet (reported with it) or a seek, which lands inside a packet, they
+ * are expected; anywhere else they are damage (a packet whose magic was
+ * hit, or data that is not dlic), reported and counted by bad_packet ()
+ * once per run. */
+static GstFlowReturn
+end_junk (GstDlicDec * self, const gchar * where)
+{
+  const guint64 n = self->junk;
+
+  self->junk = 0;
+  if (n == 0 || self->in_skip) {
+    if (n > 0)
+      GST_DEBUG_OBJECT (self, "skipped %" G_GUINT64_FORMAT " bytes %s", n,
+          where);
+    return GST_FLOW_OK;
+  }
+  return bad_packet (self, g_strdup_printf ("Corrupt dlic stream: %"
+          G_GUINT64_FORMAT " bytes %s are not a dlic packet", n, where));
+}
+
 /* Split a byte stream into packets: find the magic, read the header, wait
- * for the whole packet. */
+ * for the whole packet, check its checksum. */
 static GstFlowReturn
 gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
     GstAdapter * adapter, gboolean at_eos)
@@ -196,9 +240,11 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   gsize avail = gst_adapter_available (adapter);
   DlicHeader h;
   GError *err = NULL;
+  GstFlowReturn ret;
   gssize off;
   gsize size, hsize;
   const guint8 *data;
+  gboolean known, intact;
   guint8 hbyte;
 
   if (avail < 4)
@@ -209,17 +255,19 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   if (off < 0) {
     if (at_eos)
       goto need_data;
-    GST_WARNING_OBJECT (self, "no dlic packet start, skipping %" G_GSIZE_FORMAT
-        " bytes", avail - 3);
+    self->junk += avail - 3;
     gst_adapter_flush (adapter, avail - 3);
     return GST_VIDEO_DECODER_FLOW_NEED_DATA;
   }
   if (off > 0) {
-    GST_WARNING_OBJECT (self, "skipping %" G_GSSIZE_FORMAT " bytes before a "
-        "dlic packet", off);
+    self->junk += off;
     gst_adapter_flush (adapter, off);
     avail -= off;
   }
+  ret = end_junk (self, self->seen_packet ? "between packets" :
+      "before the first packet");
+  if (ret != GST_FLOW_OK)
+    return ret;
   if (avail < DLIC_HEADER_SIZE)
     goto need_data;
   /* the header's own size (byte 5: 52, or 60 with the timing extension);
@@ -230,66 +278,108 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
     goto need_data;
 
   data = gst_adapter_map (adapter, hsize);
-  if (!dlic_header_parse (data, hsize, FALSE, &h, &err)) {
-    GstFlowReturn ret = GST_FLOW_ERROR;
-    gst_adapter_unmap (adapter);
-    if (g_error_matches (err, DLIC_ERROR, DLIC_ERROR_CORRUPT))
-      ret = bad_packet (self, g_strdup_printf ("Corrupt dlic stream: %s",
-              err->message));
-    else                        /* a version or flags we do not know */
-      GST_ELEMENT_ERROR (self, STREAM, DECODE,
-          ("Unsupported dlic stream: %s", err->message), (NULL));
-    g_error_free (err);
-    if (ret != GST_FLOW_OK)
-      return ret;
-    /* tolerated (max-errors): look for the next packet after this magic */
-    gst_adapter_flush (adapter, 4);
-    return GST_FLOW_OK;
+  known = dlic_header_parse (data, hsize, FALSE, &h, &err);
+  if (known) {
+    size = dlic_packet_size (&h);
+  } else if (g_error_matches (err, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED)) {
+    /* a version or flags we do not know: a newer stream, or a damaged
+     * byte; the checksum (over the framing every version keeps) tells */
+    size = dlic_packet_size_raw (data);
+  } else {
+    size = 0;
   }
   gst_adapter_unmap (adapter);
-  size = dlic_packet_size (&h);
-  if (avail < size)
-    goto need_data;
+  if (size == 0) {
+    ret = skip_packet (self, adapter, g_strdup_printf ("Corrupt dlic stream: "
+            "%s", err->message));
+    g_error_free (err);
+    return ret;
+  }
+  if (avail < size) {
+    if (!at_eos) {
+      g_clear_error (&err);
+      goto need_data;
+    }
+    /* cut short by the end, or its size field is damaged: the packets
+     * after this magic, if any, still decode */
+    g_clear_error (&err);
+    return skip_packet (self, adapter, g_strdup_printf ("Truncated dlic "
+            "stream: a packet of %" G_GSIZE_FORMAT " bytes has %"
+            G_GSIZE_FORMAT " left", size, avail));
+  }
+
+  data = gst_adapter_map (adapter, size);
+  intact = dlic_packet_crc_ok (data, size);
+  gst_adapter_unmap (adapter);
+  if (!intact) {
+    g_clear_error (&err);
+    return skip_packet (self, adapter, g_strdup ("Corrupt dlic stream: "
+            "checksum mismatch"));
+  }
+  if (!known) {
+    GST_ELEMENT_ERROR (self, STREAM, DECODE,
+        ("Unsupported dlic stream: %s", err->message), (NULL));
+    g_error_free (err);
+    return GST_FLOW_ERROR;
+  }
 
   self->seen_packet = TRUE;
+  self->in_skip = FALSE;
   gst_video_decoder_add_to_frame (dec, size);
   return gst_video_decoder_have_frame (dec);
 
 need_data:
-  if (at_eos && avail > 0) {
-    if (avail >= 4 && gst_adapter_masked_scan_uint32 (adapter, 0xffffffff,
-            0x444c4943, 0, 4) == 0) {
-      GstFlowReturn ret = bad_packet (self,
-          g_strdup_printf ("Truncated dlic stream: %" G_GSIZE_FORMAT " bytes "
-              "left at the end are not a complete packet", avail));
-      gst_adapter_flush (adapter, avail);
-      return ret == GST_FLOW_OK ? GST_VIDEO_DECODER_FLOW_NEED_DATA : ret;
-    }
+  if (at_eos && avail >= 4 && gst_adapter_masked_scan_uint32 (adapter,
+          0xffffffff, 0x444c4943, 0, 4) == 0) {
+    /* the end cut a header short */
+    ret = skip_packet (self, adapter, g_strdup_printf ("Truncated dlic "
+            "stream: %" G_GSIZE_FORMAT " bytes left at the end are not a "
+            "complete packet", avail));
+    return ret;
+  }
+  if (at_eos && avail + self->junk > 0) {
     if (!self->seen_packet && self->n_skipped == 0) {
       GST_ELEMENT_ERROR (self, STREAM, DECODE,
           ("Not a dlic stream: no dlic packet start found"), (NULL));
       return GST_FLOW_ERROR;
     }
-    /* a few bytes of something else after the last packet (the rest of a
-     * skipped packet was warned about with it) */
-    if (self->n_skipped == 0)
-      GST_ELEMENT_WARNING (self, STREAM, DECODE,
-          ("Ignoring %" G_GSIZE_FORMAT " trailing bytes after the last dlic "
-              "packet", avail), (NULL));
+    /* what is left after the last packet */
+    self->junk += avail;
     gst_adapter_flush (adapter, avail);
+    ret = end_junk (self, "after the last packet");
+    return ret == GST_FLOW_OK ? GST_VIDEO_DECODER_FLOW_NEED_DATA : ret;
   }
   return GST_VIDEO_DECODER_FLOW_NEED_DATA;
+}
+
+/* A seek lands inside a packet: what comes before the next magic is not
+ * damage; time stamps start again from the next input time stamp. */
+static gboolean
+gst_dlic_dec_flush (GstVideoDecoder * dec)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+
+  self->junk = 0;
+  self->in_skip = TRUE;
+  self->lost_slots = 0;
+  self->ts_base = GST_CLOCK_TIME_NONE;
+  self->ts_count = 0;
+  return TRUE;
 }
 
 /* A raw stream (from a file) has no timing of its own; packets with the
  * timing extension give the frame rate: time stamps counted from the
  * latest input time stamp, and durations.  Upstream's frame rate (from
  * dlicenc's caps, a container) wins.  'h' is NULL for a packet that could
- * not be read (its slot in time still counts). */
+ * not be read; its slot in time still counts, as do those of the packets
+ * parse () skipped since the last frame (lost_slots). */
 static void
 stamp_frame (GstDlicDec * self, GstVideoCodecFrame * frame,
     const DlicHeader * h)
 {
+  guint64 lost = self->lost_slots;
+
+  self->lost_slots = 0;
   if (self->input_state && GST_VIDEO_INFO_FPS_N (&self->input_state->info))
     return;
   if (h && h->fps_n) {
@@ -298,13 +388,19 @@ stamp_frame (GstDlicDec * self, GstVideoCodecFrame * frame,
   }
   if (self->fps_n == 0)
     return;
-  if (GST_CLOCK_TIME_IS_VALID (frame->pts)) {
-    self->ts_base = frame->pts;
+  if (GST_CLOCK_TIME_IS_VALID (frame->pts) ||
+      GST_CLOCK_TIME_IS_VALID (frame->dts)) {
+    /* an input time stamp (a file source gives its first buffer DTS 0):
+     * that of the first packet in the buffer, which may be one that
+     * parse () skipped */
+    self->ts_base = GST_CLOCK_TIME_IS_VALID (frame->pts) ? frame->pts :
+        frame->dts;
     self->ts_count = 0;
-  } else if (GST_CLOCK_TIME_IS_VALID (self->ts_base)) {
+  }
+  self->ts_count += lost;
+  if (GST_CLOCK_TIME_IS_VALID (self->ts_base))
     frame->pts = self->ts_base + gst_util_uint64_scale_int (self->ts_count *
         GST_SECOND, self->fps_d, self->fps_n);
-  }
   frame->duration = gst_util_uint64_scale_int (GST_SECOND, self->fps_d,
       self->fps_n);
   self->ts_count++;
@@ -521,6 +617,7 @@ gst_dlic_dec_class_init (GstDlicDecClass * klass)
   vdec_class->stop = GST_DEBUG_FUNCPTR (gst_dlic_dec_stop);
   vdec_class->set_format = GST_DEBUG_FUNCPTR (gst_dlic_dec_set_format);
   vdec_class->parse = GST_DEBUG_FUNCPTR (gst_dlic_dec_parse);
+  vdec_class->flush = GST_DEBUG_FUNCPTR (gst_dlic_dec_flush);
   vdec_class->handle_frame = GST_DEBUG_FUNCPTR (gst_dlic_dec_handle_frame);
   vdec_class->finish = GST_DEBUG_FUNCPTR (gst_dlic_dec_finish);
 }

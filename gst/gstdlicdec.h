@@ -43,6 +43,12 @@ struct _GstDlicDec
   GstClockTime ts_base;
   guint64 ts_count;
   guint32 fps_n, fps_d;
+  /* parse (): bytes skipped since the last packet start, the packets it
+   * skipped since the last frame (their slots in time), and whether it is
+   * skipping the rest of a damaged packet or resyncing after a seek */
+  guint64 junk;
+  guint64 lost_slots;
+  gboolean in_skip;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicdec);

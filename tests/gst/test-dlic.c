@@ -440,6 +440,135 @@ GST_START_TEST (test_corrupt_packet_skipped)
 
 GST_END_TEST;
 
+/* Decode 'path' with dlicdec (max-errors as given): the output time
+ * stamps, the first warning and the error, if any (both to be freed). */
+static GArray *
+decode_pts (const gchar * path, gint max_errors, gchar ** warning,
+    gchar ** error)
+{
+  gchar *desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s "
+      "max-errors=%d ! fakesink name=sink", path, model, max_errors);
+  GstElement *pipe = gst_parse_launch (desc, NULL);
+  GstElement *sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  GstPad *pad = gst_element_get_static_pad (sink, "sink");
+  GArray *pts = g_array_new (FALSE, FALSE, sizeof (GstClockTime));
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+  gboolean done = FALSE;
+
+  *warning = *error = NULL;
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_pts, pts, NULL);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  while (!done) {
+    GError *err = NULL;
+    msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+        GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING);
+    fail_unless (msg != NULL, "timeout: %s", desc);
+    switch (GST_MESSAGE_TYPE (msg)) {
+      case GST_MESSAGE_WARNING:
+        gst_message_parse_warning (msg, &err, NULL);
+        if (*warning == NULL)
+          *warning = g_strdup (err->message);
+        break;
+      case GST_MESSAGE_ERROR:
+        gst_message_parse_error (msg, &err, NULL);
+        *error = g_strdup (err->message);
+        done = TRUE;
+        break;
+      default:
+        done = TRUE;
+        break;
+    }
+    g_clear_error (&err);
+    gst_message_unref (msg);
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (bus);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (desc);
+  return pts;
+}
+
+/* Damage to a packet's framing costs that packet only: a damaged size
+ * field, version or header size is skipped from its magic on, so the
+ * packets after it decode, each at its own time (its slot counts); bytes
+ * that are no packet (before the first, between, after the last) are
+ * reported with their count and, like any skipped packet, are an error
+ * with max-errors=0. */
+GST_START_TEST (test_damaged_framing)
+{
+  gchar *path = encode_file ("frame.dlic", 4, 24, 16, NULL, NULL);
+  gchar *bad = g_build_filename (tmpdir, "frame-bad.dlic", NULL);
+  gchar *data, *warning, *error;
+  gsize len, p1;
+  guint i, k;
+  struct
+  {
+    gint packet;                /* damage in this packet's header ... */
+    gsize offset;               /* ... at this byte */
+    guint8 value;               /* set to this, or (prefix) junk */
+    const gchar *prefix, *suffix;
+    gint pts[4];                /* ms; -1 ends */
+    const gchar *expect;
+  } cases[] = {
+    {0, 46, 0x10, NULL, NULL, {100, 200, 300, -1}, "too large"},
+    {1, 44, 0x01, NULL, NULL, {0, 200, 300, -1}, "checksum"},  /* shorter */
+    {1, 4, 0x07, NULL, NULL, {0, 200, 300, -1}, "checksum"},   /* version */
+    {2, 5, 0xc3, NULL, NULL, {0, 100, 300, -1}, "header size"},
+    {-1, 0, 0, "GARBAGE-1234", NULL, {0, 100, 200, 300},
+        "12 bytes before the first packet"},
+    {-1, 0, 0, NULL, "trailing junk", {0, 100, 200, 300},
+        "13 bytes after the last packet"},
+  };
+
+  fail_unless (g_file_get_contents (path, &data, &len, NULL));
+  p1 = data[5] + GST_READ_UINT32_LE (data + 44);
+  for (i = 0; i < G_N_ELEMENTS (cases); i++) {
+    GString *b = g_string_new (cases[i].prefix);
+    GArray *pts;
+    gsize at = 0;
+
+    g_string_append_len (b, data, len);
+    if (cases[i].suffix)
+      g_string_append (b, cases[i].suffix);
+    if (cases[i].packet >= 0) {
+      for (k = 0; k < (guint) cases[i].packet; k++)
+        at += (guint8) b->str[at + 5] + GST_READ_UINT32_LE (b->str + at + 44);
+      fail_unless (k == 0 || at >= p1);
+      b->str[at + cases[i].offset] = cases[i].value;
+    }
+    fail_unless (g_file_set_contents (bad, b->str, b->len, NULL));
+
+    pts = decode_pts (bad, -1, &warning, &error);
+    fail_unless (error == NULL, "case %u: %s", i, error);
+    fail_unless (warning != NULL && strstr (warning, cases[i].expect),
+        "case %u: %s", i, warning);
+    for (k = 0; k < 4 && cases[i].pts[k] >= 0; k++) {
+      fail_unless (k < pts->len, "case %u: %u frames", i, pts->len);
+      fail_unless_equals_uint64 (g_array_index (pts, GstClockTime, k),
+          cases[i].pts[k] * GST_MSECOND);
+    }
+    fail_unless_equals_int (pts->len, k);
+    g_array_free (pts, TRUE);
+    g_free (warning);
+
+    pts = decode_pts (bad, 0, &warning, &error);
+    fail_unless (error != NULL && strstr (error, cases[i].expect),
+        "case %u: %s", i, error);
+    g_array_free (pts, TRUE);
+    g_free (warning);
+    g_free (error);
+    g_string_free (b, TRUE);
+  }
+  g_free (data);
+  g_free (bad);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* target-bpp: every frame within 5% of a reachable target. */
 GST_START_TEST (test_target_bpp)
 {
@@ -931,6 +1060,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_corrupt_files);
   tcase_add_test (tc, test_file_timing);
   tcase_add_test (tc, test_corrupt_packet_skipped);
+  tcase_add_test (tc, test_damaged_framing);
   tcase_add_test (tc, test_target_bpp);
   tcase_add_test (tc, test_refine);
   tcase_add_test (tc, test_refine_messages);
