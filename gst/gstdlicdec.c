@@ -37,7 +37,9 @@
  * |[
  * gst-play-1.0 clip.dlic
  * ]| plays a dlic file through decodebin, at the frame rate its packets
- * carry (dlicenc writes it for video).
+ * carry (dlicenc writes it for video), with a duration and seeking: the
+ * decoder indexes the packets of a raw file as it parses them, and reads
+ * ahead without decoding to a frame beyond them.
  *
  * Since: 0.1
  */
@@ -113,6 +115,17 @@ gst_dlic_dec_start (GstVideoDecoder * dec)
   self->junk = 0;
   self->lost_slots = 0;
   self->in_skip = FALSE;
+  self->stream_pos = 0;
+  self->next_frame = 0;
+  self->frame_known = TRUE;
+  self->skip_to = 0;
+  self->ts_from_seek = FALSE;
+  GST_OBJECT_LOCK (self);
+  g_array_set_size (self->index, 0);
+  self->index_end = 0;
+  self->index_fps_n = self->index_fps_d = 0;
+  self->seek_pending = FALSE;
+  GST_OBJECT_UNLOCK (self);
   if (self->codec == NULL) {
     GST_ELEMENT_ERROR (self, RESOURCE, OPEN_READ,
         ("Could not load the dlic codec model: %s", err->message), (NULL));
@@ -191,6 +204,45 @@ gst_dlic_dec_finish (GstVideoDecoder * dec)
   return GST_FLOW_OK;
 }
 
+/* parse () moves on by n bytes: flushed, or (to_frame) taken into the
+ * frame */
+static void
+consume (GstDlicDec * self, GstAdapter * adapter, gsize n, gboolean to_frame)
+{
+  if (to_frame)
+    gst_video_decoder_add_to_frame (GST_VIDEO_DECODER (self), n);
+  else
+    gst_adapter_flush (adapter, n);
+  self->stream_pos += n;
+}
+
+/* A packet (intact or damaged, 'size' bytes framed) starts at stream_pos:
+ * the next frame's slot; indexed when it extends the index */
+static void
+index_packet (GstDlicDec * self, guint32 fps_n, guint32 fps_d, gsize size)
+{
+  if (!self->frame_known)
+    return;
+  GST_OBJECT_LOCK (self);
+  if (self->next_frame == self->index->len) {
+    g_array_append_val (self->index, self->stream_pos);
+    self->index_end = self->stream_pos + size;
+  }
+  if (fps_n > 0) {
+    self->index_fps_n = fps_n;
+    self->index_fps_d = fps_d;
+  }
+  GST_OBJECT_UNLOCK (self);
+  self->next_frame++;
+}
+
+/* the packet just indexed comes before the frame a seek asked for */
+static gboolean
+before_target (GstDlicDec * self)
+{
+  return self->frame_known && self->next_frame <= self->skip_to;
+}
+
 /* A packet found by parse () that is damaged (its magic, then a bad
  * header, a wrong checksum, or cut short): reported and counted by
  * bad_packet (), and only its magic is skipped, so that a damaged size
@@ -203,8 +255,10 @@ skip_packet (GstDlicDec * self, GstAdapter * adapter, gchar * msg)
 
   if (ret != GST_FLOW_OK)
     return ret;
-  gst_adapter_flush (adapter, 4);
-  self->lost_slots++;
+  index_packet (self, 0, 0, 4);
+  consume (self, adapter, 4, FALSE);
+  if (!before_target (self))
+    self->lost_slots++;
   self->in_skip = TRUE;
   return GST_FLOW_OK;
 }
@@ -220,6 +274,8 @@ end_junk (GstDlicDec * self, const gchar * where)
   const guint64 n = self->junk;
 
   self->junk = 0;
+  if (n > 0 && !self->in_skip)
+    self->frame_known = FALSE;  /* a packet lost, or several: no index */
   if (n == 0 || self->in_skip) {
     if (n > 0)
       GST_DEBUG_OBJECT (self, "skipped %" G_GUINT64_FORMAT " bytes %s", n,
@@ -256,12 +312,12 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
     if (at_eos)
       goto need_data;
     self->junk += avail - 3;
-    gst_adapter_flush (adapter, avail - 3);
+    consume (self, adapter, avail - 3, FALSE);
     return GST_VIDEO_DECODER_FLOW_NEED_DATA;
   }
   if (off > 0) {
     self->junk += off;
-    gst_adapter_flush (adapter, off);
+    consume (self, adapter, off, FALSE);
     avail -= off;
   }
   ret = end_junk (self, self->seen_packet ? "between packets" :
@@ -325,7 +381,23 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
 
   self->seen_packet = TRUE;
   self->in_skip = FALSE;
-  gst_video_decoder_add_to_frame (dec, size);
+  index_packet (self, h.fps_n, h.fps_d, size);
+  if (before_target (self)) {
+    /* on the way to a frame sought beyond the index: indexed, not decoded,
+     * once the next packet's start shows this one is not the last (a seek
+     * beyond the last frame shows the last one, at the time sought) */
+    if (avail < size + 4 && !at_eos) {
+      self->next_frame--;
+      goto need_data;
+    }
+    if (avail >= size + 4) {
+      consume (self, adapter, size, FALSE);
+      self->lost_slots = 0;
+      return GST_FLOW_OK;
+    }
+    self->skip_to = 0;
+  }
+  consume (self, adapter, size, TRUE);
   return gst_video_decoder_have_frame (dec);
 
 need_data:
@@ -345,7 +417,7 @@ need_data:
     }
     /* what is left after the last packet */
     self->junk += avail;
-    gst_adapter_flush (adapter, avail);
+    consume (self, adapter, avail, FALSE);
     ret = end_junk (self, "after the last packet");
     return ret == GST_FLOW_OK ? GST_VIDEO_DECODER_FLOW_NEED_DATA : ret;
   }
@@ -364,7 +436,203 @@ gst_dlic_dec_flush (GstVideoDecoder * dec)
   self->lost_slots = 0;
   self->ts_base = GST_CLOCK_TIME_NONE;
   self->ts_count = 0;
+  self->ts_from_seek = FALSE;
   return TRUE;
+}
+
+/* A raw stream of timed packets has no index of its own: dlicdec keeps
+ * the byte offset of every packet it parsed from the start.  A TIME seek
+ * that upstream cannot do (a file source seeks in bytes) becomes a BYTES
+ * seek to the packet of the target frame, or, beyond the packets indexed,
+ * to the last of them, from which parse () reads on without decoding
+ * (indexing) up to the target: every seek lands on its frame.  Plain
+ * open-ended flushing seeks at rate 1, as GstVideoDecoder's own byte
+ * seeking. */
+static gboolean
+seek_in_bytes (GstDlicDec * self, GstEvent * event)
+{
+  GstVideoDecoder *dec = GST_VIDEO_DECODER (self);
+  gdouble rate;
+  GstFormat format;
+  GstSeekFlags flags;
+  GstSeekType start_type, stop_type;
+  gint64 start, stop, total = -1;
+  guint64 k, from, off;
+  GstEvent *seek;
+
+  gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
+      &stop_type, &stop);
+  if (format != GST_FORMAT_TIME || rate != 1.0 ||
+      !(flags & GST_SEEK_FLAG_FLUSH) || start_type != GST_SEEK_TYPE_SET ||
+      start < 0 || (stop_type != GST_SEEK_TYPE_NONE &&
+          !(stop_type == GST_SEEK_TYPE_SET && stop == -1))) {
+    GST_DEBUG_OBJECT (self, "seek not supported in a raw stream: %"
+        GST_PTR_FORMAT, event);
+    return FALSE;
+  }
+
+  gst_pad_peer_query_duration (dec->sinkpad, GST_FORMAT_BYTES, &total);
+
+  GST_OBJECT_LOCK (self);
+  if (self->index->len == 0 || self->index_fps_n == 0) {
+    GST_OBJECT_UNLOCK (self);
+    GST_DEBUG_OBJECT (self, "no timed packet seen yet: cannot seek");
+    return FALSE;
+  }
+  k = gst_util_uint64_scale (start, self->index_fps_n,
+      (guint64) self->index_fps_d * GST_SECOND);
+  if (total > 0 && self->index_end >= (guint64) total)
+    k = MIN (k, self->index->len - 1);  /* every packet known: the last */
+  from = MIN (k, self->index->len - 1);
+  off = g_array_index (self->index, guint64, from);
+  self->seek_pending = TRUE;
+  self->seek_frame = from;
+  self->seek_target = k;
+  self->seek_offset = off;
+  GST_OBJECT_UNLOCK (self);
+
+  GST_DEBUG_OBJECT (self, "seek to %" GST_TIME_FORMAT ": frame %"
+      G_GUINT64_FORMAT ", from frame %" G_GUINT64_FORMAT " at byte %"
+      G_GUINT64_FORMAT, GST_TIME_ARGS (start), k, from, off);
+  seek = gst_event_new_seek (1.0, GST_FORMAT_BYTES, flags, GST_SEEK_TYPE_SET,
+      off, GST_SEEK_TYPE_NONE, -1);
+  gst_event_set_seqnum (seek, gst_event_get_seqnum (event));
+  return gst_pad_push_event (dec->sinkpad, seek);
+}
+
+static gboolean
+gst_dlic_dec_src_event (GstVideoDecoder * dec, GstEvent * event)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+  gboolean res;
+
+  if (GST_EVENT_TYPE (event) != GST_EVENT_SEEK)
+    return GST_VIDEO_DECODER_CLASS (parent_class)->src_event (dec, event);
+  /* upstream first (a demuxer, or a source that seeks in time) */
+  gst_event_ref (event);
+  res = GST_VIDEO_DECODER_CLASS (parent_class)->src_event (dec, event);
+  if (!res)
+    res = seek_in_bytes (self, event);
+  gst_event_unref (event);
+  return res;
+}
+
+/* The duration of a raw stream of timed packets: exact once every packet
+ * is indexed, else the stream's size over the average packet size; -1
+ * when not known. */
+static gint64
+raw_duration (GstDlicDec * self)
+{
+  gint64 total = -1, d = -1;
+  guint64 frames;
+
+  if (!gst_pad_peer_query_duration (GST_VIDEO_DECODER_SINK_PAD (self),
+          GST_FORMAT_BYTES, &total) || total <= 0)
+    return -1;
+  GST_OBJECT_LOCK (self);
+  if (self->index->len > 0 && self->index_fps_n > 0) {
+    const guint64 first = g_array_index (self->index, guint64, 0);
+    if (self->index_end >= (guint64) total) {
+      frames = self->index->len;
+    } else {
+      const gdouble avg = (gdouble) (self->index_end - first) /
+          self->index->len;
+      frames = (guint64) ((total - first) / avg + 0.5);
+    }
+    d = gst_util_uint64_scale (frames * GST_SECOND, self->index_fps_d,
+        self->index_fps_n);
+  }
+  GST_OBJECT_UNLOCK (self);
+  return d;
+}
+
+static gboolean
+gst_dlic_dec_src_query (GstVideoDecoder * dec, GstQuery * query)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+  GstFormat format;
+  gboolean seekable = FALSE;
+  gint64 d;
+
+  switch (GST_QUERY_TYPE (query)) {
+    case GST_QUERY_DURATION:
+      if (GST_VIDEO_DECODER_CLASS (parent_class)->src_query (dec, query))
+        return TRUE;
+      gst_query_parse_duration (query, &format, NULL);
+      if (format != GST_FORMAT_TIME || (d = raw_duration (self)) < 0)
+        return FALSE;
+      gst_query_set_duration (query, GST_FORMAT_TIME, d);
+      return TRUE;
+    case GST_QUERY_SEEKING:
+      gst_query_parse_seeking (query, &format, NULL, NULL, NULL);
+      if (GST_VIDEO_DECODER_CLASS (parent_class)->src_query (dec, query)) {
+        gst_query_parse_seeking (query, NULL, &seekable, NULL, NULL);
+        if (seekable || format != GST_FORMAT_TIME)
+          return TRUE;
+      } else if (format != GST_FORMAT_TIME) {
+        return FALSE;
+      }
+      /* in time through seek_in_bytes (), where upstream seeks in bytes */
+      if ((d = raw_duration (self)) >= 0) {
+        GstQuery *q = gst_query_new_seeking (GST_FORMAT_BYTES);
+        if (gst_pad_peer_query (GST_VIDEO_DECODER_SINK_PAD (dec), q))
+          gst_query_parse_seeking (q, NULL, &seekable, NULL, NULL);
+        gst_query_unref (q);
+      }
+      gst_query_set_seeking (query, GST_FORMAT_TIME, seekable, 0,
+          seekable ? d : -1);
+      return TRUE;
+    default:
+      return GST_VIDEO_DECODER_CLASS (parent_class)->src_query (dec, query);
+  }
+}
+
+/* A BYTES segment from upstream (a file source) says where the bytes
+ * start; the one that answers seek_in_bytes () becomes the TIME segment
+ * of the frame sought. */
+static gboolean
+gst_dlic_dec_sink_event (GstVideoDecoder * dec, GstEvent * event)
+{
+  GstDlicDec *self = GST_DLIC_DEC (dec);
+  const GstSegment *in;
+
+  if (GST_EVENT_TYPE (event) == GST_EVENT_SEGMENT) {
+    gst_event_parse_segment (event, &in);
+    if (in->format == GST_FORMAT_BYTES) {
+      gboolean ours;
+      guint64 k = 0;
+      guint32 fps_n, fps_d;
+
+      GST_OBJECT_LOCK (self);
+      ours = self->seek_pending && self->seek_offset == in->start;
+      self->seek_pending = FALSE;
+      self->stream_pos = in->start;
+      self->frame_known = ours || in->start == 0;
+      self->next_frame = ours ? self->seek_frame : 0;
+      self->skip_to = k = ours ? self->seek_target : 0;
+      fps_n = self->index_fps_n;
+      fps_d = self->index_fps_d;
+      GST_OBJECT_UNLOCK (self);
+      if (ours) {
+        GstSegment seg;
+        GstEvent *time_event;
+
+        gst_segment_init (&seg, GST_FORMAT_TIME);
+        seg.start = seg.time = seg.position =
+            gst_util_uint64_scale (k * GST_SECOND, fps_d, fps_n);
+        time_event = gst_event_new_segment (&seg);
+        gst_event_set_seqnum (time_event, gst_event_get_seqnum (event));
+        gst_event_unref (event);
+        event = time_event;
+        self->ts_base = seg.start;
+        self->ts_count = 0;
+        self->ts_from_seek = TRUE;
+        GST_DEBUG_OBJECT (self, "after the seek: frame %" G_GUINT64_FORMAT
+            " at %" GST_TIME_FORMAT, k, GST_TIME_ARGS (seg.start));
+      }
+    }
+  }
+  return GST_VIDEO_DECODER_CLASS (parent_class)->sink_event (dec, event);
 }
 
 /* A raw stream (from a file) has no timing of its own; packets with the
@@ -388,8 +656,8 @@ stamp_frame (GstDlicDec * self, GstVideoCodecFrame * frame,
   }
   if (self->fps_n == 0)
     return;
-  if (GST_CLOCK_TIME_IS_VALID (frame->pts) ||
-      GST_CLOCK_TIME_IS_VALID (frame->dts)) {
+  if (!self->ts_from_seek && (GST_CLOCK_TIME_IS_VALID (frame->pts) ||
+          GST_CLOCK_TIME_IS_VALID (frame->dts))) {
     /* an input time stamp (a file source gives its first buffer DTS 0):
      * that of the first packet in the buffer, which may be one that
      * parse () skipped */
@@ -571,6 +839,7 @@ gst_dlic_dec_finalize (GObject * object)
   GstDlicDec *self = GST_DLIC_DEC (object);
 
   g_free (self->model_file);
+  g_array_unref (self->index);
   G_OBJECT_CLASS (parent_class)->finalize (object);
 }
 
@@ -618,6 +887,9 @@ gst_dlic_dec_class_init (GstDlicDecClass * klass)
   vdec_class->set_format = GST_DEBUG_FUNCPTR (gst_dlic_dec_set_format);
   vdec_class->parse = GST_DEBUG_FUNCPTR (gst_dlic_dec_parse);
   vdec_class->flush = GST_DEBUG_FUNCPTR (gst_dlic_dec_flush);
+  vdec_class->src_event = GST_DEBUG_FUNCPTR (gst_dlic_dec_src_event);
+  vdec_class->src_query = GST_DEBUG_FUNCPTR (gst_dlic_dec_src_query);
+  vdec_class->sink_event = GST_DEBUG_FUNCPTR (gst_dlic_dec_sink_event);
   vdec_class->handle_frame = GST_DEBUG_FUNCPTR (gst_dlic_dec_handle_frame);
   vdec_class->finish = GST_DEBUG_FUNCPTR (gst_dlic_dec_finish);
 }
@@ -627,5 +899,6 @@ gst_dlic_dec_init (GstDlicDec * self)
 {
   self->model_file = g_strdup (DEFAULT_MODEL_FILE);
   self->n_threads = DEFAULT_N_THREADS;
+  self->index = g_array_new (FALSE, FALSE, sizeof (guint64));
   gst_video_decoder_set_packetized (GST_VIDEO_DECODER (self), FALSE);
 }

@@ -49,6 +49,27 @@ struct _GstDlicDec
   guint64 junk;
   guint64 lost_slots;
   gboolean in_skip;
+  /* seeking in a raw stream: stream_pos, the byte offset of the adapter's
+   * start in parse (); next_frame, the number of the packet that starts
+   * there, while frame_known (no gap of unknown size since the start or
+   * an exact seek); ts_from_seek: the time stamps count from a seek's
+   * frame, not from the input's */
+  guint64 stream_pos;
+  guint64 next_frame;
+  gboolean frame_known;
+  guint64 skip_to;              /* packets before this frame: not decoded */
+  gboolean ts_from_seek;
+  /* under the object lock, for the application thread's seeks and
+   * queries: index[k], the byte offset of packet k, for the packets from
+   * the start on, in order; index_end, the offset after the last of them;
+   * index_fps_*, the packets' frame rate; and the BYTES seek dlicdec sent
+   * upstream for a TIME seek (to packet seek_frame at seek_offset, on the
+   * way to frame seek_target) */
+  GArray *index;
+  guint64 index_end;
+  guint32 index_fps_n, index_fps_d;
+  gboolean seek_pending;
+  guint64 seek_frame, seek_target, seek_offset;
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicdec);

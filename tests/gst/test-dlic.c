@@ -569,6 +569,159 @@ GST_START_TEST (test_damaged_framing)
 
 GST_END_TEST;
 
+/* what reached the sink: time stamps and a checksum of each picture */
+typedef struct
+{
+  GArray *pts;
+  GPtrArray *sums;
+} Record;
+
+static GstPadProbeReturn
+record_frame (GstPad * pad, GstPadProbeInfo * info, gpointer user_data)
+{
+  Record *r = user_data;
+  GstBuffer *b = GST_PAD_PROBE_INFO_BUFFER (info);
+  GstClockTime t = GST_BUFFER_PTS (b);
+  GstMapInfo map;
+
+  g_array_append_val (r->pts, t);
+  gst_buffer_map (b, &map, GST_MAP_READ);
+  g_ptr_array_add (r->sums, g_compute_checksum_for_data (G_CHECKSUM_MD5,
+          map.data, map.size));
+  gst_buffer_unmap (b, &map);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+record_clear (Record * r)
+{
+  g_array_set_size (r->pts, 0);
+  g_ptr_array_set_size (r->sums, 0);
+}
+
+/* seek to 'ms' (a flushing key-unit seek) and play to EOS */
+static void
+seek_and_play (GstElement * pipe, Record * r, gint64 ms)
+{
+  GstBus *bus = gst_element_get_bus (pipe);
+  GstMessage *msg;
+
+  gst_element_set_state (pipe, GST_STATE_PAUSED);
+  fail_unless (gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND) ==
+      GST_STATE_CHANGE_SUCCESS);
+  record_clear (r);
+  fail_unless (gst_element_seek_simple (pipe, GST_FORMAT_TIME,
+          GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_KEY_UNIT, ms * GST_MSECOND),
+      "seek to %" G_GINT64_FORMAT " ms refused", ms);
+  gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND);
+  gst_element_set_state (pipe, GST_STATE_PLAYING);
+  msg = gst_bus_timed_pop_filtered (bus, 30 * GST_SECOND,
+      GST_MESSAGE_EOS | GST_MESSAGE_ERROR);
+  fail_unless (msg != NULL && GST_MESSAGE_TYPE (msg) == GST_MESSAGE_EOS,
+      "seek to %" G_GINT64_FORMAT " ms: no EOS", ms);
+  gst_message_unref (msg);
+  gst_object_unref (bus);
+}
+
+/* A raw .dlic video from filesrc (no container, no index in the file)
+ * answers duration and seeking queries and seeks to the frame asked for:
+ * beyond the packets parsed so far it reads on without decoding; each
+ * frame after a seek is the same picture at the same time as in a plain
+ * decode; a seek beyond the end shows the last frame. */
+GST_START_TEST (test_raw_file_seeking)
+{
+  gchar *path = g_build_filename (tmpdir, "seek.dlic", NULL);
+  gchar *desc = g_strdup_printf ("videotestsrc num-buffers=30 pattern=ball ! "
+      "video/x-raw,format=RGB,width=32,height=24,framerate=10/1 ! "
+      "dlicenc model-file=%s ! filesink location=%s", model, path);
+  gchar *err = run (desc, NULL, NULL);
+  GstElement *pipe, *sink;
+  GstPad *pad;
+  Record all = { g_array_new (FALSE, FALSE, sizeof (GstClockTime)),
+    g_ptr_array_new_with_free_func (g_free)
+  };
+  Record r = { g_array_new (FALSE, FALSE, sizeof (GstClockTime)),
+    g_ptr_array_new_with_free_func (g_free)
+  };
+  GstQuery *q;
+  gboolean seekable;
+  gint64 d, end;
+  gulong probe;
+  guint i;
+  struct
+  {
+    gint64 ms;                  /* seek here */
+    guint first, n;             /* frames expected */
+  } seeks[] = {
+    {2050, 20, 10},             /* beyond the packets parsed so far */
+    {500, 5, 25},               /* in the index */
+    {2990, 29, 1},
+    {10000, 29, 1},             /* beyond the end: the last frame */
+  };
+
+  fail_unless (err == NULL, "%s", err);
+  g_free (desc);
+  desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s ! "
+      "fakesink name=sink sync=false", path, model);
+  pipe = gst_parse_launch (desc, NULL);
+  sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+  pad = gst_element_get_static_pad (sink, "sink");
+
+  /* the reference: a plain decode */
+  probe = gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_frame,
+      &all, NULL);
+  seek_and_play (pipe, &all, 0);
+  fail_unless_equals_int (all.pts->len, 30);
+  gst_element_set_state (pipe, GST_STATE_NULL);
+
+  /* the same pipeline from the start: after preroll (one packet parsed)
+   * the duration is an estimate, and seeking in time is possible */
+  gst_element_set_state (pipe, GST_STATE_PAUSED);
+  gst_element_get_state (pipe, NULL, NULL, 30 * GST_SECOND);
+  fail_unless (gst_element_query_duration (pipe, GST_FORMAT_TIME, &d));
+  fail_unless (d > 2 * GST_SECOND && d < 4 * GST_SECOND, "%" GST_TIME_FORMAT,
+      GST_TIME_ARGS (d));
+  q = gst_query_new_seeking (GST_FORMAT_TIME);
+  fail_unless (gst_element_query (pipe, q));
+  gst_query_parse_seeking (q, NULL, &seekable, NULL, &end);
+  fail_unless (seekable);
+  fail_unless_equals_int64 (end, d);
+  gst_query_unref (q);
+  gst_pad_remove_probe (pad, probe);
+  gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_frame, &r, NULL);
+
+  for (i = 0; i < G_N_ELEMENTS (seeks); i++) {
+    guint k;
+    seek_and_play (pipe, &r, seeks[i].ms);
+    fail_unless_equals_int (r.pts->len, seeks[i].n);
+    for (k = 0; k < seeks[i].n; k++) {
+      guint f = seeks[i].first + k;
+      fail_unless_equals_uint64 (g_array_index (r.pts, GstClockTime, k),
+          f * 100 * GST_MSECOND);
+      fail_unless_equals_string (g_ptr_array_index (r.sums, k),
+          g_ptr_array_index (all.sums, f));
+    }
+    if (i == 0) {
+      /* every packet parsed now: the exact duration */
+      fail_unless (gst_element_query_duration (pipe, GST_FORMAT_TIME, &d));
+      fail_unless_equals_uint64 (d, 3 * GST_SECOND);
+    }
+  }
+  gst_element_set_state (pipe, GST_STATE_NULL);
+
+  g_array_unref (all.pts);
+  g_ptr_array_unref (all.sums);
+  g_array_unref (r.pts);
+  g_ptr_array_unref (r.sums);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (desc);
+  g_free (path);
+}
+
+GST_END_TEST;
+
 /* target-bpp: every frame within 5% of a reachable target. */
 GST_START_TEST (test_target_bpp)
 {
@@ -1061,6 +1214,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_file_timing);
   tcase_add_test (tc, test_corrupt_packet_skipped);
   tcase_add_test (tc, test_damaged_framing);
+  tcase_add_test (tc, test_raw_file_seeking);
   tcase_add_test (tc, test_target_bpp);
   tcase_add_test (tc, test_refine);
   tcase_add_test (tc, test_refine_messages);
