@@ -119,10 +119,13 @@ gst_dlic_dec_start (GstVideoDecoder * dec)
   self->next_frame = 0;
   self->frame_known = TRUE;
   self->skip_to = 0;
+  self->skip_end = 0;
   self->ts_from_seek = FALSE;
   GST_OBJECT_LOCK (self);
   g_array_set_size (self->index, 0);
   self->index_end = 0;
+  self->index_last_intact = 0;
+  self->index_complete = FALSE;
   self->index_fps_n = self->index_fps_d = 0;
   self->seek_pending = FALSE;
   GST_OBJECT_UNLOCK (self);
@@ -147,6 +150,7 @@ gst_dlic_dec_stop (GstVideoDecoder * dec)
   g_clear_pointer (&self->input_state, gst_video_codec_state_unref);
   g_clear_pointer (&self->output_state, gst_video_codec_state_unref);
   g_clear_pointer (&self->last_skip, g_free);
+  gst_clear_buffer (&self->last_skipped);
   return TRUE;
 }
 
@@ -216,17 +220,20 @@ consume (GstDlicDec * self, GstAdapter * adapter, gsize n, gboolean to_frame)
   self->stream_pos += n;
 }
 
-/* A packet (intact or damaged, 'size' bytes framed) starts at stream_pos:
+/* A packet ('size' bytes framed, intact or damaged) starts at byte pos:
  * the next frame's slot; indexed when it extends the index */
 static void
-index_packet (GstDlicDec * self, guint32 fps_n, guint32 fps_d, gsize size)
+index_packet_at (GstDlicDec * self, guint64 pos, guint32 fps_n,
+    guint32 fps_d, gsize size, gboolean intact)
 {
   if (!self->frame_known)
     return;
   GST_OBJECT_LOCK (self);
   if (self->next_frame == self->index->len) {
-    g_array_append_val (self->index, self->stream_pos);
-    self->index_end = self->stream_pos + size;
+    g_array_append_val (self->index, pos);
+    self->index_end = pos + size;
+    if (intact)
+      self->index_last_intact = self->next_frame;
   }
   if (fps_n > 0) {
     self->index_fps_n = fps_n;
@@ -234,6 +241,57 @@ index_packet (GstDlicDec * self, guint32 fps_n, guint32 fps_d, gsize size)
   }
   GST_OBJECT_UNLOCK (self);
   self->next_frame++;
+}
+
+/* the same for a packet at the adapter's start */
+static void
+index_packet (GstDlicDec * self, guint32 fps_n, guint32 fps_d, gsize size,
+    gboolean intact)
+{
+  index_packet_at (self, self->stream_pos, fps_n, fps_d, size, intact);
+}
+
+/* parse () skips n bytes that are no packet start.  The header of what
+ * they may be, a packet with a damaged magic, is kept: the first bytes of
+ * the run, or, in the rest of a damaged packet, those where its length
+ * field ends it. */
+static gboolean
+junk_head_wanted (GstDlicDec * self, guint64 * head)
+{
+  *head = self->in_skip ? self->skip_end : self->stream_pos;
+  return self->in_skip ? self->skip_end > 0 : self->junk == 0;
+}
+
+/* the header skip_junk () keeps is not all in the adapter yet (a
+ * byte-by-byte source): wait for it before skipping */
+static gboolean
+junk_head_pending (GstDlicDec * self, gsize avail)
+{
+  guint64 head;
+
+  return junk_head_wanted (self, &head) && !self->junk_head_ok &&
+      head >= self->stream_pos && head + DLIC_HEADER_SIZE >
+      self->stream_pos + avail;
+}
+
+static void
+skip_junk (GstDlicDec * self, GstAdapter * adapter, gsize n)
+{
+  guint64 head;
+  const gboolean want = junk_head_wanted (self, &head);
+
+  if (self->junk == 0)
+    self->junk_head_ok = FALSE;
+  if (want && !self->junk_head_ok && head >= self->stream_pos &&
+      head + DLIC_HEADER_SIZE <= self->stream_pos +
+      gst_adapter_available (adapter)) {
+    gst_adapter_copy (adapter, self->junk_head, head - self->stream_pos,
+        DLIC_HEADER_SIZE);
+    self->junk_head_ok = TRUE;
+    self->junk_head_pos = head;
+  }
+  self->junk += n;
+  consume (self, adapter, n, FALSE);
 }
 
 /* the packet just indexed comes before the frame a seek asked for */
@@ -247,15 +305,20 @@ before_target (GstDlicDec * self)
  * header, a wrong checksum, or cut short): reported and counted by
  * bad_packet (), and only its magic is skipped, so that a damaged size
  * field cannot take the packets after it along; its slot in time counts.
- * The rest of it is then skipped as junk, silently.  Takes 'msg'. */
+ * The rest of it (up to the end its length field gives, 'size' bytes
+ * from the magic, 0 if none) is then skipped as junk, silently.  Takes
+ * 'msg'. */
 static GstFlowReturn
-skip_packet (GstDlicDec * self, GstAdapter * adapter, gchar * msg)
+skip_packet (GstDlicDec * self, GstAdapter * adapter, gsize size,
+    gchar * msg)
 {
   GstFlowReturn ret = bad_packet (self, msg);
 
   if (ret != GST_FLOW_OK)
     return ret;
-  index_packet (self, 0, 0, 4);
+  /* where its length field says it ends (0: no length to go by) */
+  self->skip_end = size > 0 ? self->stream_pos + size : 0;
+  index_packet (self, 0, 0, 4, FALSE);
   consume (self, adapter, 4, FALSE);
   if (!before_target (self))
     self->lost_slots++;
@@ -271,17 +334,37 @@ skip_packet (GstDlicDec * self, GstAdapter * adapter, gchar * msg)
 static GstFlowReturn
 end_junk (GstDlicDec * self, const gchar * where)
 {
-  const guint64 n = self->junk;
+  guint64 n = self->junk, from = self->stream_pos - self->junk;
+  const gboolean in_skip = self->in_skip;
+  gboolean one;
 
   self->junk = 0;
-  if (n > 0 && !self->in_skip)
-    self->frame_known = FALSE;  /* a packet lost, or several: no index */
-  if (n == 0 || self->in_skip) {
+  if (in_skip && self->skip_end > 0 && self->skip_end > from) {
+    /* the part after where the damaged packet's length field ends it */
+    from = self->skip_end;
+    n = self->stream_pos > from ? self->stream_pos - from : 0;
+  }
+  self->skip_end = 0;
+  /* exactly one packet whose magic is damaged: its length says so */
+  one = n >= DLIC_HEADER_SIZE && self->junk_head_ok &&
+      self->junk_head_pos == from &&
+      dlic_packet_size_raw (self->junk_head) == n;
+  self->junk_head_ok = FALSE;
+  if (one) {
+    index_packet_at (self, from, 0, 0, n, FALSE);
+    self->lost_slots++;
+    return bad_packet (self, g_strdup_printf ("Corrupt dlic stream: a "
+            "packet of %" G_GUINT64_FORMAT " bytes %s has a damaged start",
+            n, where));
+  }
+  if (n == 0 || in_skip) {
+    /* the rest of a damaged packet (reported with it), or after a seek */
     if (n > 0)
       GST_DEBUG_OBJECT (self, "skipped %" G_GUINT64_FORMAT " bytes %s", n,
           where);
     return GST_FLOW_OK;
   }
+  self->frame_known = FALSE;    /* a packet lost, or several: no index */
   return bad_packet (self, g_strdup_printf ("Corrupt dlic stream: %"
           G_GUINT64_FORMAT " bytes %s are not a dlic packet", n, where));
 }
@@ -311,13 +394,13 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   if (off < 0) {
     if (at_eos)
       goto need_data;
-    self->junk += avail - 3;
-    consume (self, adapter, avail - 3, FALSE);
+    if (junk_head_pending (self, avail))
+      return GST_VIDEO_DECODER_FLOW_NEED_DATA;
+    skip_junk (self, adapter, avail - 3);
     return GST_VIDEO_DECODER_FLOW_NEED_DATA;
   }
   if (off > 0) {
-    self->junk += off;
-    consume (self, adapter, off, FALSE);
+    skip_junk (self, adapter, off);
     avail -= off;
   }
   ret = end_junk (self, self->seen_packet ? "between packets" :
@@ -346,8 +429,8 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   }
   gst_adapter_unmap (adapter);
   if (size == 0) {
-    ret = skip_packet (self, adapter, g_strdup_printf ("Corrupt dlic stream: "
-            "%s", err->message));
+    ret = skip_packet (self, adapter, 0, g_strdup_printf ("Corrupt dlic "
+            "stream: %s", err->message));
     g_error_free (err);
     return ret;
   }
@@ -359,8 +442,8 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
     /* cut short by the end, or its size field is damaged: the packets
      * after this magic, if any, still decode */
     g_clear_error (&err);
-    return skip_packet (self, adapter, g_strdup_printf ("Truncated dlic "
-            "stream: a packet of %" G_GSIZE_FORMAT " bytes has %"
+    return skip_packet (self, adapter, size, g_strdup_printf ("Truncated "
+            "dlic stream: a packet of %" G_GSIZE_FORMAT " bytes has %"
             G_GSIZE_FORMAT " left", size, avail));
   }
 
@@ -369,8 +452,8 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
   gst_adapter_unmap (adapter);
   if (!intact) {
     g_clear_error (&err);
-    return skip_packet (self, adapter, g_strdup ("Corrupt dlic stream: "
-            "checksum mismatch"));
+    return skip_packet (self, adapter, size, g_strdup ("Corrupt dlic "
+            "stream: checksum mismatch"));
   }
   if (!known) {
     GST_ELEMENT_ERROR (self, STREAM, DECODE,
@@ -381,30 +464,54 @@ gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
 
   self->seen_packet = TRUE;
   self->in_skip = FALSE;
-  index_packet (self, h.fps_n, h.fps_d, size);
+  index_packet (self, h.fps_n, h.fps_d, size, TRUE);
   if (before_target (self)) {
     /* on the way to a frame sought beyond the index: indexed, not decoded,
-     * once the next packet's start shows this one is not the last (a seek
-     * beyond the last frame shows the last one, at the time sought) */
+     * once 4 bytes after it show this one is not the last; kept, so that
+     * a seek beyond the last frame shows the last one (at the time
+     * sought), also when damage follows it */
     if (avail < size + 4 && !at_eos) {
       self->next_frame--;
       goto need_data;
     }
     if (avail >= size + 4) {
-      consume (self, adapter, size, FALSE);
+      gst_clear_buffer (&self->last_skipped);
+      self->last_skipped = gst_adapter_take_buffer (adapter, size);
+      self->stream_pos += size;
       self->lost_slots = 0;
       return GST_FLOW_OK;
     }
-    self->skip_to = 0;
   }
+  self->skip_to = 0;
+  gst_clear_buffer (&self->last_skipped);
   consume (self, adapter, size, TRUE);
   return gst_video_decoder_have_frame (dec);
 
 need_data:
+  if (at_eos && self->frame_known) {
+    /* every packet from the start is indexed */
+    GST_OBJECT_LOCK (self);
+    self->index_complete = TRUE;
+    GST_OBJECT_UNLOCK (self);
+  }
+  if (at_eos && self->skip_to > 0 && self->last_skipped) {
+    /* the stream ended, after damage, before the frame sought: the last
+     * intact packet instead */
+    GST_DEBUG_OBJECT (self, "end of stream before frame %" G_GUINT64_FORMAT
+        ": the last frame", self->skip_to);
+    gst_adapter_flush (adapter, avail);
+    size = gst_buffer_get_size (self->last_skipped);
+    gst_adapter_push (adapter, self->last_skipped);
+    self->last_skipped = NULL;
+    self->skip_to = 0;
+    self->lost_slots = 0;
+    gst_video_decoder_add_to_frame (dec, size);
+    return gst_video_decoder_have_frame (dec);
+  }
   if (at_eos && avail >= 4 && gst_adapter_masked_scan_uint32 (adapter,
           0xffffffff, 0x444c4943, 0, 4) == 0) {
     /* the end cut a header short */
-    ret = skip_packet (self, adapter, g_strdup_printf ("Truncated dlic "
+    ret = skip_packet (self, adapter, 0, g_strdup_printf ("Truncated dlic "
             "stream: %" G_GSIZE_FORMAT " bytes left at the end are not a "
             "complete packet", avail));
     return ret;
@@ -416,8 +523,7 @@ need_data:
       return GST_FLOW_ERROR;
     }
     /* what is left after the last packet */
-    self->junk += avail;
-    consume (self, adapter, avail, FALSE);
+    skip_junk (self, adapter, avail);
     ret = end_junk (self, "after the last packet");
     return ret == GST_FLOW_OK ? GST_VIDEO_DECODER_FLOW_NEED_DATA : ret;
   }
@@ -437,6 +543,8 @@ gst_dlic_dec_flush (GstVideoDecoder * dec)
   self->ts_base = GST_CLOCK_TIME_NONE;
   self->ts_count = 0;
   self->ts_from_seek = FALSE;
+  self->skip_end = 0;
+  gst_clear_buffer (&self->last_skipped);
   return TRUE;
 }
 
@@ -463,7 +571,8 @@ seek_in_bytes (GstDlicDec * self, GstEvent * event)
   gst_event_parse_seek (event, &rate, &format, &flags, &start_type, &start,
       &stop_type, &stop);
   if (format != GST_FORMAT_TIME || rate != 1.0 ||
-      !(flags & GST_SEEK_FLAG_FLUSH) || start_type != GST_SEEK_TYPE_SET ||
+      !(flags & GST_SEEK_FLAG_FLUSH) || (flags & GST_SEEK_FLAG_SEGMENT) ||
+      start_type != GST_SEEK_TYPE_SET ||
       start < 0 || (stop_type != GST_SEEK_TYPE_NONE &&
           !(stop_type == GST_SEEK_TYPE_SET && stop == -1))) {
     GST_DEBUG_OBJECT (self, "seek not supported in a raw stream: %"
@@ -481,11 +590,13 @@ seek_in_bytes (GstDlicDec * self, GstEvent * event)
   }
   k = gst_util_uint64_scale (start, self->index_fps_n,
       (guint64) self->index_fps_d * GST_SECOND);
-  if (total > 0 && self->index_end >= (guint64) total)
-    k = MIN (k, self->index->len - 1);  /* every packet known: the last */
+  if (self->index_complete || (total > 0 && self->index_end >= (guint64)
+          total))
+    k = MIN (k, self->index_last_intact);       /* beyond the end: the last */
   from = MIN (k, self->index->len - 1);
   off = g_array_index (self->index, guint64, from);
   self->seek_pending = TRUE;
+  self->seek_seqnum = gst_event_get_seqnum (event);
   self->seek_frame = from;
   self->seek_target = k;
   self->seek_offset = off;
@@ -497,7 +608,13 @@ seek_in_bytes (GstDlicDec * self, GstEvent * event)
   seek = gst_event_new_seek (1.0, GST_FORMAT_BYTES, flags, GST_SEEK_TYPE_SET,
       off, GST_SEEK_TYPE_NONE, -1);
   gst_event_set_seqnum (seek, gst_event_get_seqnum (event));
-  return gst_pad_push_event (dec->sinkpad, seek);
+  if (gst_pad_push_event (dec->sinkpad, seek))
+    return TRUE;
+  GST_OBJECT_LOCK (self);
+  if (self->seek_seqnum == gst_event_get_seqnum (event))
+    self->seek_pending = FALSE;
+  GST_OBJECT_UNLOCK (self);
+  return FALSE;
 }
 
 static gboolean
@@ -532,8 +649,8 @@ raw_duration (GstDlicDec * self)
   GST_OBJECT_LOCK (self);
   if (self->index->len > 0 && self->index_fps_n > 0) {
     const guint64 first = g_array_index (self->index, guint64, 0);
-    if (self->index_end >= (guint64) total) {
-      frames = self->index->len;
+    if (self->index_complete || self->index_end >= (guint64) total) {
+      frames = self->index_last_intact + 1;
     } else {
       const gdouble avg = (gdouble) (self->index_end - first) /
           self->index->len;
@@ -604,8 +721,11 @@ gst_dlic_dec_sink_event (GstVideoDecoder * dec, GstEvent * event)
       guint32 fps_n, fps_d;
 
       GST_OBJECT_LOCK (self);
-      ours = self->seek_pending && self->seek_offset == in->start;
-      self->seek_pending = FALSE;
+      /* basesrc gives the segment of a seek the seek's seqnum */
+      ours = self->seek_pending &&
+          gst_event_get_seqnum (event) == self->seek_seqnum;
+      if (ours)
+        self->seek_pending = FALSE;
       self->stream_pos = in->start;
       self->frame_known = ours || in->start == 0;
       self->next_frame = ours ? self->seek_frame : 0;
@@ -618,6 +738,7 @@ gst_dlic_dec_sink_event (GstVideoDecoder * dec, GstEvent * event)
         GstEvent *time_event;
 
         gst_segment_init (&seg, GST_FORMAT_TIME);
+        seg.flags = in->flags;
         seg.start = seg.time = seg.position =
             gst_util_uint64_scale (k * GST_SECOND, fps_d, fps_n);
         time_event = gst_event_new_segment (&seg);

@@ -49,6 +49,9 @@ struct _GstDlicDec
   guint64 junk;
   guint64 lost_slots;
   gboolean in_skip;
+  guint8 junk_head[DLIC_HEADER_SIZE];   /* a header in the junk, at */
+  guint64 junk_head_pos;                /* this byte, if junk_head_ok */
+  gboolean junk_head_ok;
   /* seeking in a raw stream: stream_pos, the byte offset of the adapter's
    * start in parse (); next_frame, the number of the packet that starts
    * there, while frame_known (no gap of unknown size since the start or
@@ -58,6 +61,8 @@ struct _GstDlicDec
   guint64 next_frame;
   gboolean frame_known;
   guint64 skip_to;              /* packets before this frame: not decoded */
+  GstBuffer *last_skipped;      /* the latest of them */
+  guint64 skip_end;             /* where a damaged packet's length ends it */
   gboolean ts_from_seek;
   /* under the object lock, for the application thread's seeks and
    * queries: index[k], the byte offset of packet k, for the packets from
@@ -67,8 +72,11 @@ struct _GstDlicDec
    * way to frame seek_target) */
   GArray *index;
   guint64 index_end;
+  guint64 index_last_intact;    /* the last index entry that decodes */
+  gboolean index_complete;      /* parsed to the end from the start */
   guint32 index_fps_n, index_fps_d;
   gboolean seek_pending;
+  guint32 seek_seqnum;
   guint64 seek_frame, seek_target, seek_offset;
 };
 

@@ -492,11 +492,12 @@ decode_pts (const gchar * path, gint max_errors, gchar ** warning,
 }
 
 /* Damage to a packet's framing costs that packet only: a damaged size
- * field, version or header size is skipped from its magic on, so the
- * packets after it decode, each at its own time (its slot counts); bytes
- * that are no packet (before the first, between, after the last) are
- * reported with their count and, like any skipped packet, are an error
- * with max-errors=0. */
+ * field, version, header size or magic is skipped, so the packets after
+ * it decode, each at its own time (its slot counts), also when the damage
+ * runs from the end of one packet into the magic of the next; bytes that
+ * are no packet (before the first, after the last) are reported with
+ * their count and, like any skipped packet, are an error with
+ * max-errors=0. */
 GST_START_TEST (test_damaged_framing)
 {
   gchar *path = encode_file ("frame.dlic", 4, 24, 16, NULL, NULL);
@@ -507,19 +508,22 @@ GST_START_TEST (test_damaged_framing)
   struct
   {
     gint packet;                /* damage in this packet's header ... */
-    gsize offset;               /* ... at this byte */
-    guint8 value;               /* set to this, or (prefix) junk */
-    const gchar *prefix, *suffix;
+    gint offset;                /* ... at this byte (-1: its last byte) */
+    guint8 value;               /* set to this */
+    gint packet2, offset2;      /* and there too (packet2 > 0) */
+    const gchar *prefix, *suffix;       /* or junk around the packets */
     gint pts[4];                /* ms; -1 ends */
-    const gchar *expect;
+    const gchar *expect;        /* in the first warning */
   } cases[] = {
-    {0, 46, 0x10, NULL, NULL, {100, 200, 300, -1}, "too large"},
-    {1, 44, 0x01, NULL, NULL, {0, 200, 300, -1}, "checksum"},  /* shorter */
-    {1, 4, 0x07, NULL, NULL, {0, 200, 300, -1}, "checksum"},   /* version */
-    {2, 5, 0xc3, NULL, NULL, {0, 100, 300, -1}, "header size"},
-    {-1, 0, 0, "GARBAGE-1234", NULL, {0, 100, 200, 300},
+    {0, 46, 0x10, 0, 0, NULL, NULL, {100, 200, 300, -1}, "too large"},
+    {1, 44, 0x01, 0, 0, NULL, NULL, {0, 200, 300, -1}, "checksum"},    /* shorter */
+    {1, 4, 0x07, 0, 0, NULL, NULL, {0, 200, 300, -1}, "checksum"},     /* version */
+    {2, 5, 0xc3, 0, 0, NULL, NULL, {0, 100, 300, -1}, "header size"},
+    {1, 0, 'X', 0, 0, NULL, NULL, {0, 200, 300, -1}, "damaged start"}, /* magic */
+    {1, -1, 0x5a, 2, 0, NULL, NULL, {0, 300, -1}, "checksum"},  /* both */
+    {-1, 0, 0, 0, 0, "GARBAGE-1234", NULL, {0, 100, 200, 300},
         "12 bytes before the first packet"},
-    {-1, 0, 0, NULL, "trailing junk", {0, 100, 200, 300},
+    {-1, 0, 0, 0, 0, NULL, "trailing junk", {0, 100, 200, 300},
         "13 bytes after the last packet"},
   };
 
@@ -534,10 +538,23 @@ GST_START_TEST (test_damaged_framing)
     if (cases[i].suffix)
       g_string_append (b, cases[i].suffix);
     if (cases[i].packet >= 0) {
-      for (k = 0; k < (guint) cases[i].packet; k++)
-        at += (guint8) b->str[at + 5] + GST_READ_UINT32_LE (b->str + at + 44);
-      fail_unless (k == 0 || at >= p1);
-      b->str[at + cases[i].offset] = cases[i].value;
+      gsize at2 = 0;
+      for (k = 0; k < (guint) MAX (cases[i].packet, cases[i].packet2); k++) {
+        gsize n = (guint8) b->str[at2 + 5] + GST_READ_UINT32_LE (b->str +
+            at2 + 44);
+        if (k < (guint) cases[i].packet)
+          at += n;
+        at2 += n;
+      }
+      fail_unless (cases[i].packet == 0 || at >= p1);
+      if (cases[i].offset < 0)
+        at += (guint8) b->str[at + 5] + GST_READ_UINT32_LE (b->str + at +
+            44) - 1;
+      else
+        at += cases[i].offset;
+      if (cases[i].packet2 > 0)
+        b->str[at2 + cases[i].offset2] ^= 0xff;
+      b->str[at] = cases[i].value;
     }
     fail_unless (g_file_set_contents (bad, b->str, b->len, NULL));
 
@@ -627,7 +644,8 @@ seek_and_play (GstElement * pipe, Record * r, gint64 ms)
  * answers duration and seeking queries and seeks to the frame asked for:
  * beyond the packets parsed so far it reads on without decoding; each
  * frame after a seek is the same picture at the same time as in a plain
- * decode; a seek beyond the end shows the last frame. */
+ * decode; a seek beyond the end shows the last frame, also when damage
+ * follows it. */
 GST_START_TEST (test_raw_file_seeking)
 {
   gchar *path = g_build_filename (tmpdir, "seek.dlic", NULL);
@@ -708,6 +726,40 @@ GST_START_TEST (test_raw_file_seeking)
     }
   }
   gst_element_set_state (pipe, GST_STATE_NULL);
+  gst_object_unref (pad);
+  gst_object_unref (sink);
+  gst_object_unref (pipe);
+  g_free (desc);
+
+  /* damage after the last packet: a seek beyond the end still shows the
+   * last frame (at the time sought while the end is not known; at its
+   * own once it is) */
+  {
+    gchar *data, *junk = g_build_filename (tmpdir, "seek-junk.dlic", NULL);
+    gsize len;
+    fail_unless (g_file_get_contents (path, &data, &len, NULL));
+    data = g_realloc (data, len + 13);
+    memcpy (data + len, "trailing junk", 13);
+    fail_unless (g_file_set_contents (junk, data, len + 13, NULL));
+    desc = g_strdup_printf ("filesrc location=%s ! dlicdec model-file=%s ! "
+        "fakesink name=sink sync=false", junk, model);
+    pipe = gst_parse_launch (desc, NULL);
+    sink = gst_bin_get_by_name (GST_BIN (pipe), "sink");
+    pad = gst_element_get_static_pad (sink, "sink");
+    gst_pad_add_probe (pad, GST_PAD_PROBE_TYPE_BUFFER, record_frame, &r,
+        NULL);
+    for (i = 0; i < 2; i++) {
+      seek_and_play (pipe, &r, 10000);
+      fail_unless_equals_int (r.pts->len, 1);
+      fail_unless_equals_uint64 (g_array_index (r.pts, GstClockTime, 0),
+          i == 0 ? 10 * GST_SECOND : 2900 * GST_MSECOND);
+      fail_unless_equals_string (g_ptr_array_index (r.sums, 0),
+          g_ptr_array_index (all.sums, 29));
+    }
+    gst_element_set_state (pipe, GST_STATE_NULL);
+    g_free (data);
+    g_free (junk);
+  }
 
   g_array_unref (all.pts);
   g_ptr_array_unref (all.sums);
