@@ -108,6 +108,7 @@ gst_dlic_dec_start (GstVideoDecoder * dec)
   self->codec = gst_dlic_load_codec (file, &err);
   g_free (file);
   self->seen_packet = FALSE;
+  self->parse_failed = FALSE;
   self->n_decoded = self->n_skipped = 0;
   self->ts_base = GST_CLOCK_TIME_NONE;
   self->ts_count = 0;
@@ -199,6 +200,11 @@ gst_dlic_dec_finish (GstVideoDecoder * dec)
 {
   GstDlicDec *self = GST_DLIC_DEC (dec);
 
+  /* the error is posted already; at EOS the base class would overwrite
+   * parse ()'s flow with ours and post a second one ("No valid frames
+   * decoded") */
+  if (self->parse_failed)
+    return GST_FLOW_ERROR;
   if (self->n_decoded == 0 && self->n_skipped > 0) {
     GST_ELEMENT_ERROR (self, STREAM, DECODE, ("No dlic packet could be "
             "decoded (%u skipped; the last: %s)", self->n_skipped,
@@ -372,7 +378,7 @@ end_junk (GstDlicDec * self, const gchar * where)
 /* Split a byte stream into packets: find the magic, read the header, wait
  * for the whole packet, check its checksum. */
 static GstFlowReturn
-gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
+parse_packet (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
     GstAdapter * adapter, gboolean at_eos)
 {
   GstDlicDec *self = GST_DLIC_DEC (dec);
@@ -530,6 +536,17 @@ need_data:
   return GST_VIDEO_DECODER_FLOW_NEED_DATA;
 }
 
+static GstFlowReturn
+gst_dlic_dec_parse (GstVideoDecoder * dec, GstVideoCodecFrame * frame,
+    GstAdapter * adapter, gboolean at_eos)
+{
+  GstFlowReturn ret = parse_packet (dec, frame, adapter, at_eos);
+
+  if (ret == GST_FLOW_ERROR)
+    GST_DLIC_DEC (dec)->parse_failed = TRUE;
+  return ret;
+}
+
 /* A seek lands inside a packet: what comes before the next magic is not
  * damage; time stamps start again from the next input time stamp. */
 static gboolean
@@ -544,6 +561,7 @@ gst_dlic_dec_flush (GstVideoDecoder * dec)
   self->ts_count = 0;
   self->ts_from_seek = FALSE;
   self->skip_end = 0;
+  self->parse_failed = FALSE;
   gst_clear_buffer (&self->last_skipped);
   return TRUE;
 }

@@ -36,6 +36,7 @@ struct _GstDlicDec
   gboolean seen_packet;         /* parse () found at least one packet */
   guint n_decoded;              /* packets decoded */
   guint n_skipped;              /* bad packets tolerated (max-errors) */
+  gboolean parse_failed;        /* parse () posted an error: finish () fails */
   gchar *last_skip;             /* why the latest was skipped */
   /* time stamps from the packets' frame rate (timing extension), for
    * input without a rate of its own: the latest input time stamp, the

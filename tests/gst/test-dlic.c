@@ -398,6 +398,49 @@ GST_START_TEST (test_corrupt_files)
 
 GST_END_TEST;
 
+/* Bytes that are not a dlic stream give one error at the end, not also the
+ * base class's "No valid frames decoded" (the EOS drain used to overwrite
+ * parse ()'s error flow with finish ()'s). */
+GST_START_TEST (test_not_dlic_one_error)
+{
+  gchar *desc = g_strdup_printf ("dlicdec model-file=%s", model);
+  GstHarness *h = gst_harness_new_parse (desc);
+  GstBus *bus = gst_bus_new ();
+  GstMessage *msg;
+  GstBuffer *buf = gst_buffer_new_allocate (NULL, 3000, NULL);
+  GstMapInfo map;
+  guint i, n_errors = 0;
+  gboolean named = FALSE;
+
+  gst_element_set_bus (h->element, bus);
+  gst_harness_set_src_caps_str (h, "image/x-dlic");
+  fail_unless (gst_buffer_map (buf, &map, GST_MAP_WRITE));
+  for (i = 0; i < map.size; i++)
+    map.data[i] = (guint8) (i * 37 + (i >> 3));
+  gst_buffer_unmap (buf, &map);
+  gst_harness_push (h, buf);
+  gst_harness_push_event (h, gst_event_new_eos ());
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ERROR))) {
+    GError *err = NULL;
+
+    gst_message_parse_error (msg, &err, NULL);
+    GST_INFO ("error: %s", err->message);
+    named |= strstr (err->message, "Not a dlic stream") != NULL;
+    n_errors++;
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  fail_unless_equals_int (n_errors, 1);
+  fail_unless (named);
+  fail_unless_equals_int (gst_harness_buffers_received (h), 0);
+  gst_element_set_bus (h->element, NULL);
+  gst_object_unref (bus);
+  gst_harness_teardown (h);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 /* In a stream, a corrupt packet is skipped with a warning and the next one
  * decodes (every packet is a sync point), unless max-errors says stop. */
 GST_START_TEST (test_corrupt_packet_skipped)
@@ -1263,6 +1306,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_direct_and_trailing);
   tcase_add_test (tc, test_decodebin);
   tcase_add_test (tc, test_corrupt_files);
+  tcase_add_test (tc, test_not_dlic_one_error);
   tcase_add_test (tc, test_file_timing);
   tcase_add_test (tc, test_corrupt_packet_skipped);
   tcase_add_test (tc, test_damaged_framing);
