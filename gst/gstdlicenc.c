@@ -20,7 +20,7 @@
  * #GstDlicEnc:target-bpp is non-zero, searched per frame so that the packet
  * lands within a few percent of that many bits per pixel (a target beyond
  * the model's rates for a picture gives its lowest or highest rate and one
- * warning message for each target set).  At low rates
+ * warning message each time the property is set).  At low rates
  * (quality below 71, or a small target) frames are coded at a reduced size
  * (1/2, 5/8, 3/4 or 7/8) and the decoder up-samples them; at the highest
  * rates (quality 81 and above) at an enlarged size (9/8, 5/4 or 11/8) that
@@ -200,7 +200,7 @@ gst_dlic_enc_start (GstVideoEncoder * enc)
     g_error_free (err);
     return FALSE;
   }
-  self->warned_bpp = 0;
+  self->warned_serial = 0;
   GST_INFO_OBJECT (self, "model %s, %.0f/%.0f multiply-adds per pixel",
       dlic_codec_model_id (self->codec), dlic_codec_enc_macs (self->codec),
       dlic_codec_dec_macs (self->codec));
@@ -303,6 +303,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   GBytes *pkt;
   gint quality;
   gdouble target_bpp;
+  guint64 target_serial;
   guint n_threads, refine;
   gint w, h;
   gsize size;
@@ -311,6 +312,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   GST_OBJECT_LOCK (self);
   quality = self->quality;
   target_bpp = self->target_bpp;
+  target_serial = self->target_serial;
   n_threads = self->n_threads;
   refine = self->refine;
   params.size = (DlicEncodeSize) self->size;
@@ -354,11 +356,12 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
         res.refine.j_before, res.refine.j_after, res.refine.best_iter,
         res.refine.iters_done, refine);
   data = g_bytes_get_data (pkt, &size);
-  if (target_bpp > 0 && target_bpp != self->warned_bpp &&
+  if (target_bpp > 0 && target_serial != self->warned_serial &&
       ABS (size * 8.0 / ((gdouble) w * h) - target_bpp) > 0.05 * target_bpp) {
     /* the search lands within 5% unless the target is beyond the rates
-     * the model has for this picture; once per target set */
-    self->warned_bpp = target_bpp;
+     * the model has for this picture; once per target set (each write
+     * of the property, the same value too) */
+    self->warned_serial = target_serial;
     GST_ELEMENT_WARNING (self, STREAM, ENCODE, ("target-bpp %.4g is out of "
             "reach for this %dx%d picture: coded at %s rate, %.4g bpp",
             target_bpp, w, h, size * 8.0 / ((gdouble) w * h) < target_bpp ?
@@ -397,6 +400,7 @@ gst_dlic_enc_set_property (GObject * object, guint prop_id,
       break;
     case PROP_TARGET_BPP:
       self->target_bpp = g_value_get_double (value);
+      self->target_serial++;
       break;
     case PROP_MODEL_FILE:
       g_free (self->model_file);
@@ -498,7 +502,7 @@ gst_dlic_enc_class_init (GstDlicEncClass * klass)
    * network runs once per frame, and once more for every other coded size
    * tried: reduced sizes when the target is below what the full size
    * gives, enlarged ones when it is above).  A target out of reach warns
-   * once for each value set.
+   * once each time the property is set (the same value too).
    */
   g_object_class_install_property (gobject_class, PROP_TARGET_BPP,
       g_param_spec_double ("target-bpp", "Target bits per pixel",
@@ -585,6 +589,7 @@ gst_dlic_enc_init (GstDlicEnc * self)
 {
   self->quality = DEFAULT_QUALITY;
   self->target_bpp = DEFAULT_TARGET_BPP;
+  self->target_serial = 1;
   self->model_file = g_strdup (DEFAULT_MODEL_FILE);
   self->n_threads = DEFAULT_N_THREADS;
   self->refine = DEFAULT_REFINE;

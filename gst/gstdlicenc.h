@@ -27,6 +27,7 @@ struct _GstDlicEnc
   /* properties, under the object lock */
   gint quality;
   gdouble target_bpp;
+  guint64 target_serial;        /* counts target-bpp writes */
   gchar *model_file;
   guint n_threads;
   guint refine;                 /* encoder-side refinement steps */
@@ -37,7 +38,7 @@ struct _GstDlicEnc
   DlicPool *pool;
   GstVideoCodecState *input_state;
   gint cancel;                  /* atomic: stop refining (flush, stop) */
-  gdouble warned_bpp;           /* the target-bpp warned out of reach */
+  guint64 warned_serial;        /* the target-bpp write warned out of reach */
 };
 
 GST_ELEMENT_REGISTER_DECLARE (dlicenc);

@@ -949,6 +949,56 @@ rgb_frame (gint w, gint h, gint seed)
   return buf;
 }
 
+static guint
+count_warnings (GstBus * bus, const gchar * needle)
+{
+  GstMessage *msg;
+  guint n = 0;
+
+  while ((msg = gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING))) {
+    GError *err = NULL;
+
+    gst_message_parse_warning (msg, &err, NULL);
+    n += strstr (err->message, needle) != NULL;
+    g_error_free (err);
+    gst_message_unref (msg);
+  }
+  return n;
+}
+
+/* An unreachable target-bpp warns once for each write of the property:
+ * not for every frame, and again when the same value is set again. */
+GST_START_TEST (test_target_bpp_warning)
+{
+  const gint w = 40, h = 24;
+  GstBus *bus;
+  GstHarness *hr = enc_harness ("target-bpp=0.0001", w, h, &bus);
+  GstElement *enc = gst_bin_get_by_name (GST_BIN (hr->element), "enc");
+  gint f;
+
+  for (f = 0; f < 3; f++)
+    fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, f)),
+        GST_FLOW_OK);
+  fail_unless_equals_int (count_warnings (bus, "out of reach"), 1);
+  g_object_set (enc, "target-bpp", 0.0001, NULL);
+  for (f = 0; f < 2; f++)
+    fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, f)),
+        GST_FLOW_OK);
+  fail_unless_equals_int (count_warnings (bus, "out of reach"), 1);
+  /* quality mode: no target, no warning */
+  g_object_set (enc, "target-bpp", 0.0, NULL);
+  fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, 5)),
+      GST_FLOW_OK);
+  fail_unless_equals_int (count_warnings (bus, "out of reach"), 0);
+  fail_unless_equals_int (gst_harness_buffers_received (hr), 6);
+  gst_object_unref (enc);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (hr);
+  gst_object_unref (bus);
+}
+
+GST_END_TEST;
+
 /* refine posts one "dlicenc-refine" message per step and frame, with the
  * documented fields: steps 0..N in order, the best cost never rising and
  * never above the step's cost */
@@ -1312,6 +1362,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_damaged_framing);
   tcase_add_test (tc, test_raw_file_seeking);
   tcase_add_test (tc, test_target_bpp);
+  tcase_add_test (tc, test_target_bpp_warning);
   tcase_add_test (tc, test_refine);
   tcase_add_test (tc, test_refine_messages);
   tcase_add_test (tc, test_refine_flush_stops);
