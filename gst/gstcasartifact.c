@@ -287,7 +287,10 @@ install_model (GstCasArtifact * self, DlicArModel * model,
   self->use_special = (file == NULL || *file == '\0');
   g_free (self->loaded_file);
   self->loaded_file = file;
-  self->active = NULL;          /* active-model names the new one */
+  self->active = NULL;          /* active-model names the new one, */
+  GST_OBJECT_LOCK (self);       /* "none" too if it passes frames through */
+  g_clear_pointer (&self->active_model, g_free);
+  GST_OBJECT_UNLOCK (self);
   GST_INFO_OBJECT (self, "model %s, %.0f multiply-adds per pixel, margin %d",
       dlic_ar_model_arch (model), dlic_ar_model_macs_per_pixel (model),
       dlic_ar_model_margin (model));
@@ -345,13 +348,20 @@ static void
 switch_model (GstCasArtifact * self, GstCasArtifactModel kind, gchar * file)
 {
   GError *err = NULL;
-  DlicArModel *model = load_model (kind, file, &err);
+  DlicArModel *model;
 
+  if ((file == NULL || *file == '\0') && self->use_special &&
+      kind == self->special_kind) {
+    /* the built-in model in use (e.g. model set back before a frame) */
+    g_free (file);
+    return;
+  }
+  model = load_model (kind, file, &err);
   if (model == NULL) {
     GST_ELEMENT_WARNING (self, RESOURCE, OPEN_READ,
         ("Could not load the new artifact-removal model, keeping %s: %s",
-            self->loaded_file ? self->loaded_file : kind_name
-            (self->special_kind), err->message), (NULL));
+            self->use_special ? kind_name (self->special_kind) :
+            self->loaded_file, err->message), (NULL));
     g_error_free (err);
     g_free (file);
     return;
@@ -670,7 +680,9 @@ gst_cas_artifact_set_property (GObject * object, guint prop_id,
   switch (prop_id) {
     case PROP_MODEL:
       self->model_kind = g_value_get_enum (value);
-      self->model_changed = TRUE;
+      /* ignored while a model file is set */
+      if (self->model_file == NULL || *self->model_file == '\0')
+        self->model_changed = TRUE;
       break;
     case PROP_MODEL_FILE:
       g_free (self->model_file);

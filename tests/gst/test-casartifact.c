@@ -367,8 +367,45 @@ GST_START_TEST (test_model_change_while_running)
   g_free (active);
   fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
 
+  /* a file in use; 'model' is ignored then (the file is not read again:
+   * gone from the disk, no warning) */
+  {
+    gchar *dir = g_dir_make_tmp ("casar-XXXXXX", NULL);
+    gchar *src = g_build_filename (g_getenv ("DLIC_MODELS_DIR"),
+        "casartifact-fast.safetensors", NULL);
+    gchar *copy = g_build_filename (dir, "m.safetensors", NULL);
+    gchar *bytes;
+    gsize len;
+
+    fail_unless (g_file_get_contents (src, &bytes, &len, NULL));
+    fail_unless (g_file_set_contents (copy, bytes, len, NULL));
+    g_free (bytes);
+    g_object_set (e, "model-file", copy, NULL);
+    active = push_and_get_active (h, e);
+    fail_unless_equals_string (active, copy);
+    g_free (active);
+    fail_unless (g_unlink (copy) == 0);
+    gst_util_set_object_arg (G_OBJECT (e), "model", "cascnn");
+    active = push_and_get_active (h, e);
+    fail_unless_equals_string (active, copy);
+    g_free (active);
+    fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_WARNING) == NULL);
+    g_object_set (e, "model-file", NULL, NULL);
+    g_rmdir (dir);
+    g_free (copy);
+    g_free (src);
+    g_free (dir);
+  }
+
+  /* a switch to a model that then passes the frame through names none */
+  g_object_set (e, "quality", 100, NULL);
+  active = push_and_get_active (h, e);
+  fail_unless_equals_string (active, "none");
+  g_free (active);
+
   gst_element_set_bus (e, NULL);
   gst_object_unref (bus);
+  gst_object_unref (e);
   gst_harness_teardown (h);
 }
 
