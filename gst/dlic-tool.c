@@ -52,7 +52,8 @@ usage (FILE * f)
       "  --model FILE     codec weights (safetensors) instead of the built-in model\n"
       "  --threads N      worker threads (default: one per core)\n"
       "  --progress       report refinement steps on stderr\n"
-      "  -v, --verbose    print what was written (size, bits per pixel, time)\n");
+      "  -v, --verbose    print what was written (size, bits per pixel, time)\n"
+      "  --               the arguments after it are file names\n");
 }
 
 /* a progress line is on the terminal without its newline yet */
@@ -264,6 +265,31 @@ same_file (const gchar * in, const gchar * out)
       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* a frame-number pattern 'out' (checked by frame_pattern ()) names 'in'
+ * for some frame: the number is one of the digit runs of 'in' */
+static gboolean
+pattern_names_file (const gchar * in, const gchar * out)
+{
+  const gchar *p = in;
+
+  while (*p) {
+    const gchar *q = p;
+    gboolean hit = FALSE;
+
+    while (g_ascii_isdigit (*q))
+      q++;
+    if (q > p && q - p <= 9) {
+      gchar *name = g_strdup_printf (out, atoi (p));
+      hit = same_file (in, name);
+      g_free (name);
+    }
+    if (hit)
+      return TRUE;
+    p = q > p ? q : p + 1;
+  }
+  return FALSE;
+}
+
 /* 'in' is a file that can be read, else a message and FALSE */
 static gboolean
 check_input (const gchar * what, const gchar * in)
@@ -422,8 +448,9 @@ cmd_decode (const gchar * in, const gchar * out, const gchar * model,
   }
   if (!check_input ("decode", in))
     return EXIT_FAILURE;
-  if (!pattern && same_file (in, out)) {
-    fprintf (stderr, "dlic decode: %s: the output is the input file\n", out);
+  if (pattern ? pattern_names_file (in, out) : same_file (in, out)) {
+    fprintf (stderr, "dlic decode: %s: the output %s the input file\n", out,
+        pattern ? "pattern names" : "is");
     return EXIT_USAGE;
   }
   if (g_stat (in, &st) == 0 && st.st_size == 0) {
@@ -515,11 +542,23 @@ main (int argc, char **argv)
   const gchar *quality = NULL, *bpp = NULL, *model = NULL, *threads = NULL;
   const gchar *refine = NULL, *size = NULL;
   const gchar *pos[3] = { NULL, NULL, NULL };
-  gboolean progress = FALSE, verbose = FALSE;
+  gboolean progress = FALSE, verbose = FALSE, options_done = FALSE;
   gint i, npos = 0;
 
   for (i = 1; i < argc; i++) {
     const gchar *a = argv[i];
+    if (!options_done && !strcmp (a, "--")) {
+      options_done = TRUE;      /* the rest are names, "-x.png" too */
+      continue;
+    }
+    if (options_done) {
+      if (npos == 3) {
+        usage (stderr);
+        return EXIT_USAGE;
+      }
+      pos[npos++] = a;
+      continue;
+    }
     if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
       usage (stdout);
       return EXIT_SUCCESS;
@@ -546,7 +585,8 @@ main (int argc, char **argv)
     if (a[0] == '-' && a[1] != '\0') {
       /* not a file name: "-" alone is none either, the tool reads files */
       fprintf (stderr, "dlic: unknown option %s (options are spelt --quality, "
-          "--target-bpp, ...)\n", a);
+          "--target-bpp, ...; a file name that starts with '-': ./%s, or "
+          "after --)\n", a, a);
       usage (stderr);
       return EXIT_USAGE;
     }

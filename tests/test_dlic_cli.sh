@@ -72,6 +72,13 @@ check "input kept" 0 "" -- cmp "$IMG" "$T/same.png"
 cp "$T/a.dlic" "$T/same.dlic"; ln -s same.dlic "$T/link.png"
 check "decode onto its input (a link)" 2 "output is the input" -- "$DLIC" decode "$T/same.dlic" "$T/link.png" --model "$T/m.safetensors"
 check "dlic input kept" 0 "" -- cmp "$T/a.dlic" "$T/same.dlic"
+cp "$T/a.dlic" "$T/shot-0003.png"
+check "frame pattern naming its input" 2 "output pattern names the input" -- "$DLIC" decode "$T/shot-0003.png" "$T/shot-%04d.png" --model "$T/m.safetensors"
+check "patterned input kept" 0 "" -- cmp "$T/a.dlic" "$T/shot-0003.png"
+cp "$IMG" "$T/-dash.png"
+check "dash name refused, with the way out" 2 "after --" -- bash -c 'cd "$1" && "$2" encode -dash.png x.dlic' _ "$T" "$DLIC"
+(cd "$T" && "$DLIC" encode --model m.safetensors -- -dash.png -dash.dlic >/dev/null 2>&1); rc=$?
+check "names after --" 0 "" -- test "$rc" -eq 0 -a -s "$T/-dash.dlic"
 check "quiet by default" 0 "^$" -- "$DLIC" encode "$IMG" "$T/r4.dlic" --model "$T/m.safetensors" --refine 2
 check "encode-only flags" 2 "options of encode" -- "$DLIC" decode "$T/r4.dlic" "$T/x.png" -v
 check "refined decodes" 0 "" -- "$DLIC" decode "$T/r.dlic" "$T/r.png" --model "$T/m.safetensors"
