@@ -274,18 +274,22 @@ pattern_names_file (const gchar * in, const gchar * out)
 
   while (*p) {
     const gchar *q = p;
-    gboolean hit = FALSE;
 
     while (g_ascii_isdigit (*q))
       q++;
-    if (q > p && q - p <= 9) {
-      gchar *name = g_strdup_printf (out, atoi (p));
-      hit = same_file (in, name);
-      g_free (name);
+    if (q == p) {
+      p++;
+      continue;
     }
-    if (hit)
-      return TRUE;
-    p = q > p ? q : p + 1;
+    if (q - p <= 9) {
+      gchar *name = g_strdup_printf (out, atoi (p));
+      gboolean hit = same_file (in, name);
+
+      g_free (name);
+      if (hit)
+        return TRUE;
+    }
+    p = q;
   }
   return FALSE;
 }
@@ -551,39 +555,31 @@ main (int argc, char **argv)
       options_done = TRUE;      /* the rest are names, "-x.png" too */
       continue;
     }
-    if (options_done) {
-      if (npos == 3) {
-        usage (stderr);
-        return EXIT_USAGE;
+    /* "-" alone is no option, nor a file name the tool can read */
+    if (!options_done && a[0] == '-' && a[1] != '\0') {
+      if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
+        usage (stdout);
+        return EXIT_SUCCESS;
       }
-      pos[npos++] = a;
-      continue;
-    }
-    if (!strcmp (a, "-h") || !strcmp (a, "--help")) {
-      usage (stdout);
-      return EXIT_SUCCESS;
-    }
-    if (!strcmp (a, "--progress") || !strcmp (a, "-v") ||
-        !strcmp (a, "--verbose")) {
-      *(!strcmp (a, "--progress") ? &progress : &verbose) = TRUE;
-      continue;
-    }
-    if (a[0] == '-' && a[1] == '-') {
-      const gchar **dst = !strcmp (a, "--quality") ? &quality :
-          !strcmp (a, "--target-bpp") ? &bpp : !strcmp (a, "--model") ?
-          &model : !strcmp (a, "--threads") ? &threads :
-          !strcmp (a, "--refine") ? &refine : !strcmp (a, "--size") ? &size :
-          NULL;
-      if (dst == NULL || i + 1 >= argc) {
-        fprintf (stderr, "dlic: unknown or incomplete option %s\n", a);
-        usage (stderr);
-        return EXIT_USAGE;
+      if (!strcmp (a, "--progress") || !strcmp (a, "-v") ||
+          !strcmp (a, "--verbose")) {
+        *(!strcmp (a, "--progress") ? &progress : &verbose) = TRUE;
+        continue;
       }
-      *dst = argv[++i];
-      continue;
-    }
-    if (a[0] == '-' && a[1] != '\0') {
-      /* not a file name: "-" alone is none either, the tool reads files */
+      if (a[1] == '-') {
+        const gchar **dst = !strcmp (a, "--quality") ? &quality :
+            !strcmp (a, "--target-bpp") ? &bpp : !strcmp (a, "--model") ?
+            &model : !strcmp (a, "--threads") ? &threads :
+            !strcmp (a, "--refine") ? &refine : !strcmp (a, "--size") ? &size
+            : NULL;
+        if (dst == NULL || i + 1 >= argc) {
+          fprintf (stderr, "dlic: unknown or incomplete option %s\n", a);
+          usage (stderr);
+          return EXIT_USAGE;
+        }
+        *dst = argv[++i];
+        continue;
+      }
       fprintf (stderr, "dlic: unknown option %s (options are spelt --quality, "
           "--target-bpp, ...; a file name that starts with '-': ./%s, or "
           "after --)\n", a, a);
