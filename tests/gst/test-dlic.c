@@ -965,6 +965,17 @@ rgb_frame (gint w, gint h, gint seed)
   return buf;
 }
 
+/* pushes n frames (seeds 0 .. n - 1), each accepted */
+static void
+push_rgb_frames (GstHarness * hr, gint w, gint h, gint n)
+{
+  gint f;
+
+  for (f = 0; f < n; f++)
+    fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, f)),
+        GST_FLOW_OK);
+}
+
 /* An unreachable target-bpp warns once for each write of the property:
  * not for every frame, and again when the same value is set again. */
 GST_START_TEST (test_target_bpp_warning)
@@ -973,17 +984,12 @@ GST_START_TEST (test_target_bpp_warning)
   GstBus *bus;
   GstHarness *hr = enc_harness ("target-bpp=0.0001", w, h, &bus);
   GstElement *enc = gst_bin_get_by_name (GST_BIN (hr->element), "enc");
-  gint f;
 
-  for (f = 0; f < 3; f++)
-    fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, f)),
-        GST_FLOW_OK);
+  push_rgb_frames (hr, w, h, 3);
   fail_unless_equals_int (count_messages (bus, GST_MESSAGE_WARNING,
           "out of reach", NULL), 1);
   g_object_set (enc, "target-bpp", 0.0001, NULL);
-  for (f = 0; f < 2; f++)
-    fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, f)),
-        GST_FLOW_OK);
+  push_rgb_frames (hr, w, h, 2);
   fail_unless_equals_int (count_messages (bus, GST_MESSAGE_WARNING,
           "out of reach", NULL), 1);
   /* quality mode: no target, no warning */
@@ -1013,9 +1019,7 @@ GST_START_TEST (test_refine_messages)
   guint frame, n = 0;
   gint f;
 
-  for (f = 0; f < 2; f++)
-    fail_unless_equals_int (gst_harness_push (hr, rgb_frame (w, h, f)),
-        GST_FLOW_OK);
+  push_rgb_frames (hr, w, h, 2);
   fail_unless_equals_int (gst_harness_buffers_received (hr), 2);
   for (f = 0; f < 2; f++) {
     gdouble prev_best = G_MAXDOUBLE;
