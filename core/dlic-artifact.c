@@ -56,7 +56,7 @@ ws_reserve (DlicArModel * m, gsize n, GError ** error)
 {
   if (n > m->ws_cap) {
     g_free (m->ws);
-    m->ws = g_try_new (gfloat, n);
+    m->ws = dlic_try_new_large (gfloat, n);
     m->ws_cap = m->ws ? n : 0;
     if (m->ws == NULL)
       g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
@@ -144,10 +144,10 @@ get_layer (DlicWeights * wt, const gchar * name, gint cin, gint cout, gint k,
   l->wino = l->w && l->b && !transposed && k == 3 ?
       dlic_nn_winograd_form (cin, cout) : 0;
   if (l->wino == 4) {
-    l->u = g_new (gfloat, (gsize) 36 * cin * cout);
+    l->u = dlic_malloc_large (sizeof (gfloat) * 36 * cin * cout);
     dlic_winograd4_weights (l->w, cin, cout, l->u);
   } else if (l->wino == 2) {
-    l->u = g_new (gfloat, (gsize) 16 * cin * cout);
+    l->u = dlic_malloc_large (sizeof (gfloat) * 16 * cin * cout);
     dlic_winograd_weights (l->w, cin, cout, l->u);
   }
   return l->w && l->b;

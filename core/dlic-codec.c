@@ -487,7 +487,8 @@ ensure_encoder_wino (DlicCodec * c)
       CLayer *l = g_ptr_array_index (a, i);
       if (l->k == 3 && l->s == 1 &&
           dlic_nn_winograd_form (l->cin, l->cout) == 4) {
-        l->u4 = g_new (gfloat, (gsize) 36 * l->cin * l->cout);
+        l->u4 = dlic_malloc_large (sizeof (gfloat) * 36 * l->cin *
+            l->cout);
         dlic_winograd4_weights (l->w, l->cin, l->cout, l->u4);
       }
     }
@@ -655,10 +656,10 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
     return FALSE;
   if (!ref)
     ensure_encoder_wino (c);
-  x = g_try_new (gfloat, (gsize) 3 * hp * wp);
-  u = g_try_new (gfloat, (gsize) 12 * n2);
-  a = g_try_new (gfloat, big);
-  tmp = g_try_new (gfloat, big);
+  x = dlic_try_new_large (gfloat, (gsize) 3 * hp * wp);
+  u = dlic_try_new_large (gfloat, (gsize) 12 * n2);
+  a = dlic_try_new_large (gfloat, big);
+  tmp = dlic_try_new_large (gfloat, big);
   if (!x || !u || !a || !tmp) {
     g_free (x);
     g_free (u);
@@ -786,9 +787,9 @@ synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
   }
   t = dlic_codec_quantize_rate (t);
   big = MAX (big, (gsize) 12 * n2 + (gsize) 3 * hp * wp);
-  a = g_try_new (gfloat, big);
-  tmp = g_try_new (gfloat, big);
-  yq = g_try_new (gfloat, (gsize) c->C * nl);
+  a = dlic_try_new_large (gfloat, big);
+  tmp = dlic_try_new_large (gfloat, big);
+  yq = dlic_try_new_large (gfloat, (gsize) c->C * nl);
   if (!a || !tmp || !yq) {
     g_free (a);
     g_free (tmp);

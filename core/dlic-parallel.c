@@ -1,7 +1,11 @@
 /* gst-dlic: fork-join thread pool (see dlic-parallel.h). */
 #include "dlic-parallel.h"
 
+#include <stdlib.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
 struct _DlicPool
 {
@@ -56,9 +60,50 @@ dlic_thread_scratch (guint slot, gsize bytes)
     g_free (s->buf[slot]);
     /* 64-byte multiple, with room to grow a little */
     s->size[slot] = (bytes + bytes / 8 + 63) & ~(gsize) 63;
-    s->buf[slot] = g_malloc (s->size[slot]);
+    s->buf[slot] = dlic_malloc_large (s->size[slot]);
   }
   return s->buf[slot];
+}
+
+gpointer
+dlic_try_malloc_large (gsize bytes)
+{
+#ifdef G_OS_UNIX
+  void *p = NULL;
+
+  if (bytes < DLIC_HUGE_PAGE)
+    return g_try_malloc (bytes);
+  if (posix_memalign (&p, DLIC_HUGE_PAGE, bytes) != 0)
+    return NULL;
+#ifdef MADV_HUGEPAGE
+  /* advice only: a kernel without THP says EINVAL and nothing changes */
+  (void) madvise (p, bytes & ~(DLIC_HUGE_PAGE - 1), MADV_HUGEPAGE);
+#endif
+  return p;
+#else
+  return g_try_malloc (bytes);
+#endif
+}
+
+gpointer
+dlic_malloc_large (gsize bytes)
+{
+  gpointer p = dlic_try_malloc_large (bytes);
+
+  if (p == NULL && bytes > 0)
+    g_error ("%s: failed to allocate %" G_GSIZE_FORMAT " bytes", G_STRLOC,
+        bytes);
+  return p;
+}
+
+gpointer
+dlic_try_malloc_n_large (gsize n, gsize size)
+{
+  gsize bytes;
+
+  if (!g_size_checked_mul (&bytes, n, size))
+    return NULL;
+  return dlic_try_malloc_large (bytes);
 }
 
 guint

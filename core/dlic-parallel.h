@@ -31,6 +31,24 @@ void dlic_pool_run (DlicPool * pool, guint n_jobs, DlicJobFunc fn,
 #define DLIC_SCRATCH_SLOTS 4
 gpointer dlic_thread_scratch (guint slot, gsize bytes);
 
+/* Memory for big tensors (activations, transformed weights, scratch).
+ * Like g_try_malloc (bytes), except that a block of DLIC_HUGE_PAGE (2 MiB)
+ * or more starts on a 2 MiB boundary and is advised for transparent huge
+ * pages (madvise MADV_HUGEPAGE, where the kernel has it; Debian's default
+ * THP mode is "madvise", so without the advice every 4 KiB page of a fresh
+ * buffer costs one page fault on first touch, and on a virtual machine a
+ * fault is a trap to the hypervisor).  NULL when out of memory.  The
+ * block is freed with g_free() (GLib >= 2.46 allocates with the system
+ * malloc, so free() and g_free() are the same). */
+#define DLIC_HUGE_PAGE ((gsize) 2 << 20)
+gpointer dlic_try_malloc_large (gsize bytes);
+/* the same, aborting when out of memory (as g_malloc) */
+gpointer dlic_malloc_large (gsize bytes);
+/* n elements of type, NULL on overflow or out of memory */
+#define dlic_try_new_large(type, n) \
+  ((type *) dlic_try_malloc_n_large ((n), sizeof (type)))
+gpointer dlic_try_malloc_n_large (gsize n, gsize size);
+
 /* Number of online CPUs (>= 1). */
 guint dlic_cpu_count (void);
 

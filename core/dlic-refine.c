@@ -45,8 +45,8 @@ wino_add (Ops * o, const CLayer * l)
     return;
   e = &o->wino[o->n_wino++];
   e->l = l;
-  e->uf = g_new (gfloat, (gsize) 16 * l->cout * l->cin);
-  e->ub = g_new (gfloat, (gsize) 16 * l->cout * l->cin);
+  e->uf = dlic_malloc_large (sizeof (gfloat) * 16 * l->cout * l->cin);
+  e->ub = dlic_malloc_large (sizeof (gfloat) * 16 * l->cout * l->cin);
   dlic_winograd_weights (l->w, l->cin, l->cout, e->uf);
   /* flip[ci][co][8 - k] = w[co][ci][k]: (cin, cout, 3, 3) */
   flip = g_new (gfloat, (gsize) 9 * l->cout * l->cin);
@@ -242,15 +242,15 @@ tape_init (Tape * t, const DlicCodec * c, gint hl, gint wl, GError ** error)
   /* the largest tensor of any level */
   m = MAX (MAX ((gsize) c->C, (gsize) c->n3) * t->nl,
       MAX ((gsize) c->n2 * t->n4, (gsize) MAX (c->n1, 12) * t->n2));
-  t->r3 = g_try_new (gfloat, MAX (1, (gsize) c->b3 * c->n3 * t->nl));
-  t->r2 = g_try_new (gfloat, MAX (1, (gsize) c->b2 * c->n2 * t->n4));
-  t->r1 = g_try_new (gfloat, MAX (1, (gsize) c->b1 * c->n1 * t->n2));
-  t->b = g_try_new (gfloat, (gsize) c->n2 * t->n4);
-  t->a = g_try_new (gfloat, (gsize) c->n1 * t->n2);
-  t->out = g_try_new (gfloat, (gsize) 3 * 64 * t->nl);
+  t->r3 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->b3 * c->n3 * t->nl));
+  t->r2 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->b2 * c->n2 * t->n4));
+  t->r1 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->b1 * c->n1 * t->n2));
+  t->b = dlic_try_new_large (gfloat, (gsize) c->n2 * t->n4);
+  t->a = dlic_try_new_large (gfloat, (gsize) c->n1 * t->n2);
+  t->out = dlic_try_new_large (gfloat, (gsize) 3 * 64 * t->nl);
   ok = t->r3 && t->r2 && t->r1 && t->b && t->a && t->out;
   for (i = 0; i < 4; i++)
-    ok = (t->s[i] = g_try_new (gfloat, m)) != NULL && ok;
+    ok = (t->s[i] = dlic_try_new_large (gfloat, m)) != NULL && ok;
   if (!ok) {
     tape_clear (t);
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
@@ -581,17 +581,17 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
     rate_clear (&r);
     return FALSE;
   }
-  x = g_try_new (gfloat, scale ? 3 * nfull : 3 * npx);
+  x = dlic_try_new_large (gfloat, scale ? 3 * nfull : 3 * npx);
   if (scale) {
-    up = g_try_new (gfloat, nfull);
-    gup = g_try_new (gfloat, nfull);
-    utmp = g_try_new (gfloat, (gsize) height * full_w);
+    up = dlic_try_new_large (gfloat, nfull);
+    gup = dlic_try_new_large (gfloat, nfull);
+    utmp = dlic_try_new_large (gfloat, (gsize) height * full_w);
   }
   gout = g_try_new0 (gfloat, 3 * npx);
-  yhat = g_try_new (gfloat, (gsize) c->C * nl);
-  gy = g_try_new (gfloat, (gsize) c->C * nl);
-  gz = g_try_new (gfloat, nz);
-  best = g_try_new (gfloat, nz);
+  yhat = dlic_try_new_large (gfloat, (gsize) c->C * nl);
+  gy = dlic_try_new_large (gfloat, (gsize) c->C * nl);
+  gz = dlic_try_new_large (gfloat, nz);
+  best = dlic_try_new_large (gfloat, nz);
   m = g_try_new0 (gdouble, nz);
   v = g_try_new0 (gdouble, nz);
   if (!x || !gout || !yhat || !gy || !gz || !best || !m || !v ||

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "dlic-resample.h"
+#include "dlic-parallel.h"
 
 const DlicScale dlic_scales[DLIC_N_SCALES] = {
   {1, 1}, {1, 2}, {3, 4}, {5, 8}, {9, 8}, {5, 4}, {11, 8}, {7, 8}
@@ -179,7 +180,7 @@ dlic_encoder_resample_rgb (const guint8 * src, gint src_stride, gint width,
   dw = dlic_scaled_size (width, scale);
   dh = dlic_scaled_size (height, scale);
   /* horizontal pass: height x dw x 3 floats */
-  tmp = g_try_new (gfloat, (gsize) height * dw * 3);
+  tmp = dlic_try_new_large (gfloat, (gsize) height * dw * 3);
   if (tmp == NULL)
     return FALSE;
   cx = contribs (dw, sc->num, sc->den);
@@ -188,7 +189,7 @@ dlic_encoder_resample_rgb (const guint8 * src, gint src_stride, gint width,
   for (x = 0, n = 0; x < dw; x++)
     n += cx[x].n;
   idx = g_try_new (gint, n);
-  acc = g_try_new (gfloat, (gsize) dw * 3);
+  acc = dlic_try_new_large (gfloat, (gsize) dw * 3);
   if (acc == NULL || idx == NULL) {
     g_free (acc);
     g_free (idx);

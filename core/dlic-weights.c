@@ -1,5 +1,6 @@
 /* gst-dlic: safetensors weights loader, see dlic-weights.h. */
 #include "dlic-weights.h"
+#include "dlic-parallel.h"
 
 #include <math.h>
 #include <string.h>
@@ -257,7 +258,7 @@ dlic_weights_load_bytes (GBytes * bytes, const gchar * source, GError ** error)
     FAIL (DLIC_ERROR_FORMAT, "no tensors in the file");
 
   /* second pass: convert into one allocation */
-  w->mem = g_try_new (gfloat, w->total);
+  w->mem = dlic_try_new_large (gfloat, w->total);
   if (w->mem == NULL)
     FAIL (DLIC_ERROR_IO, "out of memory for %" G_GSIZE_FORMAT " parameters",
         w->total);

@@ -34,42 +34,66 @@
  *   [-1/6   1/6  -1/6 ]
  *   [1/24  1/12   1/6 ]
  *   [1/24 -1/12   1/6 ]
- *   [   0     0     1 ]                                                  */
+ *   [   0     0     1 ]
+ * applied to n columns at once: (g0, g1, g2)[x] -> (o0 .. o5)[x], in
+ * double precision (the result is rounded to float once). */
 static void
-g_col (const gdouble * g, gdouble * o)
+g_cols (const gdouble * restrict g0, const gdouble * restrict g1,
+    const gdouble * restrict g2, gdouble * restrict o, gint n)
 {
-  o[0] = g[0] / 4;
-  o[1] = -(g[0] + g[1] + g[2]) / 6;
-  o[2] = -(g[0] - g[1] + g[2]) / 6;
-  o[3] = g[0] / 24 + g[1] / 12 + g[2] / 6;
-  o[4] = g[0] / 24 - g[1] / 12 + g[2] / 6;
-  o[5] = g[2];
+  const gdouble q = 1.0 / 4, s = 1.0 / 6, t = 1.0 / 12, v = 1.0 / 24;
+  gdouble *restrict o0 = o, *restrict o1 = o + n, *restrict o2 = o + 2 * n;
+  gdouble *restrict o3 = o + 3 * n, *restrict o4 = o + 4 * n;
+  gdouble *restrict o5 = o + 5 * n;
+  gint x;
+
+  for (x = 0; x < n; x++) {
+    const gdouble e = g0[x] + g2[x];
+    o0[x] = g0[x] * q;
+    o1[x] = -(e + g1[x]) * s;
+    o2[x] = -(e - g1[x]) * s;
+    o3[x] = g0[x] * v + g1[x] * t + g2[x] * s;
+    o4[x] = g0[x] * v - g1[x] * t + g2[x] * s;
+    o5[x] = g2[x];
+  }
 }
 
-/* u[xi][co][ci] = (G g G^T)[xi], xi = 6 * row + column */
+/* u[xi][co][ci] = (G g G^T)[xi], xi = 6 * row + column.  The filters of a
+ * run of up to WB input channels are transformed side by side (the loops
+ * over x vectorise) and each of the 36 rows of u gets a contiguous run of
+ * stores instead of one store 36 planes apart per filter. */
+#define WB 64
 void
 dlic_winograd4_weights (const gfloat * weight, gint cin, gint cout,
     gfloat * u)
 {
   const gsize plane = (gsize) cout * cin;
-  gint co, ci, i, j;
+  gdouble g[9][WB], col[3][6 * WB], tr[6][3][WB], r[6][6 * WB];
+  gint co, c0, i, j, k, x;
 
   for (co = 0; co < cout; co++) {
-    for (ci = 0; ci < cin; ci++) {
-      const gfloat *g = weight + ((gsize) co * cin + ci) * 9;
-      gdouble col[3][6], r[6][6];
+    for (c0 = 0; c0 < cin; c0 += WB) {
+      const gint n = MIN (WB, cin - c0);
+      const gfloat *w = weight + ((gsize) co * cin + c0) * 9;
+
+      for (x = 0; x < n; x++)
+        for (k = 0; k < 9; k++)
+          g[k][x] = w[(gsize) x * 9 + k];
       /* t = G g: column j of g -> column j of t (6x3) */
-      for (j = 0; j < 3; j++) {
-        gdouble gc[3] = { g[j], g[3 + j], g[6 + j] };
-        g_col (gc, col[j]);
-      }
+      for (j = 0; j < 3; j++)
+        g_cols (g[j], g[3 + j], g[6 + j], col[j], n);
       /* r = t G^T: row i of t -> row i of r */
-      for (i = 0; i < 6; i++) {
-        gdouble tr[3] = { col[0][i], col[1][i], col[2][i] };
-        g_col (tr, r[i]);
+      for (i = 0; i < 6; i++)
+        for (j = 0; j < 3; j++)
+          memcpy (tr[i][j], col[j] + (gsize) i * n, sizeof (gdouble) * n);
+      for (i = 0; i < 6; i++)
+        g_cols (tr[i][0], tr[i][1], tr[i][2], r[i], n);
+      for (i = 0; i < 36; i++) {
+        const gdouble *src = r[i / 6] + (gsize) (i % 6) * n;
+        gfloat *dst = u + i * plane + (gsize) co * cin + c0;
+        for (x = 0; x < n; x++)
+          dst[x] = (gfloat) src[x];
       }
-      for (i = 0; i < 36; i++)
-        u[i * plane + (gsize) co * cin + ci] = (gfloat) r[i / 6][i % 6];
     }
   }
 }

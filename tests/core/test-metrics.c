@@ -288,6 +288,30 @@ test_pool_runs_every_job_once (void)
   g_assert_cmpuint (dlic_cpu_count (), >=, 1);
 }
 
+/* dlic_try_malloc_large: big blocks on a 2 MiB boundary, small ones
+ * plain; all usable to the last byte and freed with g_free; an overflowing
+ * element count is NULL, not a short block */
+static void
+test_large_alloc (void)
+{
+  const gsize sizes[] = { 1, 4096, DLIC_HUGE_PAGE - 1, DLIC_HUGE_PAGE,
+    5 * DLIC_HUGE_PAGE + 12345
+  };
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (sizes); i++) {
+    guint8 *p = dlic_try_malloc_large (sizes[i]);
+    g_assert_nonnull (p);
+    if (sizes[i] >= DLIC_HUGE_PAGE)
+      g_assert_cmpuint (GPOINTER_TO_SIZE (p) % DLIC_HUGE_PAGE, ==, 0);
+    memset (p, 0xa5, sizes[i]);
+    g_assert_cmpuint (p[sizes[i] - 1], ==, 0xa5);
+    g_free (p);
+  }
+  g_assert_null (dlic_try_new_large (gfloat, G_MAXSIZE / 2));
+  g_free (dlic_malloc_large (3 * DLIC_HUGE_PAGE));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,5 +328,6 @@ main (int argc, char **argv)
   g_test_add_func ("/metrics/u16-path", test_u16_path);
   g_test_add_func ("/metrics/threads-match", test_threads_match);
   g_test_add_func ("/parallel/every-job-once", test_pool_runs_every_job_once);
+  g_test_add_func ("/parallel/large-alloc", test_large_alloc);
   return g_test_run ();
 }
