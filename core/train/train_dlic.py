@@ -22,6 +22,7 @@ import argparse
 import io
 import math
 import os
+import re
 import sys
 import time
 
@@ -231,6 +232,17 @@ def main():
                 # each new row = the base's table at the knob position of that lambda (log-lambda lerp)
                 pos = np.interp(np.log(lambdas), np.log(src_lam), np.arange(len(src_lam)))
                 sd[k] = lerp(v, torch.tensor(pos, dtype=torch.float32)).clone()
+        # more residual blocks than the source (--blocks grown): the new ones keep their
+        # initialisation, whose second convolution is zero, so each starts as the identity and
+        # the grown model computes exactly what the source did
+        grown = [k for k in own if k not in sd]
+        bad = [k for k in grown if not re.fullmatch(r"(enc|dec)\.b[123]\.\d+\.c[12]\.(weight|bias)", k)]
+        assert not bad, f"--init {args.init}: tensors missing that are not new residual blocks: {bad[:4]}"
+        if grown:
+            for k in grown:
+                sd[k] = own[k]
+            log(f"{len(grown) // 4} new residual block(s), starting as the identity")
+            assert not args.init_opt, "--init-opt needs the same tensors (not with grown --blocks)"
         model.load_state_dict(sd)
         log(f"initialised weights from {args.init} (lambdas {src_lam} -> {lambdas})")
         if args.init_opt:
