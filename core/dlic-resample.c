@@ -189,7 +189,7 @@ dlic_encoder_resample_rgb (const guint8 * src, gint src_stride, gint width,
   for (x = 0, n = 0; x < dw; x++)
     n += cx[x].n;
   idx = g_try_new (gint, n);
-  acc = dlic_try_new_large (gfloat, (gsize) dw * 3);
+  acc = g_try_new (gfloat, (gsize) dw * 3);
   if (acc == NULL || idx == NULL) {
     g_free (acc);
     g_free (idx);

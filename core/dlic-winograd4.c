@@ -68,7 +68,7 @@ dlic_winograd4_weights (const gfloat * weight, gint cin, gint cout,
     gfloat * u)
 {
   const gsize plane = (gsize) cout * cin;
-  gdouble g[9][WB], col[3][6 * WB], tr[6][3][WB], r[6][6 * WB];
+  gdouble g[9][WB], col[3][6 * WB], r[6][6 * WB];
   gint co, c0, i, j, k, x;
 
   for (co = 0; co < cout; co++) {
@@ -82,12 +82,10 @@ dlic_winograd4_weights (const gfloat * weight, gint cin, gint cout,
       /* t = G g: column j of g -> column j of t (6x3) */
       for (j = 0; j < 3; j++)
         g_cols (g[j], g[3 + j], g[6 + j], col[j], n);
-      /* r = t G^T: row i of t -> row i of r */
+      /* r = t G^T: row i of t (col[j] + i n, j < 3) -> row i of r */
       for (i = 0; i < 6; i++)
-        for (j = 0; j < 3; j++)
-          memcpy (tr[i][j], col[j] + (gsize) i * n, sizeof (gdouble) * n);
-      for (i = 0; i < 6; i++)
-        g_cols (tr[i][0], tr[i][1], tr[i][2], r[i], n);
+        g_cols (col[0] + (gsize) i * n, col[1] + (gsize) i * n,
+            col[2] + (gsize) i * n, r[i], n);
       for (i = 0; i < 36; i++) {
         const gdouble *src = r[i / 6] + (gsize) (i % 6) * n;
         gfloat *dst = u + i * plane + (gsize) co * cin + c0;
