@@ -47,6 +47,7 @@ struct _DlicCodec
   const gfloat *sym_logits, *imp_logits;
   GMutex wino_lock;             /* guards making the encoder's u4 */
   gboolean wino_ready;
+  gint band_rows;               /* latent rows per band, 0: automatic */
 };
 
 /* lerp of a table row set (R, n) at t -> out (n) */

@@ -316,6 +316,13 @@ dlic_codec_new_from_bytes_hashed (GBytes * bytes, const gchar * source,
     goto fail;
   }
   c->K = (c->L - 1) / 2;
+  {
+    /* DLIC_BAND_ROWS=N forces bands of N latent rows (measurements) */
+    const gchar *e = g_getenv ("DLIC_BAND_ROWS");
+    if (e != NULL && *e != '\0')
+      dlic_codec_set_band_rows (c, (gint) CLAMP (g_ascii_strtoll (e, NULL,
+                  10), 0, DLIC_MAX_DIM / 8));
+  }
 
   if (!get_conv (w, "enc.e1", 12, c->n1, 3, 1, &c->e1, error) ||
       !get_blocks (w, "enc.b1", c->b1, c->n1, c->eb1, error) ||
@@ -629,12 +636,135 @@ dlic_codec_check_size (gint width, gint height, GError ** error)
 {
   if (!size_ok (width, height)) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "picture size %dx%d outside 1..%d per side or above %d pixels (the "
-        "codec does not tile yet)", width, height, DLIC_MAX_DIM,
-        DLIC_CODEC_MAX_PIXELS);
+        "picture size %dx%d outside 1..%d per side or above %d pixels",
+        width, height, DLIC_MAX_DIM, DLIC_CODEC_MAX_PIXELS);
     return FALSE;
   }
   return TRUE;
+}
+
+/* ---------------------------------------------------------------------- */
+/* bands                                                                   */
+
+void
+dlic_codec_set_band_rows (DlicCodec * c, gint rows)
+{
+  g_return_if_fail (c != NULL && rows >= 0);
+  c->band_rows = rows > 0 ? (rows + 3) / 4 * 4 : 0;
+}
+
+static inline gint
+div_up (gint a, gint b)
+{
+  return (a + b - 1) / b;
+}
+
+/* Latent rows of overlap a band needs so that the rows it keeps are those
+ * of the whole picture: the networks' receptive field, level by level
+ * (rows at that level; a 3x3 layer reaches 1 row, a 5x5 stride-2 layer 2
+ * rows of its input, a residual block 2), carried down to the latent
+ * grid.  Encoder bands start on multiples of 4 latent rows, so that its
+ * Winograd 4x4 tiles fall on the same rows at every level as in the whole
+ * picture: its overlap is rounded up to 4. */
+gint
+dlic_codec_band_margin (const DlicCodec * c, gboolean decoder)
+{
+  gint m8, m4, m2;
+
+  if (decoder) {
+    m2 = 1 + 2 * c->b1;                 /* d3, blocks at h/2 */
+    m4 = div_up (m2, 2) + 1 + 2 * c->b2;        /* d2, blocks at h/4 */
+    m8 = div_up (m4, 2) + 1 + 2 * c->b3 + 1;    /* d1, blocks, d0 */
+    return m8;
+  }
+  m8 = 1 + 2 * c->b3;                   /* e4, blocks at h/8 */
+  m4 = 2 * m8 + 2 + 2 * c->b2;          /* e3 (5x5 stride 2), blocks */
+  m2 = 2 * m4 + 2 + 2 * c->b1 + 1;      /* e2 (5x5 stride 2), blocks, e1 */
+  return div_up (div_up (m2, 4), 4) * 4;
+}
+
+/* latent rows per band for a (hl, wl) latent grid; hl when one band */
+static gint
+band_rows (const DlicCodec * c, gint hl, gint wl)
+{
+  gint b, n;
+
+  if (c->band_rows > 0)
+    b = c->band_rows;
+  else if ((gint64) hl * wl * 64 <= DLIC_CODEC_BAND_MIN_PIXELS)
+    return hl;
+  else
+    b = MAX (16, (gint) (DLIC_CODEC_BAND_PIXELS / ((gint64) 64 * wl)));
+  if (b >= hl)
+    return hl;
+  /* as many bands as that takes, evened out, on the 4-row grid */
+  n = div_up (hl, b);
+  return MIN (hl, div_up (div_up (hl, n), 4) * 4);
+}
+
+/* A band of the latent grid: it keeps rows [r0, r1) and computes rows
+ * [b0, b1) (r0 - margin .. r1 + margin, within the picture; for the
+ * encoder b0 on the 4-row grid). */
+typedef struct
+{
+  gint r0, r1, b0, b1;
+} Band;
+
+static void
+band_at (gint r0, gint rows, gint hl, gint margin, gboolean grid4, Band * b)
+{
+  b->r0 = r0;
+  b->r1 = MIN (hl, r0 + rows);
+  b->b0 = MAX (0, r0 - margin);
+  if (grid4)
+    b->b0 = b->b0 / 4 * 4;
+  b->b1 = MIN (hl, b->r1 + margin);
+}
+
+/* ---------------------------------------------------------------------- */
+/* encoder                                                                 */
+
+/* The encoder network over the padded picture's latent rows [b0, b1)
+ * (pixel rows 8 b0 .. 8 b1 of the picture padded to (hp, wp) by edge
+ * replication) -> z (C + 1, b1 - b0, wl).  x, u, a, tmp: work buffers
+ * sized for the tallest band (features ()). */
+static void
+encode_rows (DlicCodec * c, const Ops * o, const guint8 * rgb, gint stride,
+    gint width, gint height, gint wp, gint b0, gint b1, gfloat * x,
+    gfloat * u, gfloat * a, gfloat * tmp, gfloat * z)
+{
+  const gint hl = b1 - b0, wl = wp / 8, hp = 8 * hl;
+  const gint h2 = hp / 2, w2 = wp / 2, h4 = hp / 4, w4 = wp / 4;
+  const gsize n4 = (gsize) h4 * w4, nl = (gsize) hl * wl;
+  gint ci, y, xx;
+
+  /* x = rgb / 255 - 0.5, planar, edge-replicated to the padded size */
+  for (y = 0; y < hp; y++) {
+    const guint8 *row = rgb + (gsize) MIN (8 * b0 + y, height - 1) * stride;
+    for (xx = 0; xx < wp; xx++) {
+      const guint8 *p = row + 3 * MIN (xx, width - 1);
+      for (ci = 0; ci < 3; ci++)
+        x[((gsize) ci * hp + y) * wp + xx] = p[ci] * (1.f / 255.f) - 0.5f;
+    }
+  }
+
+  /* a/tmp are reused level by level */
+  dlic_pixel_unshuffle (x, 3, hp, wp, 2, u);    /* (12, h/2) */
+  run_conv (o, &c->e1, u, h2, w2, TRUE, a);     /* (n1, h/2) */
+  run_blocks (o, c->eb1, c->b1, a, c->n1, h2, w2, tmp);
+  run_conv (o, &c->e2, a, h2, w2, TRUE, tmp);   /* (n2, h/4) */
+  memcpy (a, tmp, sizeof (gfloat) * c->n2 * n4);
+  run_blocks (o, c->eb2, c->b2, a, c->n2, h4, w4, tmp);
+  run_conv (o, &c->e3, a, h4, w4, FALSE, tmp);  /* c (n3, h/8) */
+  memcpy (a, tmp, sizeof (gfloat) * c->n3 * nl);
+  {
+    /* c = c + blocks(c): long skip around the blocks */
+    gfloat *cb = tmp, *t2 = tmp + (gsize) c->n3 * nl;
+    memcpy (cb, a, sizeof (gfloat) * c->n3 * nl);
+    run_blocks (o, c->eb3, c->b3, cb, c->n3, hl, wl, t2);
+    dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
+  }
+  run_conv (o, &c->e4, a, hl, wl, FALSE, z);    /* z (C+1, h/8) */
 }
 
 gboolean
@@ -644,70 +774,75 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
 {
   const Ops o = { pool, ref, TRUE, !ref };
   const gint hp = (height + 7) / 8 * 8, wp = (width + 7) / 8 * 8;
-  const gint h2 = hp / 2, w2 = wp / 2, h4 = hp / 4, w4 = wp / 4;
   const gint hl = hp / 8, wl = wp / 8;
-  const gsize n2 = (gsize) h2 * w2, n4 = (gsize) h4 * w4, nl = (gsize) hl * wl;
-  gsize big = MAX (MAX (12, c->n1) * n2 * 3, MAX ((gsize) c->n2 * n4 * 3,
-          (gsize) (c->n3 * 3 + c->C + 1) * nl));
-  gfloat *x, *u, *a, *tmp;
-  gint ci, y, xx;
+  const gint rows = band_rows (c, hl, wl);
+  const gint margin = rows < hl ? dlic_codec_band_margin (c, FALSE) : 0;
+  const gsize nl = (gsize) hl * wl;
+  gint bh, r0;
+  gsize n2, n4, nb, big;
+  gfloat *x, *u, *a, *tmp, *zb;
 
   if (!dlic_codec_check_size (width, height, error))
     return FALSE;
+  /* the tallest band computed: rows + 2 margin, the first one's start
+   * moved down to the 4-row grid by up to 3 */
+  bh = MIN (hl, rows + 2 * margin + 3);
+  n2 = (gsize) bh * wl * 16;
+  n4 = (gsize) bh * wl * 4;
+  nb = (gsize) bh * wl;
+  big = MAX (MAX (12, c->n1) * n2 * 3, MAX ((gsize) c->n2 * n4 * 3,
+          (gsize) (c->n3 * 3 + c->C + 1) * nb));
   if (!ref)
     ensure_encoder_wino (c);
-  x = dlic_try_new_large (gfloat, (gsize) 3 * hp * wp);
+  x = dlic_try_new_large (gfloat, (gsize) 3 * 64 * nb);
   u = dlic_try_new_large (gfloat, (gsize) 12 * n2);
   a = dlic_try_new_large (gfloat, big);
   tmp = dlic_try_new_large (gfloat, big);
-  if (!x || !u || !a || !tmp) {
+  zb = rows < hl ? dlic_try_new_large (gfloat, (gsize) (c->C + 1) * nb) : NULL;
+  out->z = dlic_try_new_large (gfloat, (gsize) (c->C + 1) * nl);
+  if (!x || !u || !a || !tmp || !out->z || (rows < hl && !zb)) {
     g_free (x);
     g_free (u);
     g_free (a);
     g_free (tmp);
+    g_free (zb);
+    g_free (out->z);
+    out->z = NULL;
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
         "out of memory for a %dx%d picture", width, height);
     return FALSE;
   }
 
-  /* x = rgb / 255 - 0.5, planar, edge-replicated to the padded size */
-  for (y = 0; y < hp; y++) {
-    const guint8 *row = rgb + (gsize) MIN (y, height - 1) * stride;
-    for (xx = 0; xx < wp; xx++) {
-      const guint8 *p = row + 3 * MIN (xx, width - 1);
-      for (ci = 0; ci < 3; ci++)
-        x[((gsize) ci * hp + y) * wp + xx] = p[ci] * (1.f / 255.f) - 0.5f;
-    }
-  }
+  for (r0 = 0; r0 < hl; r0 += rows) {
+    Band b;
+    gint ci;
 
-  /* encoder; a/tmp are reused level by level */
-  dlic_pixel_unshuffle (x, 3, hp, wp, 2, u);    /* (12, h/2) */
-  run_conv (&o, &c->e1, u, h2, w2, TRUE, a);    /* (n1, h/2) */
-  run_blocks (&o, c->eb1, c->b1, a, c->n1, h2, w2, tmp);
-  run_conv (&o, &c->e2, a, h2, w2, TRUE, tmp);  /* (n2, h/4) */
-  memcpy (a, tmp, sizeof (gfloat) * c->n2 * n4);
-  run_blocks (&o, c->eb2, c->b2, a, c->n2, h4, w4, tmp);
-  run_conv (&o, &c->e3, a, h4, w4, FALSE, tmp); /* c (n3, h/8) */
-  memcpy (a, tmp, sizeof (gfloat) * c->n3 * nl);
-  {
-    /* c = c + blocks(c): long skip around the blocks */
-    gfloat *cb = tmp, *t2 = tmp + (gsize) c->n3 * nl;
-    memcpy (cb, a, sizeof (gfloat) * c->n3 * nl);
-    run_blocks (&o, c->eb3, c->b3, cb, c->n3, hl, wl, t2);
-    dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
+    band_at (r0, rows, hl, margin, TRUE, &b);
+    g_assert (b.b1 - b.b0 <= bh);
+    if (rows == hl) {
+      encode_rows (c, &o, rgb, stride, width, height, wp, 0, hl, x, u, a,
+          tmp, out->z);
+      break;
+    }
+    encode_rows (c, &o, rgb, stride, width, height, wp, b.b0, b.b1, x, u, a,
+        tmp, zb);
+    /* keep rows [r0, r1) of every channel */
+    for (ci = 0; ci <= c->C; ci++)
+      memcpy (out->z + ((gsize) ci * hl + b.r0) * wl,
+          zb + ((gsize) ci * (b.b1 - b.b0) + (b.r0 - b.b0)) * wl,
+          sizeof (gfloat) * (b.r1 - b.r0) * wl);
   }
-  run_conv (&o, &c->e4, a, hl, wl, FALSE, tmp); /* z (C+1, h/8) */
 
   out->C = c->C;
   out->hl = hl;
   out->wl = wl;
-  out->z = g_memdup2 (tmp, sizeof (gfloat) * (c->C + 1) * nl);
   out->flat = NULL;
   out->fbw = out->fbh = 0;
   g_free (x);
   g_free (u);
   g_free (a);
   g_free (tmp);
+  g_free (zb);
   return TRUE;
 }
 
@@ -762,19 +897,46 @@ dlic_codec_analyse (DlicCodec * c, DlicPool * pool, gboolean ref,
   return TRUE;
 }
 
+/* The decoder network over latent rows [b0, b1): yq (C, b1 - b0, wl) ->
+ * the picture rows 8 b0 .. 8 b1, (3, 8 (b1 - b0), 8 wl) in a; a, tmp:
+ * work buffers sized for the tallest band (synthesise ()). */
+static gfloat *
+decode_rows (DlicCodec * c, const Ops * o, const gfloat * yq, gint hl,
+    gint wl, gfloat * a, gfloat * tmp)
+{
+  const gint h4 = hl * 2, w4 = wl * 2, h2 = hl * 4, w2 = wl * 4;
+  const gsize nl = (gsize) hl * wl;
+
+  run_conv (o, &c->d0, yq, hl, wl, FALSE, a);   /* (n3, h/8) */
+  {
+    gfloat *cb = tmp, *t2 = tmp + (gsize) c->n3 * nl;
+    memcpy (cb, a, sizeof (gfloat) * c->n3 * nl);
+    run_blocks (o, c->db3, c->b3, cb, c->n3, hl, wl, t2);
+    dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
+  }
+  /* relu (shuffle (x)) = shuffle (relu (x)): the ReLU runs in the conv */
+  run_conv (o, &c->d1, a, hl, wl, TRUE, tmp);   /* (4 n2, h/8) */
+  dlic_pixel_shuffle (tmp, c->n2, hl, wl, 2, a);        /* (n2, h/4) */
+  run_blocks (o, c->db2, c->b2, a, c->n2, h4, w4, tmp);
+  run_conv (o, &c->d2, a, h4, w4, TRUE, tmp);   /* (4 n1, h/4) */
+  dlic_pixel_shuffle (tmp, c->n1, h4, w4, 2, a);        /* (n1, h/2) */
+  run_blocks (o, c->db1, c->b1, a, c->n1, h2, w2, tmp);
+  run_conv (o, &c->d3, a, h2, w2, FALSE, tmp);  /* (12, h/2) */
+  dlic_pixel_shuffle (tmp, 3, h2, w2, 2, a);    /* (3, h) */
+  return a;
+}
+
 static gboolean
 synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     const DlicSymbols * s, gdouble t, guint8 * rgb, gint stride, gint width,
     gint height, GError ** error)
 {
   const Ops o = { pool, ref, TRUE, FALSE };
-  const gint hl = s->hl, wl = s->wl, h4 = hl * 2, w4 = wl * 2;
-  const gint h2 = hl * 4, w2 = wl * 4, hp = hl * 8, wp = wl * 8;
-  const gsize nl = (gsize) hl * wl, n4 = (gsize) h4 * w4, n2 = (gsize) h2 * w2;
-  gsize big = MAX (MAX ((gsize) 4 * c->n1 * n4, (gsize) c->n1 * n2 * 3),
-      MAX ((gsize) 4 * c->n2 * nl + (gsize) c->n2 * n4 * 2,
-          (gsize) (c->n3 * 3 + c->C) * nl));
-  gfloat *a, *tmp, *yq;
+  const gint hl = s->hl, wl = s->wl, hp = hl * 8, wp = wl * 8;
+  const gsize nl = (gsize) hl * wl;
+  gint rows, margin, bh, r0;
+  gsize nb, n4, n2, big;
+  gfloat *a, *tmp, *yq, *gc;
   gdouble *gi;
   gint ci, y, xx;
 
@@ -786,10 +948,19 @@ synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
     return FALSE;
   }
   t = dlic_codec_quantize_rate (t);
-  big = MAX (big, (gsize) 12 * n2 + (gsize) 3 * hp * wp);
+  rows = band_rows (c, hl, wl);
+  margin = rows < hl ? dlic_codec_band_margin (c, TRUE) : 0;
+  bh = MIN (hl, rows + 2 * margin);
+  nb = (gsize) bh * wl;
+  n4 = nb * 4;
+  n2 = nb * 16;
+  big = MAX (MAX ((gsize) 4 * c->n1 * n4, (gsize) c->n1 * n2 * 3),
+      MAX ((gsize) 4 * c->n2 * nb + (gsize) c->n2 * n4 * 2,
+          (gsize) (c->n3 * 3 + c->C) * nb));
+  big = MAX (big, (gsize) 12 * n2 + (gsize) 3 * 64 * nb);
   a = dlic_try_new_large (gfloat, big);
   tmp = dlic_try_new_large (gfloat, big);
-  yq = dlic_try_new_large (gfloat, (gsize) c->C * nl);
+  yq = dlic_try_new_large (gfloat, (gsize) c->C * nb);
   if (!a || !tmp || !yq) {
     g_free (a);
     g_free (tmp);
@@ -801,41 +972,49 @@ synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
 
   /* yhat[c] = centre[idx] * igain[c] where c < k, else 0 */
   gi = g_new (gdouble, c->C);
+  gc = g_new (gfloat, (gsize) c->C * c->L);
   dlic_lerp_table (c->log_igain, c->R, c->C, t, gi);
   for (ci = 0; ci < c->C; ci++) {
-    gdouble gc = dlic_exact_exp (gi[ci]);
-    for (y = 0; y < (gint) nl; y++)
-      yq[(gsize) ci * nl + y] = ci < s->k[y] ?
-          (gfloat) (c->centres[s->idx[(gsize) ci * nl + y]] * gc) : 0.f;
+    gdouble g = dlic_exact_exp (gi[ci]);
+    gint j;
+    for (j = 0; j < c->L; j++)
+      gc[ci * c->L + j] = (gfloat) (c->centres[j] * g);
   }
   g_free (gi);
 
-  run_conv (&o, &c->d0, yq, hl, wl, FALSE, a);  /* (n3, h/8) */
-  {
-    gfloat *cb = tmp, *t2 = tmp + (gsize) c->n3 * nl;
-    memcpy (cb, a, sizeof (gfloat) * c->n3 * nl);
-    run_blocks (&o, c->db3, c->b3, cb, c->n3, hl, wl, t2);
-    dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
-  }
-  /* relu (shuffle (x)) = shuffle (relu (x)): the ReLU runs in the conv */
-  run_conv (&o, &c->d1, a, hl, wl, TRUE, tmp);  /* (4 n2, h/8) */
-  dlic_pixel_shuffle (tmp, c->n2, hl, wl, 2, a);        /* (n2, h/4) */
-  run_blocks (&o, c->db2, c->b2, a, c->n2, h4, w4, tmp);
-  run_conv (&o, &c->d2, a, h4, w4, TRUE, tmp);  /* (4 n1, h/4) */
-  dlic_pixel_shuffle (tmp, c->n1, h4, w4, 2, a);        /* (n1, h/2) */
-  run_blocks (&o, c->db1, c->b1, a, c->n1, h2, w2, tmp);
-  run_conv (&o, &c->d3, a, h2, w2, FALSE, tmp); /* (12, h/2) */
-  dlic_pixel_shuffle (tmp, 3, h2, w2, 2, a);    /* (3, h) */
+  for (r0 = 0; r0 < hl; r0 += rows) {
+    Band b;
+    const gfloat *pic;
+    gsize n;
+    gint y1;
 
-  for (y = 0; y < height; y++) {
-    guint8 *row = rgb + (gsize) y * stride;
-    for (xx = 0; xx < width; xx++) {
-      for (ci = 0; ci < 3; ci++) {
-        gfloat v = (a[((gsize) ci * hp + y) * wp + xx] + 0.5f) * 255.f + 0.5f;
-        row[3 * xx + ci] = v <= 0.f ? 0 : v >= 255.f ? 255 : (guint8) v;
+    band_at (r0, rows, hl, margin, FALSE, &b);
+    n = (gsize) (b.b1 - b.b0) * wl;
+    for (ci = 0; ci < c->C; ci++) {
+      const guint8 *k = s->k + (gsize) b.b0 * wl;
+      const guint8 *idx = s->idx + (gsize) ci * nl + (gsize) b.b0 * wl;
+      const gfloat *v = gc + ci * c->L;
+      gfloat *q = yq + (gsize) ci * n;
+      for (y = 0; y < (gint) n; y++)
+        q[y] = ci < k[y] ? v[idx[y]] : 0.f;
+    }
+    pic = decode_rows (c, &o, yq, b.b1 - b.b0, wl, a, tmp);
+
+    /* picture rows [8 r0, 8 r1) of the band's (3, 8 (b1 - b0), wp) */
+    y1 = MIN (height, 8 * b.r1);
+    for (y = 8 * b.r0; y < y1; y++) {
+      guint8 *row = rgb + (gsize) y * stride;
+      const gsize off = (gsize) (y - 8 * b.b0) * wp;
+      const gsize plane = (gsize) 8 * (b.b1 - b.b0) * wp;
+      for (xx = 0; xx < width; xx++) {
+        for (ci = 0; ci < 3; ci++) {
+          gfloat v = (pic[ci * plane + off + xx] + 0.5f) * 255.f + 0.5f;
+          row[3 * xx + ci] = v <= 0.f ? 0 : v >= 255.f ? 255 : (guint8) v;
+        }
       }
     }
   }
+  g_free (gc);
   g_free (a);
   g_free (tmp);
   g_free (yq);
@@ -1056,8 +1235,8 @@ dlic_codec_unpack (DlicCodec * c, const guint8 * data, gsize size,
   }
   if ((guint64) h->width * h->height > DLIC_CODEC_MAX_PIXELS) {
     g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
-        "picture %ux%u is above this decoder's limit of %d pixels (the codec "
-        "does not tile yet)", h->width, h->height, DLIC_CODEC_MAX_PIXELS);
+        "picture %ux%u is above this decoder's limit of %d pixels",
+        h->width, h->height, DLIC_CODEC_MAX_PIXELS);
     return FALSE;
   }
   dlic_header_coded_size (h, &cw, &ch);

@@ -22,9 +22,16 @@ G_BEGIN_DECLS
 
 typedef struct _DlicCodec DlicCodec;
 
-/* Largest picture the codec processes (its networks run untiled: about
- * 300 bytes of work memory per pixel). */
-#define DLIC_CODEC_MAX_PIXELS (4096 * 4096)
+/* Largest picture the codec processes: the bitstream's 16384 x 16384.
+ * Up to DLIC_CODEC_BAND_MIN_PIXELS (padded) the networks run over the
+ * whole picture (about 300 bytes of work memory per pixel); above it in
+ * horizontal bands of about DLIC_CODEC_BAND_PIXELS that overlap by the
+ * networks' receptive field, so the work memory stays about 2.5 GB
+ * however tall the picture.  Banding changes no decoded byte (the
+ * decoder's arithmetic does not depend on where a band starts). */
+#define DLIC_CODEC_MAX_PIXELS (16384 * 16384)
+#define DLIC_CODEC_BAND_MIN_PIXELS (4096 * 4096)
+#define DLIC_CODEC_BAND_PIXELS (8 * 1024 * 1024)
 
 /* Integer symbols of one picture at latent resolution hl x wl. */
 typedef struct
@@ -58,6 +65,16 @@ DlicCodec *dlic_codec_new_from_bytes_hashed (GBytes * bytes,
     const gchar * source, const guint8 * hash8, GError ** error);
 DlicCodec *dlic_codec_new_from_file (const gchar * path, GError ** error);
 void dlic_codec_free (DlicCodec * c);
+
+/* Run the networks in bands of this many latent rows (8 picture rows each;
+ * rounded up to a multiple of 4) with the overlap they need; 0 (the
+ * default) bands only pictures above DLIC_CODEC_BAND_MIN_PIXELS.  For
+ * tests and for memory-bound uses; it changes no decoded byte.  Not
+ * thread-safe against a running encode or decode. */
+void dlic_codec_set_band_rows (DlicCodec * c, gint rows);
+/* the overlap in latent rows that a band of the encoder / decoder takes
+ * above and below the rows it keeps */
+gint dlic_codec_band_margin (const DlicCodec * c, gboolean decoder);
 
 const gchar *dlic_codec_model_id (const DlicCodec * c);
 gint dlic_codec_rate_points (const DlicCodec * c);      /* R: t in [0, R-1] */

@@ -133,12 +133,19 @@ scaled_clear (Scaled * s)
   memset (s, 0, sizeof (*s));
 }
 
-/* the coded picture at this scale is one the codec takes */
+/* the coded picture at this scale is one the codec takes (and, with
+ * refinement, an enlarged one that refinement takes: the ladder then
+ * falls back to a smaller size) */
 static gboolean
-scale_fits (gint width, gint height, guint scale)
+scale_fits (gint width, gint height, guint scale, const DlicEncodeParams * p)
 {
-  return dlic_codec_check_size (dlic_scaled_size (width, scale),
-      dlic_scaled_size (height, scale), NULL);
+  const gint cw = dlic_scaled_size (width, scale);
+  const gint ch = dlic_scaled_size (height, scale);
+
+  if (p->refine > 0 && dlic_scale_enlarges (scale) && (gint64) (cw + 7) / 8 * 8 * ((ch + 7) / 8 * 8) >
+      DLIC_REFINE_MAX_PIXELS)
+    return FALSE;
+  return dlic_codec_check_size (cw, ch, NULL);
 }
 
 static gdouble
@@ -259,17 +266,17 @@ encode_picture (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
     else
       r.scale = dlic_encode_size_scale (p->size);
     if (p->size == DLIC_ENCODE_SIZE_AUTO && !scale_fits (width, height,
-            r.scale)) {
+            r.scale, p)) {
       /* an enlarged size above the codec's limits: the top of the largest
        * size below it that fits (the full size always does), so that the
        * rate still grows with the quality */
       for (seg = N_SEGMENTS - 1; ladder[seg].scale != r.scale; seg--);
       while (seg > FULL_SEGMENT && !scale_fits (width, height,
-              ladder[seg].scale))
+              ladder[seg].scale, p))
         seg--;
       r.scale = ladder[seg].scale;
       r.t = r1;
-    } else if (!scale_fits (width, height, r.scale)) {
+    } else if (!scale_fits (width, height, r.scale, p)) {
       g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
           "a %dx%d picture coded at %d/%d of its size would be %dx%d, above "
           "the codec's limits (1..%d per side, %d pixels)", width, height,
@@ -314,7 +321,7 @@ encode_picture (DlicCodec * c, DlicPool * pool, const guint8 * rgb,
           point_bpp (c, &sc[ladder[seg].scale], width, height,
               ladder[seg].scale, p, ladder[seg].t_hi * r1)) {
         s = ladder[seg + 1].scale;
-        if (!scale_fits (width, height, s))
+        if (!scale_fits (width, height, s, p))
           break;                /* enlarged beyond the codec's limit */
         if (!scaled_prepare (c, pool, rgb, stride, width, height, s, &flat,
                 &sc[s], error))

@@ -574,6 +574,13 @@ refine (DlicCodec * c, DlicPool * pool, gboolean ref, const guint8 * rgb,
         MAX_L_REFINE, c->L);
     return FALSE;
   }
+  if ((gint64) hp * wp > DLIC_REFINE_MAX_PIXELS) {
+    g_set_error (error, DLIC_ERROR, DLIC_ERROR_UNSUPPORTED,
+        "refinement works on the whole picture and takes pictures up to %d "
+        "pixels (coded size %dx%d); encode this one without it",
+        DLIC_REFINE_MAX_PIXELS, wp, hp);
+    return FALSE;
+  }
   t = dlic_codec_quantize_rate (t);
   if (!rate_init (&r, c, t, error))
     return FALSE;

@@ -21,6 +21,10 @@
 
 G_BEGIN_DECLS
 
+/* Refinement keeps every layer's activations of the whole (padded, coded)
+ * picture: about 1.3 kB per pixel.  Larger pictures are refused. */
+#define DLIC_REFINE_MAX_PIXELS (4096 * 4096)
+
 typedef struct
 {
   gdouble j_before, j_after;    /* J of the network's z and of the result */

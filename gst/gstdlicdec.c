@@ -26,8 +26,10 @@
  * sets how many are tolerated (-1, the default: any number; 0: the first
  * is an error).  A stream in which nothing decodes ends with an error.  A
  * stream that needs other weights (model identity) or a picture beyond the
- * decoder's limits is an error at once.  The entropy decoder works on
- * integers only, so it reads the same symbols on every machine.
+ * decoder's limits (16384x16384) is an error at once.  The entropy
+ * decoder works on integers only, so it reads the same symbols on every
+ * machine; pictures above 4096x4096 pixels are synthesised in bands, with
+ * the same bytes out as in one piece.
  *
  * ## Example launch lines
  * |[

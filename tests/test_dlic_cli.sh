@@ -98,5 +98,13 @@ check "several pictures, nothing left" 1 "" -- test -e "$T/three.png"
 check "frame-number pattern" 0 "" -- sh -c '"$1" decode "$2" "$3/f-%02d.png" --model "$4" && cmp "$3/f-00.png" "$3/a.png" && cmp "$3/f-01.png" "$3/r5.png" && cmp "$3/f-02.png" "$3/a.png"' _ "$DLIC" "$T/three.dlic" "$T" "$T/m.safetensors"
 check "bad pattern" 2 "one frame number" -- "$DLIC" decode "$T/three.dlic" "$T/f-%s.png" --model "$T/m.safetensors"
 
+# a picture above DLIC_CODEC_BAND_MIN_PIXELS (4096 x 4096): the networks run
+# in bands; the refinement, which keeps the whole picture, refuses it
+gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=1 ! video/x-raw,format=RGB,width=4200,height=4100 ! pngenc ! filesink location="$T/large.png"
+check "large picture encode" 0 "" -- "$DLIC" encode "$T/large.png" "$T/large.dlic" --model "$T/m.safetensors" --quality 60
+check "large picture info" 0 "4200x4100 RGB" -- "$DLIC" info "$T/large.dlic"
+check "large picture decode" 0 "" -- sh -c '"$1" decode "$2" "$3" --model "$4" && [ "$(od -An -tx1 -j16 -N8 "$3" | tr -d " \n")" = 0000106800001004 ]' _ "$DLIC" "$T/large.dlic" "$T/large-out.png" "$T/m.safetensors"
+check "large picture refine refused" 1 "refinement works on the whole picture" -- "$DLIC" encode "$T/large.png" "$T/x.dlic" --model "$T/m.safetensors" --quality 75 --refine 1
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -464,6 +464,111 @@ test_decode_reproducible (void)
   dlic_codec_free (c);
 }
 
+/* Banded networks (the path of pictures above DLIC_CODEC_BAND_MIN_PIXELS,
+ * forced here on small pictures with dlic_codec_set_band_rows ()): the
+ * decoder gives the same bytes as over the whole picture, with 1 and 2
+ * threads and the naive ops, for bands of 4 .. 12 latent rows and models
+ * with residual blocks at every level (so the overlap matters at each);
+ * the encoder gives the same features with the naive ops and features
+ * within float rounding with the Winograd / BLAS path, hence the same
+ * symbols but for values on a rounding boundary. */
+static void
+test_bands (void)
+{
+  static const TinyArch archs[] = {
+    {TN1, TN2, TN3, 0, 1, 1, TC, TL, TR, FALSE, NULL, NULL, NULL, NULL},
+    {TN1, TN2, TN3, 1, 2, 2, TC, TL, TR, FALSE, NULL, NULL, NULL, NULL},
+  };
+  static const gint bands[] = { 4, 8, 12 };
+  const gint w = 43, h = 205, stride = 3 * w;
+  guint8 *rgb = picture (w, h, stride);
+  gsize n = (gsize) stride * h;
+  guint ai, bi, pass;
+
+  for (ai = 0; ai < G_N_ELEMENTS (archs); ai++) {
+    GBytes *bytes = tiny_codec_arch (11 + ai, &archs[ai]);
+    GError *err = NULL;
+    DlicCodec *c = dlic_codec_new_from_bytes (bytes, "tiny-bands", &err);
+    DlicPool *pool = dlic_pool_new (2);
+    DlicFeatures fw[2];
+    DlicSymbols s;
+    guint8 *whole[2];
+
+    g_assert_no_error (err);
+    g_test_message ("blocks %d,%d,%d: overlap %d (encoder) / %d (decoder) "
+        "latent rows", archs[ai].b1, archs[ai].b2, archs[ai].b3,
+        dlic_codec_band_margin (c, FALSE), dlic_codec_band_margin (c, TRUE));
+    /* whole picture: features with the optimised and the naive ops; the
+     * symbols of the optimised ones; the decoded picture (both ways) */
+    for (pass = 0; pass < 2; pass++)
+      g_assert_true (dlic_codec_features (c, pool, pass == 1, rgb, stride,
+              w, h, &fw[pass], &err));
+    dlic_codec_quantize (c, &fw[0], 1.5, &s);
+    g_assert_cmpint (s.hl, ==, 26);
+    for (pass = 0; pass < 2; pass++) {
+      whole[pass] = g_malloc (n);
+      g_assert_true (dlic_codec_synthesise (c, pool, pass == 1, &s, 1.5,
+              whole[pass], stride, w, h, &err));
+    }
+    g_assert_cmpmem (whole[0], n, whole[1], n);
+
+    for (bi = 0; bi < G_N_ELEMENTS (bands); bi++) {
+      const gsize nz = (gsize) (fw[0].C + 1) * s.hl * s.wl;
+      gdouble dmax = 0, zmax = 0;
+      guint diff = 0;
+      gsize i;
+
+      dlic_codec_set_band_rows (c, bands[bi]);
+      for (pass = 0; pass < 2; pass++) {
+        DlicFeatures fb;
+        guint8 *out = g_malloc (n);
+        DlicPool *p1 = pass ? NULL : pool;
+
+        g_assert_true (dlic_codec_features (c, p1, pass == 1, rgb, stride,
+                w, h, &fb, &err));
+        g_assert_cmpint (fb.hl, ==, fw[pass].hl);
+        if (pass == 1) {
+          /* the naive ops: exactly the whole picture's features */
+          g_assert_cmpmem (fb.z, nz * sizeof (gfloat), fw[1].z,
+              nz * sizeof (gfloat));
+        } else {
+          DlicSymbols sb;
+          for (i = 0; i < nz; i++) {
+            dmax = MAX (dmax, fabs (fb.z[i] - fw[0].z[i]));
+            zmax = MAX (zmax, fabs (fw[0].z[i]));
+          }
+          g_assert_cmpfloat (dmax, <=, 1e-5 * zmax);
+          dlic_codec_quantize (c, &fb, 1.5, &sb);
+          for (i = 0; i < (gsize) s.C * s.hl * s.wl; i++)
+            diff += sb.idx[i] != s.idx[i];
+          for (i = 0; i < (gsize) s.hl * s.wl; i++)
+            diff += sb.k[i] != s.k[i];
+          g_assert_cmpuint (diff, <=, 2);
+          dlic_symbols_clear (&sb);
+        }
+        dlic_features_clear (&fb);
+        /* the decoder: the same bytes, 2 threads and naive (1 thread) */
+        g_assert_true (dlic_codec_synthesise (c, p1, pass == 1, &s, 1.5, out,
+                stride, w, h, &err));
+        g_assert_cmpmem (out, n, whole[0], n);
+        g_free (out);
+      }
+      g_test_message ("bands of %d rows: encoder features differ by at most "
+          "%.3g (of %.3g), %u symbols", bands[bi], dmax, zmax, diff);
+    }
+    dlic_codec_set_band_rows (c, 0);
+    for (pass = 0; pass < 2; pass++) {
+      dlic_features_clear (&fw[pass]);
+      g_free (whole[pass]);
+    }
+    dlic_symbols_clear (&s);
+    dlic_pool_free (pool);
+    dlic_codec_free (c);
+    g_bytes_unref (bytes);
+  }
+  g_free (rgb);
+}
+
 /* Random payloads with a valid header and CRC: the decoder either finds
  * valid symbols or reports corruption, within the payload, never crashes;
  * truncation and another model's streams are refused. */
@@ -518,10 +623,10 @@ test_hostile_streams (void)
   g_assert_error (err, DLIC_ERROR, DLIC_ERROR_MISMATCH);
   g_clear_error (&err);
 
-  /* true sizes within the limits whose 11/8 coded size is not (too many
-   * pixels; a side above 16384) are refused before the payload */
+  /* true sizes within the limits whose 11/8 coded size is not (a side
+   * above 16384) are refused before the payload */
   {
-    static const guint sizes[][2] = { {4096, 4096}, {16384, 2} };
+    static const guint sizes[][2] = { {12000, 12000}, {16384, 2} };
     for (k = 0; k < G_N_ELEMENTS (sizes); k++) {
       DlicHeader bh;
       GBytes *bp;
@@ -778,7 +883,7 @@ half_packet (guint scale)
       /* a true size that fits whose enlarged coded size does not */
       g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL,
           "*size_ok (cw, ch)*");
-      g_assert_null (dlic_codec_pack_flags (c, &s, 4096, 4096, 1.5, scale, 0, 0));
+      g_assert_null (dlic_codec_pack_flags (c, &s, 16000, 16000, 1.5, scale, 0, 0));
       g_test_assert_expected_messages ();
     }
     dlic_symbols_clear (&full);
@@ -1069,6 +1174,7 @@ main (int argc, char **argv)
   g_test_add_func ("/codec/rate-knob-monotone", test_rate_knob_monotone);
   g_test_add_func ("/codec/target-bpp", test_target_bpp);
   g_test_add_func ("/codec/decode-reproducible", test_decode_reproducible);
+  g_test_add_func ("/codec/bands", test_bands);
   g_test_add_func ("/codec/hostile-streams", test_hostile_streams);
   g_test_add_func ("/codec/resample", test_resample);
   g_test_add_func ("/codec/half-packet", test_half_packet);
