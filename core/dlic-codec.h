@@ -23,14 +23,15 @@ G_BEGIN_DECLS
 typedef struct _DlicCodec DlicCodec;
 
 /* Largest picture the codec processes: the bitstream's 16384 x 16384.
- * Up to DLIC_CODEC_BAND_MIN_PIXELS (padded) the networks run over the
- * whole picture (about 300 bytes of work memory per pixel); above it in
- * horizontal bands of about DLIC_CODEC_BAND_PIXELS that overlap by the
- * networks' receptive field, so the work memory stays about 2.5 GB
- * however tall the picture.  Banding changes no decoded byte (the
- * decoder's arithmetic does not depend on where a band starts). */
+ * Up to DLIC_CODEC_BAND_MIN_PIXELS (padded; 8 MP, so a 3840x2160 frame is
+ * one piece) the networks run over the whole picture (about 125 bytes of
+ * work memory per pixel touched); above it in horizontal bands of about
+ * DLIC_CODEC_BAND_PIXELS that overlap by the networks' receptive field,
+ * so the work memory stays about 1.3 GB however tall the picture.
+ * Banding changes no decoded byte (the decoder's arithmetic does not
+ * depend on where a band starts). */
 #define DLIC_CODEC_MAX_PIXELS (16384 * 16384)
-#define DLIC_CODEC_BAND_MIN_PIXELS (4096 * 4096)
+#define DLIC_CODEC_BAND_MIN_PIXELS (8 * 1024 * 1024)
 #define DLIC_CODEC_BAND_PIXELS (8 * 1024 * 1024)
 
 /* Integer symbols of one picture at latent resolution hl x wl. */

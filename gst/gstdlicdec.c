@@ -28,7 +28,7 @@
  * stream that needs other weights (model identity) or a picture beyond the
  * decoder's limits (16384x16384) is an error at once.  The entropy
  * decoder works on integers only, so it reads the same symbols on every
- * machine; pictures above 4096x4096 pixels are synthesised in bands, with
+ * machine; pictures above 8 megapixels are synthesised in bands, with
  * the same bytes out as in one piece.
  *
  * ## Example launch lines

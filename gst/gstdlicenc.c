@@ -41,9 +41,9 @@
  * colour cast (docs/bitstream.md, "Flat blocks").  Frames without such a
  * block are coded as before.
  *
- * Frames of any size up to 16384x16384 are taken.  Above 4096x4096 pixels
+ * Frames of any size up to 16384x16384 are taken.  Above 8 megapixels
  * the networks run in horizontal bands of about 8 megapixels that overlap
- * by their receptive field, so the work memory stays bounded (about 1.5 GB
+ * by their receptive field, so the work memory stays bounded (about 1.3 GB
  * for any height; docs/dlic.md, "Large pictures"); #GstDlicEnc:refine
  * keeps the whole frame and takes frames up to 4096x4096.
  *

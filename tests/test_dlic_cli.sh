@@ -98,7 +98,7 @@ check "several pictures, nothing left" 1 "" -- test -e "$T/three.png"
 check "frame-number pattern" 0 "" -- sh -c '"$1" decode "$2" "$3/f-%02d.png" --model "$4" && cmp "$3/f-00.png" "$3/a.png" && cmp "$3/f-01.png" "$3/r5.png" && cmp "$3/f-02.png" "$3/a.png"' _ "$DLIC" "$T/three.dlic" "$T" "$T/m.safetensors"
 check "bad pattern" 2 "one frame number" -- "$DLIC" decode "$T/three.dlic" "$T/f-%s.png" --model "$T/m.safetensors"
 
-# a picture above DLIC_CODEC_BAND_MIN_PIXELS (4096 x 4096): the networks run
+# a picture above DLIC_CODEC_BAND_MIN_PIXELS (8 MP): the networks run
 # in bands; the refinement, which keeps the whole picture, refuses it
 gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=1 ! video/x-raw,format=RGB,width=4200,height=4100 ! pngenc ! filesink location="$T/large.png"
 check "large picture encode" 0 "" -- "$DLIC" encode "$T/large.png" "$T/large.dlic" --model "$T/m.safetensors" --quality 60
