@@ -819,13 +819,11 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
 
     band_at (r0, rows, hl, margin, TRUE, &b);
     g_assert (b.b1 - b.b0 <= bh);
-    if (rows == hl) {
-      encode_rows (c, &o, rgb, stride, width, height, wp, 0, hl, x, u, a,
-          tmp, out->z);
-      break;
-    }
+    /* one band: straight into the output */
     encode_rows (c, &o, rgb, stride, width, height, wp, b.b0, b.b1, x, u, a,
-        tmp, zb);
+        tmp, zb ? zb : out->z);
+    if (zb == NULL)
+      break;
     /* keep rows [r0, r1) of every channel */
     for (ci = 0; ci <= c->C; ci++)
       memcpy (out->z + ((gsize) ci * hl + b.r0) * wl,

@@ -141,9 +141,10 @@ scale_fits (gint width, gint height, guint scale, const DlicEncodeParams * p)
 {
   const gint cw = dlic_scaled_size (width, scale);
   const gint ch = dlic_scaled_size (height, scale);
+  const gint64 padded = (gint64) ((cw + 7) / 8 * 8) * ((ch + 7) / 8 * 8);
 
-  if (p->refine > 0 && dlic_scale_enlarges (scale) && (gint64) (cw + 7) / 8 * 8 * ((ch + 7) / 8 * 8) >
-      DLIC_REFINE_MAX_PIXELS)
+  if (p->refine > 0 && dlic_scale_enlarges (scale) &&
+      padded > DLIC_REFINE_MAX_PIXELS)
     return FALSE;
   return dlic_codec_check_size (cw, ch, NULL);
 }

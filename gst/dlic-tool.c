@@ -318,15 +318,13 @@ cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
   GstElement *pipe;
   gboolean ok;
   gint64 t0 = g_get_monotonic_time ();
+  GStatBuf st = { 0 };
 
   if (!check_input ("encode", in))
     return EXIT_FAILURE;
-  {
-    GStatBuf st;
-    if (g_stat (in, &st) == 0 && st.st_size == 0) {
-      fprintf (stderr, "dlic encode: %s: empty file (no data)\n", in);
-      return EXIT_FAILURE;
-    }
+  if (g_stat (in, &st) == 0 && st.st_size == 0) {
+    fprintf (stderr, "dlic encode: %s: empty file (no data)\n", in);
+    return EXIT_FAILURE;
   }
   if (same_file (in, out)) {
     fprintf (stderr, "dlic encode: %s: the output is the input file\n", out);
@@ -342,14 +340,11 @@ cmd_encode (const gchar * in, const gchar * out, const gchar * quality,
   if (pipe == NULL)
     return EXIT_FAILURE;
   set_on (pipe, "src", "location", in);
-  {
-    GStatBuf st;
-    if (g_stat (in, &st) == 0 && S_ISREG (st.st_mode) && st.st_size > 4096) {
-      GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
-      g_object_set (src, "blocksize", (guint) MIN ((guint64) st.st_size,
-              G_MAXUINT32), NULL);
-      gst_object_unref (src);
-    }
+  if (st.st_size > 4096) {
+    GstElement *src = gst_bin_get_by_name (GST_BIN (pipe), "src");
+    g_object_set (src, "blocksize", (guint) MIN ((guint64) st.st_size,
+            G_MAXUINT32), NULL);
+    gst_object_unref (src);
   }
   set_on (pipe, "sink", "location", out);
   if (quality)
