@@ -98,12 +98,28 @@ check "several pictures, nothing left" 1 "" -- test -e "$T/three.png"
 check "frame-number pattern" 0 "" -- sh -c '"$1" decode "$2" "$3/f-%02d.png" --model "$4" && cmp "$3/f-00.png" "$3/a.png" && cmp "$3/f-01.png" "$3/r5.png" && cmp "$3/f-02.png" "$3/a.png"' _ "$DLIC" "$T/three.dlic" "$T" "$T/m.safetensors"
 check "bad pattern" 2 "one frame number" -- "$DLIC" decode "$T/three.dlic" "$T/f-%s.png" --model "$T/m.safetensors"
 
+# PNG output is written by the command itself (gst/dlic-png.c): libpng
+# (pngdec) must read it back as the same pixels as the PPM output, also
+# for a width whose RGB rows are padded (37 * 3 bytes, stride 112)
+png_is_ppm() {  # png_is_ppm DLIC_FILE NAME
+  "$DLIC" decode "$1" "$T/$2.png" --model "$T/m.safetensors" &&
+  "$DLIC" decode "$1" "$T/$2.ppm" --model "$T/m.safetensors" &&
+  gst-launch-1.0 -q filesrc location="$T/$2.png" ! pngdec ! videoconvert ! video/x-raw,format=RGB ! pnmenc ! filesink location="$T/$2-back.ppm" &&
+  cmp "$T/$2.ppm" "$T/$2-back.ppm"
+}
+check "png reads back as the ppm" 0 "" -- png_is_ppm "$T/a.dlic" p768
+gst-launch-1.0 -q videotestsrc pattern=smpte num-buffers=1 ! video/x-raw,format=RGB,width=37,height=23 ! pnmenc ! filesink location="$T/odd.ppm"
+check "odd size encode" 0 "" -- "$DLIC" encode "$T/odd.ppm" "$T/odd.dlic" --model "$T/m.safetensors"
+check "odd size png reads back as the ppm" 0 "" -- png_is_ppm "$T/odd.dlic" p37
+check "png into a missing directory" 1 "Could not open file .*/none/x.png" -- "$DLIC" decode "$T/a.dlic" "$T/none/x.png" --model "$T/m.safetensors"
+
 # a picture above DLIC_CODEC_BAND_MIN_PIXELS (8 MP): the networks run
 # in bands; the refinement, which keeps the whole picture, refuses it
 gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=1 ! video/x-raw,format=RGB,width=4200,height=4100 ! pngenc ! filesink location="$T/large.png"
 check "large picture encode" 0 "" -- "$DLIC" encode "$T/large.png" "$T/large.dlic" --model "$T/m.safetensors" --quality 60
 check "large picture info" 0 "4200x4100 RGB" -- "$DLIC" info "$T/large.dlic"
 check "large picture decode" 0 "" -- sh -c '"$1" decode "$2" "$3" --model "$4" && [ "$(od -An -tx1 -j16 -N8 "$3" | tr -d " \n")" = 0000106800001004 ]' _ "$DLIC" "$T/large.dlic" "$T/large-out.png" "$T/m.safetensors"
+check "large picture png is the ppm" 0 "" -- sh -c '"$1" decode "$2" "$3/large-out.ppm" --model "$4" && gst-launch-1.0 -q filesrc location="$3/large-out.png" ! pngdec ! videoconvert ! video/x-raw,format=RGB ! pnmenc ! filesink location="$3/large-back.ppm" && cmp "$3/large-out.ppm" "$3/large-back.ppm"' _ "$DLIC" "$T/large.dlic" "$T" "$T/m.safetensors"
 check "large picture refine refused" 1 "refinement works on the whole picture" -- "$DLIC" encode "$T/large.png" "$T/x.dlic" --model "$T/m.safetensors" --quality 75 --refine 1
 
 echo "$pass passed, $fail failed"
