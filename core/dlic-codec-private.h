@@ -48,6 +48,8 @@ struct _DlicCodec
   GMutex wino_lock;             /* guards making the encoder's u4 */
   gboolean wino_ready;
   gint band_rows;               /* latent rows per band, 0: automatic */
+  DlicBandFunc band_func;       /* progress of banded pictures, or NULL */
+  gpointer band_data;
 };
 
 /* lerp of a table row set (R, n) at t -> out (n) */

@@ -659,6 +659,24 @@ div_up (gint a, gint b)
   return (a + b - 1) / b;
 }
 
+void
+dlic_codec_set_band_func (DlicCodec * c, DlicBandFunc func,
+    gpointer user_data)
+{
+  g_return_if_fail (c != NULL);
+  c->band_func = func;
+  c->band_data = user_data;
+}
+
+/* after band r0 of hl latent rows in bands of 'rows' */
+static void
+band_done (const DlicCodec * c, gboolean decoder, gint r0, gint rows,
+    gint hl)
+{
+  if (c->band_func && rows < hl)
+    c->band_func (decoder, r0 / rows + 1, div_up (hl, rows), c->band_data);
+}
+
 /* Latent rows of overlap a band needs so that the rows it keeps are those
  * of the whole picture: the networks' receptive field, level by level
  * (rows at that level; a 3x3 layer reaches 1 row, a 5x5 stride-2 layer 2
@@ -829,6 +847,7 @@ dlic_codec_features (DlicCodec * c, DlicPool * pool, gboolean ref,
       memcpy (out->z + ((gsize) ci * hl + b.r0) * wl,
           zb + ((gsize) ci * (b.b1 - b.b0) + (b.r0 - b.b0)) * wl,
           sizeof (gfloat) * (b.r1 - b.r0) * wl);
+    band_done (c, FALSE, r0, rows, hl);
   }
 
   out->C = c->C;
@@ -1011,6 +1030,7 @@ synthesise (DlicCodec * c, DlicPool * pool, gboolean ref,
         }
       }
     }
+    band_done (c, TRUE, r0, rows, hl);
   }
   g_free (gc);
   g_free (a);

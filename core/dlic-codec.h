@@ -73,6 +73,15 @@ void dlic_codec_free (DlicCodec * c);
  * tests and for memory-bound uses; it changes no decoded byte.  Not
  * thread-safe against a running encode or decode. */
 void dlic_codec_set_band_rows (DlicCodec * c, gint rows);
+/* Progress of a picture that runs in more than one band: called on the
+ * thread that runs the network after each band, 'done' of 'bands' (the
+ * encoder network: decoder FALSE).  Pictures in one piece make no call. */
+typedef void (*DlicBandFunc) (gboolean decoder, gint done, gint bands,
+    gpointer user_data);
+/* func NULL: no calls.  Not thread-safe against a running encode or
+ * decode. */
+void dlic_codec_set_band_func (DlicCodec * c, DlicBandFunc func,
+    gpointer user_data);
 /* the overlap in latent rows that a band of the encoder / decoder takes
  * above and below the rows it keeps */
 gint dlic_codec_band_margin (const DlicCodec * c, gboolean decoder);

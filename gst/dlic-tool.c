@@ -4,7 +4,7 @@
  *
  *   dlic encode IN OUT.dlic [--quality N | --target-bpp B] [--refine N]
  *       [--size S] [--model FILE] [--threads N] [--progress] [-v]
- *   dlic decode IN.dlic OUT.png [--model FILE] [--threads N]
+ *   dlic decode IN.dlic OUT.png [--model FILE] [--threads N] [--progress]
  *   dlic decode IN.dlic 'frame-%04d.png' ...     (a stream of several pictures)
  *   dlic info IN.dlic
  *
@@ -40,7 +40,7 @@ usage (FILE * f)
       "usage:\n"
       "  dlic encode IN.png OUT.dlic [--quality N | --target-bpp B] [--refine N]\n"
       "              [--size S] [--model FILE] [--threads N] [--progress] [-v]\n"
-      "  dlic decode IN.dlic OUT.png [--model FILE] [--threads N]\n"
+      "  dlic decode IN.dlic OUT.png [--model FILE] [--threads N] [--progress]\n"
       "  dlic info IN.dlic\n"
       "\n"
       "  OUT.png          .png, .jpg / .jpeg or .ppm / .pnm (any case; no\n"
@@ -57,7 +57,8 @@ usage (FILE * f)
       "                   the true size)\n"
       "  --model FILE     codec weights (safetensors) instead of the built-in model\n"
       "  --threads N      worker threads (default: one per core)\n"
-      "  --progress       report refinement steps on stderr\n"
+      "  --progress       report refinement steps and the bands of pictures\n"
+      "                   above 8 megapixels on stderr\n"
       "  -v, --verbose    print what was written (size, bits per pixel, time)\n"
       "  --               the arguments after it are file names\n");
 }
@@ -65,10 +66,11 @@ usage (FILE * f)
 /* a progress line is on the terminal without its newline yet */
 static gboolean progress_open;
 
-/* dlicenc's "dlicenc-refine" step message -> one progress line on stderr
- * (rewritten in place on a terminal) */
+/* dlicenc's "dlicenc-refine" step and "dlicenc-band" / "dlicdec-band"
+ * messages -> one progress line on stderr (rewritten in place on a
+ * terminal) */
 static void
-print_refine_progress (GstMessage * msg)
+print_progress (GstMessage * msg)
 {
   const GstStructure *s = gst_message_get_structure (msg);
   guint frame = 0;
@@ -76,6 +78,18 @@ print_refine_progress (GstMessage * msg)
   gdouble cost = 0, best = 0;
   gboolean tty = isatty (fileno (stderr));
 
+  if (s && (gst_structure_has_name (s, "dlicenc-band") ||
+          gst_structure_has_name (s, "dlicdec-band"))) {
+    gst_structure_get (s, "frame", G_TYPE_UINT, &frame, "band", G_TYPE_INT,
+        &step, "bands", G_TYPE_INT, &steps, NULL);
+    progress_open = tty && step < steps;
+    fprintf (stderr, "%sframe %u: %s network, band %d/%d%s", tty ? "\r" : "",
+        frame, gst_structure_has_name (s, "dlicenc-band") ? "encoder" :
+        "decoder", step, steps,
+        progress_open ? "\033[K" : tty ? "\033[K\n" : "\n");
+    fflush (stderr);
+    return;
+  }
   if (!s || !gst_structure_has_name (s, "dlicenc-refine"))
     return;
   gst_structure_get (s, "frame", G_TYPE_UINT, &frame, "step", G_TYPE_INT,
@@ -91,8 +105,8 @@ print_refine_progress (GstMessage * msg)
 /* Run a pipeline to EOS; on error print it and return FALSE.  Errors about
  * the stream's content (GST_STREAM_ERROR: not a picture, a corrupt packet)
  * name 'in'; resource errors name their file themselves.  Warnings are
- * printed and the run goes on.  With 'progress', refinement steps are
- * reported on stderr. */
+ * printed and the run goes on.  With 'progress', refinement steps and
+ * bands are reported on stderr. */
 static gboolean
 run_pipeline (GstElement * pipe, const gchar * what, const gchar * in,
     gboolean progress)
@@ -114,7 +128,7 @@ run_pipeline (GstElement * pipe, const gchar * what, const gchar * in,
         GST_MESSAGE_EOS | GST_MESSAGE_ERROR | GST_MESSAGE_WARNING |
         (progress ? GST_MESSAGE_ELEMENT : 0));
     if (GST_MESSAGE_TYPE (msg) == GST_MESSAGE_ELEMENT) {
-      print_refine_progress (msg);
+      print_progress (msg);
       gst_message_unref (msg);
       continue;
     }
@@ -503,7 +517,7 @@ write_png_frame (GstElement * sink, GstBuffer * buf, GstPad * pad,
 
 static int
 cmd_decode (const gchar * in, const gchar * out, const gchar * model,
-    const gchar * threads)
+    const gchar * threads, gboolean progress)
 {
   GstElement *pipe, *dec;
   GstPad *pad;
@@ -574,7 +588,7 @@ cmd_decode (const gchar * in, const gchar * out, const gchar * model,
     gst_object_unref (pad);
     gst_object_unref (dec);
   }
-  ok = run_pipeline (pipe, "decode", in, FALSE);
+  ok = run_pipeline (pipe, "decode", in, progress);
   gst_object_unref (pipe);
   if (!ok && !pattern)
     remove_output (out);
@@ -736,10 +750,15 @@ main (int argc, char **argv)
     return EXIT_USAGE;
   }
 
-  if ((progress || verbose || quality || bpp || refine || size) &&
+  if ((verbose || quality || bpp || refine || size) &&
       !(npos >= 1 && !strcmp (pos[0], "encode"))) {
-    fprintf (stderr, "dlic: --quality, --target-bpp, --refine, --size, "
-        "--progress and -v are options of encode\n");
+    fprintf (stderr, "dlic: --quality, --target-bpp, --refine, --size "
+        "and -v are options of encode\n");
+    return EXIT_USAGE;
+  }
+  if (progress && !(npos >= 1 && (!strcmp (pos[0], "encode") ||
+              !strcmp (pos[0], "decode")))) {
+    fprintf (stderr, "dlic: --progress is an option of encode and decode\n");
     return EXIT_USAGE;
   }
   if ((model || threads) && npos >= 1 && !strcmp (pos[0], "info")) {
@@ -757,7 +776,7 @@ main (int argc, char **argv)
     return cmd_encode (pos[1], pos[2], quality, bpp, refine, size, model,
         threads, progress, verbose);
   if (npos == 3 && !strcmp (pos[0], "decode"))
-    return cmd_decode (pos[1], pos[2], model, threads);
+    return cmd_decode (pos[1], pos[2], model, threads, progress);
   if (npos == 2 && !strcmp (pos[0], "info"))
     return cmd_info (pos[1]);
   usage (stderr);

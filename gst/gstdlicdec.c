@@ -31,6 +31,15 @@
  * machine; pictures above 8 megapixels are synthesised in bands, with
  * the same bytes out as in one piece.
  *
+ * ## Messages
+ *
+ * After each band of a banded picture the element posts an element message
+ * named `dlicdec-band` (shown by `dlic decode --progress`):
+ *
+ * * `frame` (#G_TYPE_UINT): the frame's system frame number.
+ * * `band` (#G_TYPE_INT): the bands done, 1 to `bands`.
+ * * `bands` (#G_TYPE_INT): the bands of this picture.
+ *
  * ## Example launch lines
  * |[
  * gst-launch-1.0 filesrc location=in.dlic ! dlicdec ! videoconvert ! pngenc ! \
@@ -815,6 +824,27 @@ stamp_frame (GstDlicDec * self, GstVideoCodecFrame * frame,
   self->ts_count++;
 }
 
+typedef struct
+{
+  GstDlicDec *self;
+  guint frame;
+} BandProgress;
+
+/* called by the codec after each band of a banded picture, in the
+ * streaming thread */
+static void
+band_progress (gboolean decoder, gint done, gint bands, gpointer data)
+{
+  BandProgress *p = data;
+  GstStructure *s = gst_structure_new ("dlicdec-band",
+      "frame", G_TYPE_UINT, p->frame,
+      "band", G_TYPE_INT, done,
+      "bands", G_TYPE_INT, bands, NULL);
+
+  gst_element_post_message (GST_ELEMENT (p->self),
+      gst_message_new_element (GST_OBJECT (p->self), s));
+}
+
 static GstFlowReturn
 gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
 {
@@ -827,6 +857,7 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
   GstFlowReturn ret;
   guint n_threads;
   gboolean ok;
+  BandProgress prog;
 
   GST_OBJECT_LOCK (self);
   n_threads = self->n_threads;
@@ -913,9 +944,14 @@ gst_dlic_dec_handle_frame (GstVideoDecoder * dec, GstVideoCodecFrame * frame)
         (NULL));
     return GST_FLOW_ERROR;
   }
-  if (!dlic_codec_synthesise_picture (self->codec, self->pool, FALSE, &s, &h,
-          GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
-          GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), &err)) {
+  prog.self = self;
+  prog.frame = frame->system_frame_number;
+  dlic_codec_set_band_func (self->codec, band_progress, &prog);
+  ok = dlic_codec_synthesise_picture (self->codec, self->pool, FALSE, &s, &h,
+      GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
+      GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), &err);
+  dlic_codec_set_band_func (self->codec, NULL, NULL);
+  if (!ok) {
     gst_video_frame_unmap (&vf);
     dlic_symbols_clear (&s);
     gst_video_decoder_release_frame (dec, frame);

@@ -77,6 +77,17 @@
  * * `best-cost` (#G_TYPE_DOUBLE): the lowest J so far; the iterate with it
  *   is the one coded.
  *
+ * A frame above 8 megapixels (of its coded size) runs the encoder network in
+ * horizontal bands; after each band the element posts an element message
+ * named `dlicenc-band` (shown by `dlic encode --progress`):
+ *
+ * * `frame` (#G_TYPE_UINT): the frame's system frame number.
+ * * `band` (#G_TYPE_INT): the bands done, 1 to `bands`.
+ * * `bands` (#G_TYPE_INT): the bands of this network run.
+ *
+ * With #GstDlicEnc:target-bpp the network runs once for each coded size the
+ * search tries, so the count can start again within one frame.
+ *
  * A flush or a state change to READY stops a refinement at the next step
  * (the best iterate so far is coded), so long refinements of large frames
  * do not hold up seeking or shutdown.
@@ -279,6 +290,21 @@ typedef struct
   guint frame;
 } RefineProgress;
 
+/* called by the codec after each band of a banded picture, in the
+ * streaming thread */
+static void
+band_progress (gboolean decoder, gint done, gint bands, gpointer data)
+{
+  RefineProgress *p = data;
+  GstStructure *s = gst_structure_new ("dlicenc-band",
+      "frame", G_TYPE_UINT, p->frame,
+      "band", G_TYPE_INT, done,
+      "bands", G_TYPE_INT, bands, NULL);
+
+  gst_element_post_message (GST_ELEMENT (p->self),
+      gst_message_new_element (GST_OBJECT (p->self), s));
+}
+
 /* called by the refinement after each step, in the streaming thread */
 static gboolean
 refine_progress (gint step, gint steps, gdouble j, gdouble j_best,
@@ -344,10 +370,12 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
     params.fps_n = GST_VIDEO_INFO_FPS_N (&self->input_state->info);
     params.fps_d = GST_VIDEO_INFO_FPS_D (&self->input_state->info);
   }
+  dlic_codec_set_band_func (self->codec, band_progress, &prog);
   pkt = dlic_encoder_encode (self->codec, self->pool,
       GST_VIDEO_FRAME_PLANE_DATA (&vf, 0),
       GST_VIDEO_FRAME_PLANE_STRIDE (&vf, 0), w, h, &params,
       refine > 0 ? refine_progress : NULL, &prog, &res, &err);
+  dlic_codec_set_band_func (self->codec, NULL, NULL);
   gst_video_frame_unmap (&vf);
   if (pkt == NULL) {
     gst_video_codec_frame_unref (frame);

@@ -118,6 +118,9 @@ check "png into a missing directory" 1 "Could not open file .*/none/x.png" -- "$
 gst-launch-1.0 -q videotestsrc pattern=ball num-buffers=1 ! video/x-raw,format=RGB,width=4200,height=4100 ! pngenc ! filesink location="$T/large.png"
 check "large picture encode" 0 "" -- "$DLIC" encode "$T/large.png" "$T/large.dlic" --model "$T/m.safetensors" --quality 60
 check "large picture info" 0 "4200x4100 RGB" -- "$DLIC" info "$T/large.dlic"
+check "large picture encode progress" 0 "frame 0: encoder network, band 3/3" -- "$DLIC" encode "$T/large.png" "$T/large-p.dlic" --model "$T/m.safetensors" --quality 75 --size full --progress
+check "large picture decode progress" 0 "frame 0: decoder network, band 3/3" -- "$DLIC" decode "$T/large-p.dlic" "$T/large-p.ppm" --model "$T/m.safetensors" --progress
+check "progress is not an option of info" 2 "option of encode and decode" -- "$DLIC" info "$T/large.dlic" --progress
 check "large picture decode" 0 "" -- sh -c '"$1" decode "$2" "$3" --model "$4" && [ "$(od -An -tx1 -j16 -N8 "$3" | tr -d " \n")" = 0000106800001004 ]' _ "$DLIC" "$T/large.dlic" "$T/large-out.png" "$T/m.safetensors"
 check "large picture png is the ppm" 0 "" -- sh -c '"$1" decode "$2" "$3/large-out.ppm" --model "$4" && gst-launch-1.0 -q filesrc location="$3/large-out.png" ! pngdec ! videoconvert ! video/x-raw,format=RGB ! pnmenc ! filesink location="$3/large-back.ppm" && cmp "$3/large-out.ppm" "$3/large-back.ppm"' _ "$DLIC" "$T/large.dlic" "$T" "$T/m.safetensors"
 check "large picture refine refused" 1 "refinement works on the whole picture" -- "$DLIC" encode "$T/large.png" "$T/x.dlic" --model "$T/m.safetensors" --quality 75 --refine 1

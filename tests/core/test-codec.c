@@ -464,6 +464,37 @@ test_decode_reproducible (void)
   dlic_codec_free (c);
 }
 
+/* the band progress calls of one network run: each must be the next band
+ * of the same count and side */
+typedef struct
+{
+  gint calls, bands, bad;
+  gboolean decoder;
+} BandLog;
+
+static void
+log_band (gboolean decoder, gint done, gint bands, gpointer data)
+{
+  BandLog *l = data;
+
+  if (l->calls == 0) {
+    l->bands = bands;
+    l->decoder = decoder;
+  }
+  l->calls++;
+  l->bad += done != l->calls || bands != l->bands || decoder != l->decoder;
+}
+
+static void
+check_band_log (BandLog * l, gboolean decoder, gint bands)
+{
+  g_assert_cmpint (l->bad, ==, 0);
+  g_assert_cmpint (l->calls, ==, bands > 1 ? bands : 0);
+  if (l->calls)
+    g_assert_true (l->decoder == decoder);
+  memset (l, 0, sizeof *l);
+}
+
 /* Banded networks (the path of pictures above DLIC_CODEC_BAND_MIN_PIXELS,
  * forced here on small pictures with dlic_codec_set_band_rows ()): the
  * decoder gives the same bytes as over the whole picture, with 1 and 2
@@ -493,8 +524,10 @@ test_bands (void)
     DlicFeatures fw[2];
     DlicSymbols s;
     guint8 *whole[2];
+    BandLog log = { 0 };
 
     g_assert_no_error (err);
+    dlic_codec_set_band_func (c, log_band, &log);
     g_test_message ("blocks %d,%d,%d: overlap %d (encoder) / %d (decoder) "
         "latent rows", archs[ai].b1, archs[ai].b2, archs[ai].b3,
         dlic_codec_band_margin (c, FALSE), dlic_codec_band_margin (c, TRUE));
@@ -503,6 +536,7 @@ test_bands (void)
     for (pass = 0; pass < 2; pass++)
       g_assert_true (dlic_codec_features (c, pool, pass == 1, rgb, stride,
               w, h, &fw[pass], &err));
+    check_band_log (&log, FALSE, 1);    /* one piece: no calls */
     dlic_codec_quantize (c, &fw[0], 1.5, &s);
     g_assert_cmpint (s.hl, ==, 26);
     for (pass = 0; pass < 2; pass++) {
@@ -510,6 +544,7 @@ test_bands (void)
       g_assert_true (dlic_codec_synthesise (c, pool, pass == 1, &s, 1.5,
               whole[pass], stride, w, h, &err));
     }
+    check_band_log (&log, TRUE, 1);
     g_assert_cmpmem (whole[0], n, whole[1], n);
 
     for (bi = 0; bi < G_N_ELEMENTS (bands); bi++) {
@@ -526,6 +561,7 @@ test_bands (void)
 
         g_assert_true (dlic_codec_features (c, p1, pass == 1, rgb, stride,
                 w, h, &fb, &err));
+        check_band_log (&log, FALSE, (s.hl + bands[bi] - 1) / bands[bi]);
         g_assert_cmpint (fb.hl, ==, fw[pass].hl);
         if (pass == 1) {
           /* the naive ops: exactly the whole picture's features */
@@ -550,6 +586,7 @@ test_bands (void)
         /* the decoder: the same bytes, 2 threads and naive (1 thread) */
         g_assert_true (dlic_codec_synthesise (c, p1, pass == 1, &s, 1.5, out,
                 stride, w, h, &err));
+        check_band_log (&log, TRUE, (s.hl + bands[bi] - 1) / bands[bi]);
         g_assert_cmpmem (out, n, whole[0], n);
         g_free (out);
       }

@@ -1055,6 +1055,82 @@ GST_START_TEST (test_refine_messages)
 
 GST_END_TEST;
 
+/* the band messages of one network run: dlicenc-band / dlicdec-band with
+ * band 1..bands in order and the frame's number */
+static void
+check_band_messages (GstBus * bus, const gchar * name, guint frame,
+    gint bands)
+{
+  gint band;
+
+  for (band = 1; band <= bands; band++) {
+    GstMessage *msg = gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT);
+    const GstStructure *st;
+    guint got_frame;
+    gint got_band, got_bands;
+
+    fail_unless (msg != NULL, "%s frame %u band %d: no message", name, frame,
+        band);
+    st = gst_message_get_structure (msg);
+    fail_unless (gst_structure_has_name (st, name), "%s instead of %s",
+        gst_structure_get_name (st), name);
+    fail_unless (gst_structure_get (st, "frame", G_TYPE_UINT, &got_frame,
+            "band", G_TYPE_INT, &got_band, "bands", G_TYPE_INT, &got_bands,
+            NULL));
+    fail_unless_equals_int (got_frame, frame);
+    fail_unless_equals_int (got_band, band);
+    fail_unless_equals_int (got_bands, bands);
+    gst_message_unref (msg);
+  }
+}
+
+/* Banded pictures (forced on a small one with DLIC_BAND_ROWS, which the
+ * codec reads when it loads) post one message per band and frame, from
+ * the encoder and from the decoder; pictures in one piece post none. */
+GST_START_TEST (test_band_messages)
+{
+  const gint w = 37, h = 70;    /* 9 latent rows: bands of 4 -> 3 bands */
+  GstBus *bus, *dbus = gst_bus_new ();
+  GstHarness *hr, *hd;
+  gchar *desc = g_strdup_printf ("dlicdec model-file=%s", model);
+  gint f;
+
+  g_setenv ("DLIC_BAND_ROWS", "4", TRUE);
+  hr = enc_harness ("quality=75 size=full", w, h, &bus);
+  hd = gst_harness_new_parse (desc);
+  gst_element_set_bus (hd->element, dbus);
+  gst_harness_set_src_caps_str (hd, "image/x-dlic");
+  push_rgb_frames (hr, w, h, 2);
+  fail_unless_equals_int (gst_harness_buffers_received (hr), 2);
+  for (f = 0; f < 2; f++) {
+    check_band_messages (bus, "dlicenc-band", f, 3);
+    fail_unless_equals_int (gst_harness_push (hd, gst_harness_pull (hr)),
+        GST_FLOW_OK);
+    check_band_messages (dbus, "dlicdec-band", f, 3);
+  }
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  fail_unless (gst_bus_pop_filtered (dbus, GST_MESSAGE_ELEMENT) == NULL);
+  g_unsetenv ("DLIC_BAND_ROWS");
+  gst_bus_set_flushing (bus, TRUE);
+  gst_bus_set_flushing (dbus, TRUE);
+  gst_harness_teardown (hr);
+  gst_harness_teardown (hd);
+  gst_object_unref (bus);
+  gst_object_unref (dbus);
+
+  /* one piece: no band messages */
+  hr = enc_harness ("quality=75 size=full", w, h, &bus);
+  push_rgb_frames (hr, w, h, 1);
+  fail_unless_equals_int (gst_harness_buffers_received (hr), 1);
+  fail_unless (gst_bus_pop_filtered (bus, GST_MESSAGE_ELEMENT) == NULL);
+  gst_bus_set_flushing (bus, TRUE);
+  gst_harness_teardown (hr);
+  gst_object_unref (bus);
+  g_free (desc);
+}
+
+GST_END_TEST;
+
 static gpointer
 push_one (gpointer data)
 {
@@ -1371,6 +1447,7 @@ dlic_suite (void)
   tcase_add_test (tc, test_target_bpp_warning);
   tcase_add_test (tc, test_refine);
   tcase_add_test (tc, test_refine_messages);
+  tcase_add_test (tc, test_band_messages);
   tcase_add_test (tc, test_refine_flush_stops);
   tcase_add_test (tc, test_missing_model);
   tcase_add_test (tc, test_builtin_model_hash);
