@@ -146,7 +146,7 @@ class DLIC(nn.Module):
     arch = "dlic"
 
     def __init__(self, ch=(48, 96, 128), blocks=(0, 1, 4), C=48, L=7, quant="uniform", R=7, sigma=1.0,
-                 imp_scale="learned"):
+                 imp_scale="learned", dec_blocks=None):
         super().__init__()
         assert quant in ("uniform", "centres")
         if quant == "uniform":
@@ -155,8 +155,11 @@ class DLIC(nn.Module):
             tuple(ch), tuple(blocks), C, L, quant, R, sigma
         self.K = (L - 1) // 2
         self.bf16 = False       # train_dlic.py --bf16: encoder/decoder convolutions in bfloat16 in training
+        # the decoder may have other residual block counts than the encoder (metadata
+        # "decoder_blocks"; train_dlic.py --dec-blocks)
+        self.dec_blocks = tuple(dec_blocks) if dec_blocks is not None else tuple(blocks)
         self.enc = Encoder(ch, blocks, C)
-        self.dec = Decoder(ch, blocks, C)
+        self.dec = Decoder(ch, self.dec_blocks, C)
         # rate-point tables (rate knob t in [0, R-1], low rate first)
         lo, hi = (math.log(0.5), math.log(3.0)) if R > 1 else (0.0, 0.0)
         lg = torch.linspace(lo, hi, R)[:, None].repeat(1, C)
@@ -300,14 +303,17 @@ class DLIC(nn.Module):
                 "blocks": ",".join(map(str, self.blocks)), "latent_channels": str(self.C),
                 "levels": str(self.L), "quant": self.quant, "rate_points": str(self.R),
                 "sigma": str(self.sigma), "multiple": "8",
-                **({"imp_scale": "fixed"} if self.imp_scale_mode == "fixed" else {})}
+                **({"imp_scale": "fixed"} if self.imp_scale_mode == "fixed" else {}),
+                **({"decoder_blocks": ",".join(map(str, self.dec_blocks))}
+                   if self.dec_blocks != self.blocks else {})}
 
 
 def model_from_meta(meta):
     return DLIC(tuple(int(v) for v in meta["channels"].split(",")),
                 tuple(int(v) for v in meta["blocks"].split(",")),
                 int(meta["latent_channels"]), int(meta["levels"]), meta["quant"],
-                int(meta["rate_points"]), float(meta.get("sigma", 1.0)), meta.get("imp_scale", "learned"))
+                int(meta["rate_points"]), float(meta.get("sigma", 1.0)), meta.get("imp_scale", "learned"),
+                tuple(int(v) for v in meta["decoder_blocks"].split(",")) if "decoder_blocks" in meta else None)
 
 
 def empirical_bits(idx, k, L, C):

@@ -66,6 +66,11 @@ def main():
         tensors["prob.sym"] = torch.softmax(model.prob_sym_logits, -1).numpy()
         tensors["prob.imp"] = torch.softmax(model.prob_imp_logits, -1).numpy()
     meta = dict(d["meta"])
+    # the C codec reads one "blocks" for both sides: a grown decoder (train_dlic.py --dec-blocks)
+    # is a training experiment until the C side takes "decoder_blocks"
+    assert "decoder_blocks" not in meta, \
+        f"{args.ckpt}: decoder_blocks {meta['decoder_blocks']} differ from blocks {meta['blocks']}; " \
+        "the C codec does not read decoder_blocks yet"
     meta.update({
         "format": FORMAT, "format_version": FORMAT_VERSION, "task": "image-codec",
         "K": str(model.K), "centres": ",".join(f"{c:.9g}" for c in tensors["quant.centres"]),

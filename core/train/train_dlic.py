@@ -119,6 +119,7 @@ def main():
     ap.add_argument("--lambdas", default=DEFAULT_LAMBDAS, help="one per rate point, low rate first")
     ap.add_argument("--ch", default="48,96,128", help="channels at H/2, H/4, H/8")
     ap.add_argument("--blocks", default="0,1,4", help="residual blocks at H/2, H/4, H/8 (each side)")
+    ap.add_argument("--dec-blocks", default="", help="the decoder's residual blocks, if not --blocks")
     ap.add_argument("--latent", type=int, default=48, help="C, latent channels")
     ap.add_argument("--levels", type=int, default=7, help="L, quantizer levels (odd for uniform)")
     ap.add_argument("--quant", choices=["uniform", "centres"], default="uniform")
@@ -160,6 +161,10 @@ def main():
                     help="train only the encoder side (enc.*, the gains g(t), the importance scale and offset): "
                          "the decoder, the inverse gains and the probability tables stay bit-identical, so "
                          "the new weights decode every stream the old ones wrote and the other way round")
+    ap.add_argument("--decoder-only", action="store_true",
+                    help="train only the decoder network (dec.*): the encoder, the gains and the probability "
+                         "tables stay bit-identical, so every stream keeps its symbols (e.g. with a grown "
+                         "--dec-blocks)")
     args = ap.parse_args()
     assert args.minutes > 0 or args.iters > 0, "give --minutes or --iters"
     assert args.crop % 8 == 0
@@ -183,7 +188,8 @@ def main():
 
     # ---- model, optimiser, state
     cfg = dict(ch=tuple(int(v) for v in args.ch.split(",")), blocks=tuple(int(v) for v in args.blocks.split(",")),
-               C=args.latent, L=args.levels, quant=args.quant, R=R, sigma=args.sigma, imp_scale=args.imp_scale)
+               C=args.latent, L=args.levels, quant=args.quant, R=R, sigma=args.sigma, imp_scale=args.imp_scale,
+               dec_blocks=tuple(int(v) for v in args.dec_blocks.split(",")) if args.dec_blocks else None)
     model = DLIC(**cfg)
     opt = make_opt(model, args)
     st = {"iter": 0, "elapsed": 0.0, "best_gain": -1e9, "seed": args.seed}
@@ -292,6 +298,15 @@ def main():
                 p.requires_grad_(False)
         nt = sum(p.numel() for p in model.parameters() if p.requires_grad)
         log(f"encoder side only: {nt / 1e6:.3f} M parameters train, decoder and tables frozen")
+        opt = make_opt(model, args)
+
+    if args.decoder_only:
+        assert not train_rows and not args.encoder_only, "--decoder-only trains the decoder alone"
+        for n, p in model.named_parameters():
+            if not n.startswith("dec."):
+                p.requires_grad_(False)
+        nt = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        log(f"decoder only: {nt / 1e6:.3f} M parameters train, encoder and tables frozen")
         opt = make_opt(model, args)
 
     def draw_t(n):
