@@ -31,7 +31,9 @@ struct _DlicCodec
   guint8 hash[8];
 
   gint n1, n2, n3, C, L, K, R;
-  gint b1, b2, b3;
+  gint b1, b2, b3;               /* residual blocks per level, encoder */
+  gint db1n, db2n, db3n;        /* and decoder (metadata "decoder_blocks",
+                                 * else the same) */
   gboolean uniform;
 
   /* encoder */

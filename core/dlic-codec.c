@@ -308,6 +308,12 @@ dlic_codec_new_from_bytes_hashed (GBytes * bytes, const gchar * source,
   c->b1 = bl[0];
   c->b2 = bl[1];
   c->b3 = bl[2];
+  if (dlic_weights_meta (w, "decoder_blocks") != NULL &&
+      !parse_ints (w, "decoder_blocks", 3, bl, 0, MAX_BLOCKS, error))
+    goto fail;
+  c->db1n = bl[0];
+  c->db2n = bl[1];
+  c->db3n = bl[2];
   q = dlic_weights_meta (w, "quant");
   c->uniform = g_strcmp0 (q, "uniform") == 0;
   if (!c->uniform && g_strcmp0 (q, "centres") != 0) {
@@ -332,11 +338,11 @@ dlic_codec_new_from_bytes_hashed (GBytes * bytes, const gchar * source,
       !get_blocks (w, "enc.b3", c->b3, c->n3, c->eb3, error) ||
       !get_conv (w, "enc.e4", c->n3, c->C + 1, 3, 1, &c->e4, error) ||
       !get_conv (w, "dec.d0", c->C, c->n3, 3, 1, &c->d0, error) ||
-      !get_blocks (w, "dec.b3", c->b3, c->n3, c->db3, error) ||
+      !get_blocks (w, "dec.b3", c->db3n, c->n3, c->db3, error) ||
       !get_conv (w, "dec.d1", c->n3, 4 * c->n2, 3, 1, &c->d1, error) ||
-      !get_blocks (w, "dec.b2", c->b2, c->n2, c->db2, error) ||
+      !get_blocks (w, "dec.b2", c->db2n, c->n2, c->db2, error) ||
       !get_conv (w, "dec.d2", c->n2, 4 * c->n1, 3, 1, &c->d2, error) ||
-      !get_blocks (w, "dec.b1", c->b1, c->n1, c->db1, error) ||
+      !get_blocks (w, "dec.b1", c->db1n, c->n1, c->db1, error) ||
       !get_conv (w, "dec.d3", c->n1, 12, 3, 1, &c->d3, error))
     goto fail;
   {
@@ -552,9 +558,9 @@ dlic_codec_enc_macs (const DlicCodec * c)
 gdouble
 dlic_codec_dec_macs (const DlicCodec * c)
 {
-  return 9.0 * c->C * c->n3 / 64 + blocks_macs (c->b3, c->n3, 1.0 / 64) +
-      9.0 * c->n3 * 4 * c->n2 / 64 + blocks_macs (c->b2, c->n2, 1.0 / 16) +
-      9.0 * c->n2 * 4 * c->n1 / 16 + blocks_macs (c->b1, c->n1, 0.25) +
+  return 9.0 * c->C * c->n3 / 64 + blocks_macs (c->db3n, c->n3, 1.0 / 64) +
+      9.0 * c->n3 * 4 * c->n2 / 64 + blocks_macs (c->db2n, c->n2, 1.0 / 16) +
+      9.0 * c->n2 * 4 * c->n1 / 16 + blocks_macs (c->db1n, c->n1, 0.25) +
       9.0 * c->n1 * 12 / 4;
 }
 
@@ -690,9 +696,9 @@ dlic_codec_band_margin (const DlicCodec * c, gboolean decoder)
   gint m8, m4, m2;
 
   if (decoder) {
-    m2 = 1 + 2 * c->b1;                 /* d3, blocks at h/2 */
-    m4 = div_up (m2, 2) + 1 + 2 * c->b2;        /* d2, blocks at h/4 */
-    m8 = div_up (m4, 2) + 1 + 2 * c->b3 + 1;    /* d1, blocks, d0 */
+    m2 = 1 + 2 * c->db1n;               /* d3, blocks at h/2 */
+    m4 = div_up (m2, 2) + 1 + 2 * c->db2n;      /* d2, blocks at h/4 */
+    m8 = div_up (m4, 2) + 1 + 2 * c->db3n + 1;  /* d1, blocks, d0 */
     return m8;
   }
   m8 = 1 + 2 * c->b3;                   /* e4, blocks at h/8 */
@@ -928,16 +934,16 @@ decode_rows (DlicCodec * c, const Ops * o, const gfloat * yq, gint hl,
   {
     gfloat *cb = tmp, *t2 = tmp + (gsize) c->n3 * nl;
     memcpy (cb, a, sizeof (gfloat) * c->n3 * nl);
-    run_blocks (o, c->db3, c->b3, cb, c->n3, hl, wl, t2);
+    run_blocks (o, c->db3, c->db3n, cb, c->n3, hl, wl, t2);
     dlic_add_inplace (a, cb, (gsize) c->n3 * nl);
   }
   /* relu (shuffle (x)) = shuffle (relu (x)): the ReLU runs in the conv */
   run_conv (o, &c->d1, a, hl, wl, TRUE, tmp);   /* (4 n2, h/8) */
   dlic_pixel_shuffle (tmp, c->n2, hl, wl, 2, a);        /* (n2, h/4) */
-  run_blocks (o, c->db2, c->b2, a, c->n2, h4, w4, tmp);
+  run_blocks (o, c->db2, c->db2n, a, c->n2, h4, w4, tmp);
   run_conv (o, &c->d2, a, h4, w4, TRUE, tmp);   /* (4 n1, h/4) */
   dlic_pixel_shuffle (tmp, c->n1, h4, w4, 2, a);        /* (n1, h/2) */
-  run_blocks (o, c->db1, c->b1, a, c->n1, h2, w2, tmp);
+  run_blocks (o, c->db1, c->db1n, a, c->n1, h2, w2, tmp);
   run_conv (o, &c->d3, a, h2, w2, FALSE, tmp);  /* (12, h/2) */
   dlic_pixel_shuffle (tmp, 3, h2, w2, 2, a);    /* (3, h) */
   return a;

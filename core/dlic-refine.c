@@ -76,15 +76,15 @@ ops_init (Ops * o, const DlicCodec * c, DlicPool * pool, gboolean ref)
   wino_add (o, &c->d1);
   wino_add (o, &c->d2);
   wino_add (o, &c->d3);
-  for (i = 0; i < c->b3; i++) {
+  for (i = 0; i < c->db3n; i++) {
     wino_add (o, &c->db3[i].c1);
     wino_add (o, &c->db3[i].c2);
   }
-  for (i = 0; i < c->b2; i++) {
+  for (i = 0; i < c->db2n; i++) {
     wino_add (o, &c->db2[i].c1);
     wino_add (o, &c->db2[i].c2);
   }
-  for (i = 0; i < c->b1; i++) {
+  for (i = 0; i < c->db1n; i++) {
     wino_add (o, &c->db1[i].c1);
     wino_add (o, &c->db1[i].c2);
   }
@@ -242,9 +242,9 @@ tape_init (Tape * t, const DlicCodec * c, gint hl, gint wl, GError ** error)
   /* the largest tensor of any level */
   m = MAX (MAX ((gsize) c->C, (gsize) c->n3) * t->nl,
       MAX ((gsize) c->n2 * t->n4, (gsize) MAX (c->n1, 12) * t->n2));
-  t->r3 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->b3 * c->n3 * t->nl));
-  t->r2 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->b2 * c->n2 * t->n4));
-  t->r1 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->b1 * c->n1 * t->n2));
+  t->r3 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->db3n * c->n3 * t->nl));
+  t->r2 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->db2n * c->n2 * t->n4));
+  t->r1 = dlic_try_new_large (gfloat, MAX (1, (gsize) c->db1n * c->n1 * t->n2));
   t->b = dlic_try_new_large (gfloat, (gsize) c->n2 * t->n4);
   t->a = dlic_try_new_large (gfloat, (gsize) c->n1 * t->n2);
   t->out = dlic_try_new_large (gfloat, (gsize) 3 * 64 * t->nl);
@@ -268,18 +268,18 @@ decoder_fwd (const DlicCodec * c, const Ops * o, const gfloat * yhat, Tape * t)
 
   conv_fwd (o, &c->d0, yhat, hl, wl, FALSE, s0);        /* c0 (n3, h/8) */
   memcpy (s1, s0, sizeof (gfloat) * c->n3 * t->nl);
-  blocks_fwd (o, c->db3, c->b3, s1, c->n3, hl, wl, t->r3, s2);
+  blocks_fwd (o, c->db3, c->db3n, s1, c->n3, hl, wl, t->r3, s2);
   dlic_add_inplace (s0, s1, (gsize) c->n3 * t->nl);     /* long skip */
   conv_fwd (o, &c->d1, s0, hl, wl, FALSE, s1); /* (4 n2, h/8) */
   dlic_pixel_shuffle (s1, c->n2, hl, wl, 2, t->b);
   dlic_relu_inplace (t->b, (gsize) c->n2 * t->n4);
   memcpy (s0, t->b, sizeof (gfloat) * c->n2 * t->n4);
-  blocks_fwd (o, c->db2, c->b2, s0, c->n2, 2 * hl, 2 * wl, t->r2, s2);
+  blocks_fwd (o, c->db2, c->db2n, s0, c->n2, 2 * hl, 2 * wl, t->r2, s2);
   conv_fwd (o, &c->d2, s0, 2 * hl, 2 * wl, FALSE, s1);  /* (4 n1, h/4) */
   dlic_pixel_shuffle (s1, c->n1, 2 * hl, 2 * wl, 2, t->a);
   dlic_relu_inplace (t->a, (gsize) c->n1 * t->n2);
   memcpy (s0, t->a, sizeof (gfloat) * c->n1 * t->n2);
-  blocks_fwd (o, c->db1, c->b1, s0, c->n1, 4 * hl, 4 * wl, t->r1, s2);
+  blocks_fwd (o, c->db1, c->db1n, s0, c->n1, 4 * hl, 4 * wl, t->r1, s2);
   conv_fwd (o, &c->d3, s0, 4 * hl, 4 * wl, FALSE, s1);  /* (12, h/2) */
   dlic_pixel_shuffle (s1, 3, 4 * hl, 4 * wl, 2, t->out);
 }
@@ -294,16 +294,16 @@ decoder_bwd (const DlicCodec * c, const Ops * o, const gfloat * g_out,
 
   dlic_pixel_unshuffle (g_out, 3, 8 * hl, 8 * wl, 2, s0);       /* (12, h/2) */
   conv_bwd (o, &c->d3, s0, 4 * hl, 4 * wl, s1); /* (n1, h/2) */
-  blocks_bwd (o, c->db1, c->b1, s1, c->n1, 4 * hl, 4 * wl, t->r1, s2, s3);
+  blocks_bwd (o, c->db1, c->db1n, s1, c->n1, 4 * hl, 4 * wl, t->r1, s2, s3);
   relu_bwd (s1, t->a, (gsize) c->n1 * t->n2);
   dlic_pixel_unshuffle (s1, c->n1, 4 * hl, 4 * wl, 2, s0);      /* (4 n1, h/4) */
   conv_bwd (o, &c->d2, s0, 2 * hl, 2 * wl, s1); /* (n2, h/4) */
-  blocks_bwd (o, c->db2, c->b2, s1, c->n2, 2 * hl, 2 * wl, t->r2, s2, s3);
+  blocks_bwd (o, c->db2, c->db2n, s1, c->n2, 2 * hl, 2 * wl, t->r2, s2, s3);
   relu_bwd (s1, t->b, (gsize) c->n2 * t->n4);
   dlic_pixel_unshuffle (s1, c->n2, 2 * hl, 2 * wl, 2, s0);      /* (4 n2, h/8) */
   conv_bwd (o, &c->d1, s0, hl, wl, s1);        /* at the long skip's output */
   memcpy (s0, s1, sizeof (gfloat) * c->n3 * t->nl);
-  blocks_bwd (o, c->db3, c->b3, s0, c->n3, hl, wl, t->r3, s2, s3);
+  blocks_bwd (o, c->db3, c->db3n, s0, c->n3, hl, wl, t->r3, s2, s3);
   dlic_add_inplace (s1, s0, (gsize) c->n3 * t->nl);
   conv_bwd (o, &c->d0, s1, hl, wl, g_yhat);
 }

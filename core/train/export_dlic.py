@@ -66,11 +66,6 @@ def main():
         tensors["prob.sym"] = torch.softmax(model.prob_sym_logits, -1).numpy()
         tensors["prob.imp"] = torch.softmax(model.prob_imp_logits, -1).numpy()
     meta = dict(d["meta"])
-    # the C codec reads one "blocks" for both sides: a grown decoder (train_dlic.py --dec-blocks)
-    # is a training experiment until the C side takes "decoder_blocks"
-    assert "decoder_blocks" not in meta, \
-        f"{args.ckpt}: decoder_blocks {meta['decoder_blocks']} differ from blocks {meta['blocks']}; " \
-        "the C codec does not read decoder_blocks yet"
     meta.update({
         "format": FORMAT, "format_version": FORMAT_VERSION, "task": "image-codec",
         "K": str(model.K), "centres": ",".join(f"{c:.9g}" for c in tensors["quant.centres"]),
@@ -88,7 +83,8 @@ def main():
         # everything but the encoder side comes from the earlier file, exactly as stored there (its
         # derived tables were computed from the unrounded logits, so they are copied, not re-derived)
         old, ometa = read_safetensors(args.decoder_from)
-        for key in ("arch", "channels", "blocks", "latent_channels", "levels", "quant", "rate_points"):
+        for key in ("arch", "channels", "blocks", "decoder_blocks", "latent_channels", "levels", "quant",
+                    "rate_points"):
             assert ometa.get(key) == meta.get(key), f"--decoder-from: {key} {ometa.get(key)} != {meta.get(key)}"
         moved = 0
         for k in tensors:

@@ -57,25 +57,19 @@ st_add (StWriter * st, const gchar * name, gint ndim, const gint64 * shape,
       ",%u]}", begin, st->data->len);
 }
 
-/* Finish with metadata "k1", "v1", ..., NULL; returns the file bytes. */
+/* Finish with metadata kv = { "k1", "v1", ..., NULL }; returns the file
+ * bytes. */
 static inline GBytes *
-st_finish (StWriter * st, ...)
+st_finish_pairs (StWriter * st, const gchar * const *kv)
 {
   GByteArray *out = g_byte_array_new ();
-  const gchar *k;
-  va_list ap;
   guint64 hlen;
-  gboolean first = TRUE;
+  guint i;
 
   g_string_append (st->header, ",\"__metadata__\":{");
-  va_start (ap, st);
-  while ((k = va_arg (ap, const gchar *))) {
-    const gchar *v = va_arg (ap, const gchar *);
-    g_string_append_printf (st->header, "%s\"%s\":\"%s\"", first ? "" : ",",
-        k, v);
-    first = FALSE;
-  }
-  va_end (ap);
+  for (i = 0; kv[i]; i += 2)
+    g_string_append_printf (st->header, "%s\"%s\":\"%s\"", i ? "," : "",
+        kv[i], kv[i + 1]);
   g_string_append (st->header, "}}");
   while (st->header->len % 8)
     g_string_append_c (st->header, ' ');
@@ -86,6 +80,27 @@ st_finish (StWriter * st, ...)
   g_string_free (st->header, TRUE);
   g_byte_array_unref (st->data);
   return g_byte_array_free_to_bytes (out);
+}
+
+/* Finish with metadata "k1", "v1", ..., NULL; returns the file bytes. */
+static inline GBytes *
+st_finish (StWriter * st, ...)
+{
+  GPtrArray *kv = g_ptr_array_new ();
+  const gchar *k;
+  GBytes *b;
+  va_list ap;
+
+  va_start (ap, st);
+  while ((k = va_arg (ap, const gchar *))) {
+    g_ptr_array_add (kv, (gpointer) k);
+    g_ptr_array_add (kv, va_arg (ap, gpointer));
+  }
+  va_end (ap);
+  g_ptr_array_add (kv, NULL);
+  b = st_finish_pairs (st, (const gchar * const *) kv->pdata);
+  g_ptr_array_free (kv, TRUE);
+  return b;
 }
 
 #endif /* ST_WRITER_H */

@@ -509,6 +509,9 @@ test_bands (void)
   static const TinyArch archs[] = {
     {TN1, TN2, TN3, 0, 1, 1, TC, TL, TR, FALSE, NULL, NULL, NULL, NULL},
     {TN1, TN2, TN3, 1, 2, 2, TC, TL, TR, FALSE, NULL, NULL, NULL, NULL},
+    /* a decoder with its own blocks (metadata decoder_blocks) */
+    {TN1, TN2, TN3, 0, 1, 1, TC, TL, TR, FALSE, NULL, NULL, NULL, NULL,
+        TRUE, 2, 0, 3},
   };
   static const gint bands[] = { 4, 8, 12 };
   const gint w = 43, h = 205, stride = 3 * w;
@@ -528,9 +531,17 @@ test_bands (void)
 
     g_assert_no_error (err);
     dlic_codec_set_band_func (c, log_band, &log);
-    g_test_message ("blocks %d,%d,%d: overlap %d (encoder) / %d (decoder) "
+    g_test_message ("blocks %d,%d,%d%s: overlap %d (encoder) / %d (decoder) "
         "latent rows", archs[ai].b1, archs[ai].b2, archs[ai].b3,
+        archs[ai].own_dec ? " (decoder 2,0,3)" : "",
         dlic_codec_band_margin (c, FALSE), dlic_codec_band_margin (c, TRUE));
+    if (archs[ai].own_dec) {
+      /* the decoder's own blocks 2,0,3 set its overlap: 1 + 4 rows at H/2,
+       * 3 + 1 at H/4, 2 + 1 + 6 + 1 latent rows (its blocks 0,1,1 would
+       * give 6); the encoder's 0,1,1 give 8 (rounded up to 4) */
+      g_assert_cmpint (dlic_codec_band_margin (c, TRUE), ==, 10);
+      g_assert_cmpint (dlic_codec_band_margin (c, FALSE), ==, 8);
+    }
     /* whole picture: features with the optimised and the naive ops; the
      * symbols of the optimised ones; the decoded picture (both ways) */
     for (pass = 0; pass < 2; pass++)

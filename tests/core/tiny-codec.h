@@ -62,6 +62,9 @@ typedef struct
   const gchar *sigma;           /* metadata, NULL: "1.0" */
   const gchar *lambdas;         /* metadata (R values), or NULL */
   const gchar *extra_key, *extra_val;   /* one more metadata pair, or NULL */
+  gboolean own_dec;             /* the decoder has blocks db1..db3 (metadata
+                                 * "decoder_blocks"), else b1..b3 */
+  gint db1, db2, db3;
 } TinyArch;
 
 static inline void
@@ -90,6 +93,11 @@ tiny_codec_arch (guint seed, const TinyArch * a)
   gint64 rcl[3] = { a->R, a->C, a->L }, rk[2] = { a->R, a->C + 1 };
   gchar *ch = g_strdup_printf ("%d,%d,%d", a->n1, a->n2, a->n3);
   gchar *bl = g_strdup_printf ("%d,%d,%d", a->b1, a->b2, a->b3);
+  const gint d1 = a->own_dec ? a->db1 : a->b1, d2 = a->own_dec ? a->db2 :
+      a->b2, d3 = a->own_dec ? a->db3 : a->b3;
+  gchar *dbl = g_strdup_printf ("%d,%d,%d", d1, d2, d3);
+  const gchar *kv[32];
+  guint n = 0;
   gchar *cs = g_strdup_printf ("%d", a->C), *ls = g_strdup_printf ("%d", a->L);
   gchar *rs = g_strdup_printf ("%d", a->R);
   GBytes *b;
@@ -103,11 +111,11 @@ tiny_codec_arch (guint seed, const TinyArch * a)
   tiny_blocks (&st, r, "enc.b3", a->b3, a->n3);
   add_conv (&st, r, "enc.e4", a->n3, a->C + 1, 3);
   add_conv (&st, r, "dec.d0", a->C, a->n3, 3);
-  tiny_blocks (&st, r, "dec.b3", a->b3, a->n3);
+  tiny_blocks (&st, r, "dec.b3", d3, a->n3);
   add_conv (&st, r, "dec.d1", a->n3, 4 * a->n2, 3);
-  tiny_blocks (&st, r, "dec.b2", a->b2, a->n2);
+  tiny_blocks (&st, r, "dec.b2", d2, a->n2);
   add_conv (&st, r, "dec.d2", a->n2, 4 * a->n1, 3);
-  tiny_blocks (&st, r, "dec.b1", a->b1, a->n1);
+  tiny_blocks (&st, r, "dec.b1", d1, a->n1);
   add_conv (&st, r, "dec.d3", a->n1, 12, 3);
   add_table (&st, "rate_log_gain", 2, rc, 0.5, 2.0);
   add_table (&st, "rate_log_igain", 2, rc, -2.0, -0.5);
@@ -120,15 +128,29 @@ tiny_codec_arch (guint seed, const TinyArch * a)
   add_table (&st, "prob_sym_logits", 3, rcl, -1.0, 1.0);
   add_table (&st, "prob_imp_logits", 2, rk, -0.5, 0.5);
   g_rand_free (r);
-  b = st_finish (&st, "format", "gst-dlic-codec", "format_version", "1",
-      "arch", "dlic", "channels", ch, "blocks", bl, "latent_channels", cs,
-      "levels", ls, "quant", a->centres ? "centres" : "uniform",
-      "rate_points", rs, "sigma", a->sigma ? a->sigma : "1.0",
-      a->extra_key ? a->extra_key : a->lambdas ? "lambdas" : NULL,
-      a->extra_key ? a->extra_val : a->lambdas,
-      a->extra_key && a->lambdas ? "lambdas" : NULL, a->lambdas, NULL);
+#define KV(k, v) (kv[n++] = (k), kv[n++] = (v))
+  KV ("format", "gst-dlic-codec");
+  KV ("format_version", "1");
+  KV ("arch", "dlic");
+  KV ("channels", ch);
+  KV ("blocks", bl);
+  if (a->own_dec)
+    KV ("decoder_blocks", dbl);
+  KV ("latent_channels", cs);
+  KV ("levels", ls);
+  KV ("quant", a->centres ? "centres" : "uniform");
+  KV ("rate_points", rs);
+  KV ("sigma", a->sigma ? a->sigma : "1.0");
+  if (a->extra_key)
+    KV (a->extra_key, a->extra_val);
+  if (a->lambdas)
+    KV ("lambdas", a->lambdas);
+#undef KV
+  kv[n] = NULL;
+  b = st_finish_pairs (&st, kv);
   g_free (ch);
   g_free (bl);
+  g_free (dbl);
   g_free (cs);
   g_free (ls);
   g_free (rs);
