@@ -19,6 +19,7 @@
 #endif
 
 #include "dlic-png.h"
+#include "dlic-bitstream.h"         /* dlic_crc32: PNG's CRC-32 too */
 
 #include <errno.h>
 #include <stdio.h>
@@ -28,33 +29,6 @@
 #include <glib/gstdio.h>
 
 #define IDAT_BYTES (256 * 1024)
-
-static guint32 crc_table[256];
-
-static gpointer
-make_crc_table (gpointer unused)
-{
-  guint32 n, k, c;
-
-  for (n = 0; n < 256; n++) {
-    c = n;
-    for (k = 0; k < 8; k++)
-      c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-    crc_table[n] = c;
-  }
-  return NULL;
-}
-
-/* CRC-32 of PNG (ISO 3309), continued from 'crc' (0 to start) */
-static guint32
-crc32_update (guint32 crc, const guint8 * p, gsize n)
-{
-  guint32 c = crc ^ 0xffffffffu;
-
-  while (n--)
-    c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
-  return c ^ 0xffffffffu;
-}
 
 static void
 put_be32 (guint8 * p, guint32 v)
@@ -74,8 +48,8 @@ write_chunk (FILE * f, const gchar * type, const guint8 * data, gsize n)
 
   put_be32 (head, n);
   memcpy (head + 4, type, 4);
-  crc = crc32_update (0, head + 4, 4);
-  crc = crc32_update (crc, data, n);
+  crc = dlic_crc32 (0, head + 4, 4);
+  crc = dlic_crc32 (crc, data, n);
   put_be32 (tail, crc);
   return fwrite (head, 1, 8, f) == 8 && (n == 0
       || fwrite (data, 1, n, f) == n) && fwrite (tail, 1, 4, f) == 4;
@@ -177,7 +151,6 @@ gboolean
 dlic_png_write (const gchar * path, const guint8 * pixels, guint width,
     guint height, gsize stride, guint channels, gint level, GError ** error)
 {
-  static GOnce once = G_ONCE_INIT;
   static const guint8 signature[8] = { 137, 'P', 'N', 'G', 13, 10, 26, 10 };
   static const guint8 colour_type[5] = { 0, 0, 0, 2, 6 };
   guint8 ihdr[13];
@@ -193,7 +166,6 @@ dlic_png_write (const gchar * path, const guint8 * pixels, guint width,
       FALSE);
   g_return_val_if_fail (width > 0 && height > 0 && width <= G_MAXINT32
       && height <= G_MAXINT32, FALSE);
-  g_once (&once, make_crc_table, NULL);
 
   f = g_fopen (path, "wb");
   if (f == NULL) {
