@@ -288,14 +288,14 @@ typedef struct
 {
   GstDlicEnc *self;
   guint frame;
-} RefineProgress;
+} FrameProgress;
 
 /* called by the codec after each band of a banded picture, in the
  * streaming thread */
 static void
 band_progress (gboolean decoder, gint done, gint bands, gpointer data)
 {
-  RefineProgress *p = data;
+  FrameProgress *p = data;
   GstStructure *s = gst_structure_new ("dlicenc-band",
       "frame", G_TYPE_UINT, p->frame,
       "band", G_TYPE_INT, done,
@@ -310,7 +310,7 @@ static gboolean
 refine_progress (gint step, gint steps, gdouble j, gdouble j_best,
     gpointer data)
 {
-  RefineProgress *p = data;
+  FrameProgress *p = data;
   GstStructure *s = gst_structure_new ("dlicenc-refine",
       "frame", G_TYPE_UINT, p->frame,
       "step", G_TYPE_INT, step,
@@ -330,7 +330,7 @@ gst_dlic_enc_handle_frame (GstVideoEncoder * enc, GstVideoCodecFrame * frame)
   GstVideoFrame vf;
   DlicEncodeParams params = { 0 };
   DlicEncodeResult res;
-  RefineProgress prog = { self, frame->system_frame_number };
+  FrameProgress prog = { self, frame->system_frame_number };
   GError *err = NULL;
   GBytes *pkt;
   gint quality;
