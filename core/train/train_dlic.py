@@ -291,22 +291,18 @@ def main():
                 p.requires_grad_(False)
         log(f"training only the tables of rate points {train_rows}; networks and other rows frozen")
 
-    if args.encoder_only:
-        assert not train_rows, "--encoder-only and --train-rows exclude each other"
+    # --encoder-only / --decoder-only: the parameters whose names start with 'prefixes' train,
+    # the others are frozen (and stay bit-identical)
+    if args.encoder_only or args.decoder_only:
+        assert not train_rows and not (args.encoder_only and args.decoder_only), \
+            "--encoder-only, --decoder-only and --train-rows exclude each other"
+        prefixes, what, frozen = (ENCODER_SIDE, "encoder side only", "decoder and tables frozen") \
+            if args.encoder_only else (("dec.",), "decoder only", "encoder and tables frozen")
         for n, p in model.named_parameters():
-            if not n.startswith(ENCODER_SIDE):
+            if not n.startswith(prefixes):
                 p.requires_grad_(False)
         nt = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        log(f"encoder side only: {nt / 1e6:.3f} M parameters train, decoder and tables frozen")
-        opt = make_opt(model, args)
-
-    if args.decoder_only:
-        assert not train_rows and not args.encoder_only, "--decoder-only trains the decoder alone"
-        for n, p in model.named_parameters():
-            if not n.startswith("dec."):
-                p.requires_grad_(False)
-        nt = sum(p.numel() for p in model.parameters() if p.requires_grad)
-        log(f"decoder only: {nt / 1e6:.3f} M parameters train, encoder and tables frozen")
+        log(f"{what}: {nt / 1e6:.3f} M parameters train, {frozen}")
         opt = make_opt(model, args)
 
     def draw_t(n):
